@@ -1,0 +1,39 @@
+# The two commands a newcomer runs (see README):  make chat   and   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: chat test install ingest bench clean help
+
+help:
+	@echo "make chat   - set up, ingest seeds/ and start the assistant"
+	@echo "make test   - set up and run the tests"
+	@echo "make bench  - run the benchmarks (tables for bench/RESULTS.md)"
+
+# torch goes first and pinned: here 2.13.0 resolves to a local CPU wheel, while an
+# unpinned torch (pulled in by sentence-transformers) would fetch gigabytes of CUDA.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+ingest: $(STAMP)
+	$(BIN)/rag ingest seeds/
+
+chat: ingest
+	$(BIN)/rag chat
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	cd bench && ../$(BIN)/python cli_startup.py && ../$(BIN)/python ingest_throughput.py \
+		&& ../$(BIN)/python scifact.py && ../$(BIN)/python query_latency.py
+
+clean:
+	rm -rf $(VENV) .rag bench/.cache

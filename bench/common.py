@@ -1,0 +1,75 @@
+"""Helpers shared by the benchmark scripts: the SciFact data and its index."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCIFACT = Path(os.environ.get("RAG_SCIFACT_DIR", ROOT.parent / "shared" / "benchdata" / "scifact"))
+CACHE = ROOT / "bench" / ".cache"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+sys.path.insert(0, str(ROOT))
+
+
+def load_corpus() -> list[dict]:
+    with gzip.open(SCIFACT / "corpus.jsonl.gz", "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def load_queries() -> dict[str, str]:
+    # Only the claim text: the `metadata` field carries gold evidence and is never read.
+    out = {}
+    with open(SCIFACT / "queries.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            out[str(row["_id"])] = row["text"]
+    return out
+
+
+def load_qrels(split: str) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with open(SCIFACT / "qrels" / f"{split}.tsv", encoding="utf-8") as handle:
+        next(handle)  # header
+        for line in handle:
+            qid, did, score = line.split()
+            qrels.setdefault(qid, {})[did] = int(score)
+    return qrels
+
+
+def scifact_documents(corpus: list[dict], embedder):
+    """Each abstract as one Document, text = title + " " + text as BEIR does it."""
+    from rag.documents import text_document
+
+    return [
+        text_document(f"scifact:{row['_id']}", row.get("title") or row["_id"],
+                      f"{row.get('title', '')} {row['text']}".strip(), embedder.count_tokens, 254)
+        for row in corpus
+    ]
+
+
+def scifact_index(embedder, rebuild: bool = False):
+    """Open the SciFact index in bench/.cache, building it once (a few minutes)."""
+    from rag.config import Settings
+    from rag.index import Index, read_manifest
+    from rag.ingest import apply_documents
+
+    settings = Settings(index_dir=CACHE / "scifact-index", collection="scifact")
+    manifest = read_manifest(settings.index_dir)
+    if manifest is None or rebuild or manifest.embed_model != embedder.name:
+        import shutil
+
+        shutil.rmtree(settings.index_dir, ignore_errors=True)
+        corpus = load_corpus()
+        started = time.perf_counter()
+        docs = scifact_documents(corpus, embedder)
+        print(f"building the SciFact index: {len(docs)} documents, "
+              f"{sum(len(d.passages) for d in docs)} passages …", file=sys.stderr, flush=True)
+        apply_documents(settings, None, docs, [], embedder)
+        print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return Index.open(settings), settings

@@ -1,0 +1,106 @@
+"""One `Settings` object, built from defaults, a TOML file, the environment and flags.
+
+It is passed in explicitly to whatever needs it; nothing reads it from a global.
+Precedence, lowest first: defaults, `rag.toml` (or the file named by `RAG_CONFIG`),
+`RAG_*` environment variables, command-line flags.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from rag.types import ConfigError
+
+DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = Path(".rag")
+    chroma_url: str | None = None  # a Chroma server instead of the embedded store
+    collection: str = "passages"
+    embed_model: str | None = None  # None: the index's own model, else the default
+    embed_batch_size: int = 64
+    # A passage must fit the embedding model's window (256 word pieces for MiniLM,
+    # special tokens included), so longer paragraphs are split at sentences.
+    max_passage_tokens: int = 254
+    k: int = 5
+    # How many candidates each retriever contributes before fusion.
+    candidates: int = 100
+    fusion: str = "convex"  # "convex" (normalised score mix) or "rrf"
+    dense_weight: float = 0.5  # convex: share of the dense score
+    rrf_k: int = 60
+    allow_download: bool = False  # may a hub model name be fetched when missing?
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+_ENV = {
+    "RAG_INDEX_DIR": ("index_dir", Path),
+    "RAG_CHROMA_URL": ("chroma_url", str),
+    "RAG_COLLECTION": ("collection", str),
+    "RAG_EMBED_MODEL": ("embed_model", str),
+    "RAG_ALLOW_DOWNLOAD": ("allow_download", lambda v: v.strip().lower() in {"1", "true", "yes"}),
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    if name not in fields:
+        raise ConfigError(f"unknown setting '{name}' (known: {', '.join(sorted(fields))})")
+    default = getattr(Settings(), name)
+    if name == "index_dir":
+        return Path(value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"setting '{name}' must be true or false, not {value!r}")
+        return value
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        try:
+            return type(default)(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting '{name}' must be a number, not {value!r}") from None
+    return value
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build Settings; `overrides` are flags (None values mean "not given")."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+
+    path = config_file or (Path(environ["RAG_CONFIG"]) if environ.get("RAG_CONFIG") else Path("rag.toml"))
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config: {exc}") from None
+        for key, value in data.items():
+            values[key] = _coerce(key, value)
+    elif config_file is not None or environ.get("RAG_CONFIG"):
+        raise ConfigError(f"{path}: config file not found")
+
+    for var, (name, convert) in _ENV.items():
+        if environ.get(var):
+            values[name] = convert(environ[var])
+
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value)
+
+    settings = Settings(**values)
+    if settings.fusion not in {"convex", "rrf"}:
+        raise ConfigError(f"fusion must be 'convex' or 'rrf', not '{settings.fusion}'")
+    if not 0.0 <= settings.dense_weight <= 1.0:
+        raise ConfigError(f"dense_weight must lie between 0 and 1, not {settings.dense_weight}")
+    if settings.k < 1:
+        raise ConfigError(f"k must be at least 1, not {settings.k}")
+    return settings

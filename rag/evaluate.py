@@ -1,0 +1,113 @@
+"""Retrieval evaluation on a question file: recall@k and MRR for each method.
+
+A question file has one JSON object per line:
+    {"id": "q1", "question": "...", "evidence": ["phrase", ...]}
+A passage is relevant when it contains any evidence phrase (case and runs of
+whitespace ignored). An empty list marks a question the corpus cannot answer;
+those are counted apart and left out of the averages.
+
+recall@k here is the share of answerable questions with a relevant passage in
+the top k (the usual definition when each question has one answering passage);
+MRR is the mean of 1/rank of the first relevant passage within the top 10.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from rag.retrieve import METHODS
+from rag.types import EvalFileError
+
+KS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    evidence: tuple[str, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence)
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise EvalFileError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"{path}: cannot read: {exc}") from None
+    questions: list[EvalQuestion] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            qid, question, evidence = str(row["id"]), row["question"], row.get("evidence", [])
+            if not isinstance(question, str) or not question.strip():
+                raise ValueError("'question' must be a non-empty string")
+            if not isinstance(evidence, list) or not all(isinstance(e, str) and e.strip() for e in evidence):
+                raise ValueError("'evidence' must be a list of non-empty strings")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvalFileError(f"{path}, line {number}: {exc}") from None
+        if qid in seen:
+            raise EvalFileError(f"{path}, line {number}: duplicate id '{qid}'")
+        seen.add(qid)
+        questions.append(EvalQuestion(qid, question, tuple(evidence)))
+    if not questions:
+        raise EvalFileError(f"{path}: no questions")
+    return questions
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def is_relevant(text: str, evidence: Sequence[str]) -> bool:
+    norm = _normalise(text)
+    return any(_normalise(phrase) in norm for phrase in evidence)
+
+
+def first_relevant_rank(texts: Sequence[str], evidence: Sequence[str]) -> int | None:
+    for rank, text in enumerate(texts, 1):
+        if is_relevant(text, evidence):
+            return rank
+    return None
+
+
+def summarise(ranks: Sequence[int | None], ks: Sequence[int] = KS) -> dict[str, float]:
+    """Metrics from the rank of the first relevant passage of each question."""
+    n = len(ranks)
+    if n == 0:
+        return {**{f"recall@{k}": 0.0 for k in ks}, "mrr": 0.0}
+    out = {f"recall@{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in ks}
+    out["mrr"] = sum(1.0 / r for r in ranks if r is not None and r <= max(ks)) / n
+    return {key: round(value, 4) for key, value in out.items()}
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    metrics: dict[str, dict[str, float]]  # method -> metric -> value
+    answerable: int
+    unanswerable: int
+    misses: dict[str, list[str]]  # method -> ids of questions with no relevant passage in the top 5
+
+
+def evaluate(retriever, questions: Sequence[EvalQuestion], methods: Sequence[str] = METHODS) -> EvalResult:
+    answerable = [q for q in questions if q.answerable]
+    metrics, misses = {}, {}
+    for method in methods:
+        ranks = []
+        for q in answerable:
+            hits = retriever.search(q.question, k=max(KS), method=method)
+            ranks.append(first_relevant_rank([h.passage.text for h in hits], q.evidence))
+        metrics[method] = summarise(ranks)
+        misses[method] = [q.id for q, r in zip(answerable, ranks) if r is None or r > 5]
+    return EvalResult(metrics, len(answerable), len(questions) - len(answerable), misses)

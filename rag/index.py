@@ -1,0 +1,208 @@
+"""The index folder: a manifest that names one consistent generation of the index.
+
+    .rag/
+      manifest.json      the commit point: model, collection, BM25 folder, files → passage ids
+      chroma/            the embedded Chroma store (absent with --chroma-url)
+      bm25/gen-000007/   the BM25 index of generation 7, with its passage ids
+      ingest.lock        held (flock) by the one ingest allowed at a time
+
+Readers see exactly the passages the manifest lists. An ingest writes new
+records and a new BM25 folder first, then replaces the manifest atomically, then
+collects garbage, so a failure at any moment leaves the previous generation whole.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.lexical import LexicalIndex
+from rag.store import VectorStore, open_client, open_store
+from rag.types import IndexBusyError, IndexCorruptError, IndexNotFoundError, ModelMismatchError
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    hash: str
+    doc_id: str
+    title: str
+    passages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    embed_model: str
+    dimension: int
+    collection: str  # the Chroma collection holding this index's vectors
+    generation: int = 0
+    lexical_dir: str = ""  # relative to the index folder
+    files: dict[str, FileEntry] = field(default_factory=dict)
+
+    @property
+    def live_ids(self) -> frozenset[str]:
+        return frozenset(pid for entry in self.files.values() for pid in entry.passages)
+
+    @property
+    def passage_count(self) -> int:
+        return sum(len(entry.passages) for entry in self.files.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "embed_model": self.embed_model,
+            "dimension": self.dimension,
+            "collection": self.collection,
+            "generation": self.generation,
+            "lexical_dir": self.lexical_dir,
+            "files": {
+                src: {"hash": e.hash, "doc_id": e.doc_id, "title": e.title, "passages": list(e.passages)}
+                for src, e in sorted(self.files.items())
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Manifest":
+        if data.get("format") != FORMAT:
+            raise ValueError(f"unknown manifest format {data.get('format')!r}")
+        return cls(
+            embed_model=data["embed_model"],
+            dimension=int(data["dimension"]),
+            collection=data["collection"],
+            generation=int(data["generation"]),
+            lexical_dir=data["lexical_dir"],
+            files={src: FileEntry(e["hash"], e["doc_id"], e["title"], tuple(e["passages"]))
+                   for src, e in data["files"].items()},
+        )
+
+
+def new_collection_name(base: str) -> str:
+    # A fresh name per build, so a rebuild never touches the collection that
+    # readers use until the new manifest points away from it.
+    return f"{base}-{secrets.token_hex(4)}"
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    path = index_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path}: unreadable ({exc}); rebuild with `rag ingest --rebuild …`") from None
+    try:
+        return Manifest.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"{path}: malformed ({exc}); rebuild with `rag ingest --rebuild …`") from None
+
+
+def write_manifest(index_dir: Path, manifest: Manifest) -> None:
+    """Replace the manifest atomically: write aside, flush to disk, rename."""
+    path = index_dir / MANIFEST
+    tmp = path.with_suffix(".json.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(manifest.to_json(), handle, ensure_ascii=False, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class IngestLock:
+    """An exclusive, non-blocking lock on the index folder for the length of an ingest.
+
+    flock is released by the kernel when the process dies, so a crashed ingest
+    never leaves a stale lock behind."""
+
+    def __init__(self, index_dir: Path):
+        self.path = index_dir / "ingest.lock"
+        self._handle = None
+
+    def __enter__(self) -> "IngestLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise IndexBusyError(
+                f"another ingest is running on {self.path.parent} ({holder}); wait for it to finish"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._handle is not None:
+            self._handle.seek(0)
+            self._handle.truncate()
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+def check_model_matches(manifest: Manifest, requested: str | None, index_dir: Path) -> None:
+    """An index answers only queries embedded by the model that built it."""
+    if requested is None:
+        return
+    from rag.embed import resolve_model
+
+    name = resolve_model(requested).name
+    if name != manifest.embed_model:
+        raise ModelMismatchError(
+            f"the index in {index_dir} was built with {manifest.embed_model} "
+            f"({manifest.dimension}-d vectors), not {name}; search without --embed-model to use it, "
+            f"or rebuild it with `rag ingest --rebuild --embed-model {requested} PATH …`"
+        )
+
+
+@dataclass
+class Index:
+    """One generation of the index, opened for reading."""
+
+    settings: Settings
+    manifest: Manifest
+    store: VectorStore
+    lexical: LexicalIndex
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Index":
+        manifest = read_manifest(settings.index_dir)
+        if manifest is None:
+            raise IndexNotFoundError(
+                f"no index in {settings.index_dir}; build one with `rag ingest PATH …` (e.g. `rag ingest seeds/`)"
+            )
+        check_model_matches(manifest, settings.embed_model, settings.index_dir)
+        client, location = open_client(settings.index_dir, settings.chroma_url)
+        store = open_store(client, location, manifest.collection, manifest.embed_model,
+                           manifest.dimension, create=False)
+        lexical = LexicalIndex.load(settings.index_dir / manifest.lexical_dir)
+        if len(lexical.ids) != manifest.passage_count:
+            raise IndexCorruptError(
+                f"the BM25 index in {settings.index_dir / manifest.lexical_dir} disagrees with the manifest; "
+                "rebuild with `rag ingest --rebuild …`")
+        return cls(settings, manifest, store, lexical)
+
+    @cached_property
+    def live_ids(self) -> frozenset[str]:
+        return frozenset(self.lexical.ids)

@@ -1,0 +1,177 @@
+"""Chroma: the embedded `PersistentClient` by default, `HttpClient` for a Chroma server.
+
+We always supply our own vectors: collections are created and opened with
+`embedding_function=None`, so Chroma's default model can never run, and the
+store is never asked to embed text. Telemetry is off. chromadb is imported
+lazily, inside `open_store`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.types import ModelMismatchError, Passage, StoreError
+
+
+class VectorStore:
+    """One Chroma collection of passages: ids, vectors, texts and metadata."""
+
+    def __init__(self, client, collection, location: str):
+        self._client = client
+        self._collection = collection
+        self.location = location
+        try:
+            self._max_batch = int(client.get_max_batch_size())
+        except Exception:  # older servers do not report it
+            self._max_batch = 5000
+
+    @property
+    def name(self) -> str:
+        return self._collection.name
+
+    @property
+    def metadata(self) -> dict:
+        return dict(self._collection.metadata or {})
+
+    def count(self) -> int:
+        return _call(self._collection.count, self.location)
+
+    def check_model(self, model: str, dimension: int) -> None:
+        meta = self.metadata
+        if meta.get("embed_model") not in (None, model) or meta.get("dimension") not in (None, dimension):
+            raise ModelMismatchError(
+                f"collection '{self.name}' at {self.location} holds vectors of "
+                f"{meta.get('embed_model')} ({meta.get('dimension')}-d), not {model} ({dimension}-d); "
+                "rebuild it with `rag ingest --rebuild …` or choose another --collection"
+            )
+
+    def upsert(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
+        for lo in range(0, len(passages), self._max_batch):
+            batch = passages[lo:lo + self._max_batch]
+            _call(lambda: self._collection.upsert(
+                ids=[p.id for p in batch],
+                embeddings=vectors[lo:lo + len(batch)],
+                documents=[p.text for p in batch],
+                metadatas=[p.to_metadata() for p in batch],
+            ), self.location)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for lo in range(0, len(ids), self._max_batch):
+            _call(lambda: self._collection.delete(ids=ids[lo:lo + self._max_batch]), self.location)
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        page = 10_000
+        offset = 0
+        while True:
+            got = _call(lambda: self._collection.get(include=[], limit=page, offset=offset), self.location)
+            ids.update(got["ids"])
+            if len(got["ids"]) < page:
+                return ids
+            offset += page
+
+    def query(self, vector: np.ndarray, n: int, live: frozenset[str] | None = None) -> list[tuple[str, float]]:
+        """Up to `n` (id, cosine similarity) pairs, best first, among the `live` ids.
+
+        Records outside `live` (left by an interrupted ingest, or not yet
+        committed by a running one) are skipped; we ask for more when they crowd
+        out live ones.
+        """
+        total = self.count()
+        want = min(n, total)
+        ask = want
+        while True:
+            got = _call(lambda: self._collection.query(
+                query_embeddings=[vector], n_results=max(1, ask), include=["distances"]), self.location)
+            pairs = [(pid, 1.0 - float(d)) for pid, d in zip(got["ids"][0], got["distances"][0])
+                     if live is None or pid in live]
+            if len(pairs) >= want or ask >= total:
+                return pairs[:n]
+            ask = min(total, ask * 2 + 10)
+
+    def get(self, ids: Sequence[str]) -> dict[str, Passage]:
+        if not ids:
+            return {}
+        got = _call(lambda: self._collection.get(ids=list(ids), include=["documents", "metadatas"]), self.location)
+        return {pid: Passage.from_metadata(pid, text, meta)
+                for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = _call(lambda: self._collection.get(ids=list(ids), include=["embeddings"]), self.location)
+        return {pid: np.asarray(vec, dtype=np.float32) for pid, vec in zip(got["ids"], got["embeddings"])}
+
+    def drop_collection(self, name: str) -> None:
+        try:
+            self._client.delete_collection(name)
+        except Exception:
+            pass  # already gone: dropping is only garbage collection
+
+
+def _call(fn, location: str):
+    try:
+        return fn()
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"vector store at {location} failed: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _chroma_settings():
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+def open_client(index_dir: Path, chroma_url: str | None):
+    """(client, location text) for the embedded store in `index_dir`, or a server."""
+    import chromadb
+
+    if chroma_url:
+        parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+        if not parsed.hostname:
+            raise StoreError(f"--chroma-url '{chroma_url}' is not a URL such as http://127.0.0.1:8000")
+        port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+        try:
+            client = chromadb.HttpClient(host=parsed.hostname, port=port, ssl=parsed.scheme == "https",
+                                         settings=_chroma_settings())
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreError(f"cannot reach the Chroma server at {chroma_url}: {_one_line(exc)}") from None
+        return client, chroma_url
+    path = index_dir / "chroma"
+    try:
+        client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    except Exception as exc:
+        raise StoreError(f"cannot open the Chroma store in {path}: {_one_line(exc)}") from None
+    return client, str(path)
+
+
+def open_store(client, location: str, name: str, model: str, dimension: int, create: bool) -> VectorStore:
+    """Open (or create) collection `name`, never with an embedding function."""
+    try:
+        if create:
+            collection = client.get_or_create_collection(
+                name, embedding_function=None,
+                metadata={"embed_model": model, "dimension": dimension},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        else:
+            collection = client.get_collection(name, embedding_function=None)
+    except Exception as exc:
+        raise StoreError(f"cannot open collection '{name}' at {location}: {_one_line(exc)}") from None
+    store = VectorStore(client, collection, location)
+    store.check_model(model, dimension)
+    return store

@@ -1,0 +1,191 @@
+"""Frozen dataclasses that flow between modules, and the library's error types.
+
+Everything here is plain data: no I/O, no heavy imports, so any module (and the
+CLI's `--help`) can import it for free.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrievable unit: a paragraph (or a sentence-aligned piece of a long one).
+
+    `start`/`end` are character offsets into the decoded file text, so a citation
+    can point at the exact place; `text` is what lies there, less any debris lines
+    that were removed from between its pieces.
+    """
+
+    id: str  # "<doc_id>:<ordinal>:<content hash>", stable while the content is
+    doc_id: str
+    source: str  # absolute path of the file (or a dataset id for benchmarks)
+    title: str
+    ordinal: int  # 0-based position among the document's passages
+    start: int
+    end: int
+    text: str
+
+    @property
+    def paragraph(self) -> int:
+        """1-based paragraph number, as a person counts."""
+        return self.ordinal + 1
+
+    @property
+    def label(self) -> str:
+        """Human citation label: title and paragraph number."""
+        return f"{self.title}, ¶{self.paragraph}"
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Flat metadata for the vector store (Chroma takes str/int/float/bool only)."""
+        return {
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "title": self.title,
+            "ordinal": self.ordinal,
+            "start": self.start,
+            "end": self.end,
+        }
+
+    @classmethod
+    def from_metadata(cls, passage_id: str, text: str, meta: Mapping[str, Any]) -> "Passage":
+        return cls(
+            id=passage_id,
+            doc_id=str(meta["doc_id"]),
+            source=str(meta["source"]),
+            title=str(meta["title"]),
+            ordinal=int(meta["ordinal"]),
+            start=int(meta["start"]),
+            end=int(meta["end"]),
+            text=text,
+        )
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file read into passages."""
+
+    doc_id: str
+    source: str
+    title: str
+    content_hash: str  # sha256 of the file's bytes: the manifest's change detector
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its fused score and how each retriever ranked it."""
+
+    passage: Passage
+    score: float
+    rank: int  # 1-based rank in the fused list
+    dense_rank: int | None = None  # 1-based; None when the dense retriever missed it
+    lexical_rank: int | None = None
+    dense_score: float | None = None  # cosine similarity
+    lexical_score: float | None = None  # BM25
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "label": p.label,
+            "id": p.id,
+            "title": p.title,
+            "paragraph": p.paragraph,
+            "source": p.source,
+            "start": p.start,
+            "end": p.end,
+            "text": p.text,
+            "dense_rank": self.dense_rank,
+            "dense_score": None if self.dense_score is None else round(self.dense_score, 6),
+            "lexical_rank": self.lexical_rank,
+            "lexical_score": None if self.lexical_score is None else round(self.lexical_score, 6),
+        }
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file that could not be ingested, and why (one line, for a person)."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    problems: tuple[FileProblem, ...] = ()
+    skipped_types: Mapping[str, int] = field(default_factory=dict)  # ".pdf" -> count
+    passages_embedded: int = 0
+    passages_total: int = 0
+    documents_total: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class RagError(Exception):
+    """Base of every error the library raises on purpose; the message is for a person."""
+
+
+class ConfigError(RagError):
+    """A setting, flag or config file is invalid."""
+
+
+class DocumentError(RagError):
+    """A file cannot be read into passages (missing, binary, not UTF-8, …)."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class EmbeddingModelError(RagError):
+    """The embedding model cannot be found or loaded."""
+
+
+class ModelMismatchError(RagError):
+    """The index was built with another embedding model than the one requested."""
+
+
+class IndexBusyError(RagError):
+    """Another ingest holds the index's write lock."""
+
+
+class IndexNotFoundError(RagError):
+    """No index exists yet where one was expected."""
+
+
+class IndexCorruptError(RagError):
+    """The index's files are unreadable or disagree with each other."""
+
+
+class StoreError(RagError):
+    """The vector store (embedded Chroma or a Chroma server) failed."""
+
+
+class QueryError(RagError):
+    """A question that cannot be searched (empty, whitespace only)."""
+
+
+class EvalFileError(RagError):
+    """An evaluation file is malformed."""

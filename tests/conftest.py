@@ -1,0 +1,79 @@
+"""Shared fixtures. Everything is real: the MiniLM model from the installed
+package, Chroma on disk under tmp_path, bm25s. Nothing reaches a network."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Every test runs offline in its own folder, with no stray RAG_* settings."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for var in ("RAG_INDEX_DIR", "RAG_CHROMA_URL", "RAG_EMBED_MODEL", "RAG_CONFIG", "RAG_COLLECTION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embed import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def embedder_factory(embedder):
+    """Hands out the one loaded model; any other name loads that model for real."""
+    from rag.embed import Embedder
+
+    def factory(name: str):
+        return embedder if name == embedder.name else Embedder(name)
+
+    return factory
+
+
+@pytest.fixture
+def seeds_copy(tmp_path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def make_settings(index_dir: Path, **changes):
+    from rag.config import Settings
+
+    return Settings(index_dir=index_dir, **changes)
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, embedder_factory):
+    """The seeds ingested once, read-only for the tests that share it."""
+    from rag.ingest import ingest_paths
+
+    base = tmp_path_factory.mktemp("seed-index")
+    corpus = base / "seeds"
+    shutil.copytree(SEEDS, corpus)
+    settings = make_settings(base / "index")
+    report = ingest_paths([corpus], settings, embedder_factory)
+    assert not report.problems
+    return settings
+
+
+@pytest.fixture(scope="session")
+def seed_retriever(seed_index, embedder):
+    from rag.index import Index
+    from rag.retrieve import Retriever
+
+    return Retriever(Index.open(seed_index), embedder, seed_index)

@@ -1,0 +1,169 @@
+"""Incremental, all-or-nothing ingest into a real Chroma store with the real model."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+import rag.ingest as ingest_module
+from rag.index import Index, IngestLock, read_manifest
+from rag.ingest import ingest_paths
+from rag.retrieve import Retriever
+from rag.store import open_client, open_store
+from rag.types import IndexBusyError, IndexNotFoundError, ModelMismatchError
+
+from conftest import make_settings
+
+QUESTION = "What did David Lammy tell MPs about sending troops?"
+
+
+def search_texts(settings, embedder, question=QUESTION, k=3):
+    index = Index.open(settings)
+    return [h.passage.text for h in Retriever(index, embedder, settings).search(question, k)]
+
+
+def stored_ids(settings, manifest):
+    client, location = open_client(settings.index_dir, None)
+    store = open_store(client, location, manifest.collection, manifest.embed_model, manifest.dimension, False)
+    return store.all_ids()
+
+
+def test_first_ingest_then_nothing_to_do(tmp_path, seeds_copy, embedder_factory):
+    settings = make_settings(tmp_path / "idx")
+    report = ingest_paths([seeds_copy], settings, embedder_factory)
+    assert len(report.added) == 5 and report.documents_total == 5
+    assert report.passages_embedded == report.passages_total > 80
+    manifest = read_manifest(settings.index_dir)
+    assert stored_ids(settings, manifest) == manifest.live_ids
+
+    calls = []
+    again = ingest_paths([seeds_copy], settings, lambda name: calls.append(name))
+    assert len(again.unchanged) == 5 and again.passages_embedded == 0
+    assert calls == []  # the model is not even loaded when nothing changed
+    assert read_manifest(settings.index_dir).generation == manifest.generation
+
+
+def test_changed_file_is_replaced_and_deleted_file_removed(tmp_path, seeds_copy, embedder, embedder_factory):
+    settings = make_settings(tmp_path / "idx")
+    ingest_paths([seeds_copy], settings, embedder_factory)
+    before = read_manifest(settings.index_dir)
+
+    changed = seeds_copy / "000_a91ecfca0f80e680.txt"
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("challenging decision", "perilous undertaking"), encoding="utf-8")
+    (seeds_copy / "002_1d232bd1e832b10d.txt").unlink()
+
+    report = ingest_paths([seeds_copy], settings, embedder_factory)
+    assert [Path(p).name for p in report.updated] == ["000_a91ecfca0f80e680.txt"]
+    assert [Path(p).name for p in report.removed] == ["002_1d232bd1e832b10d.txt"]
+    assert len(report.unchanged) == 3
+    assert report.passages_embedded == 1  # only the edited paragraph needs a new vector
+
+    after = read_manifest(settings.index_dir)
+    assert len(after.files) == 4
+    assert stored_ids(settings, after) == after.live_ids  # old records collected
+    texts = search_texts(settings, embedder)
+    assert any("perilous undertaking" in t for t in texts)
+    assert not any("challenging decision" in t for t in texts)
+    index = Index.open(settings)
+    live_texts = [p.text for p in index.store.get(index.lexical.ids).values()]
+    assert sum("perilous undertaking" in t for t in live_texts) == 1
+    assert not any("challenging decision" in t for t in live_texts)
+    (top_id, _), = index.lexical.top("perilous undertaking", 1)
+    assert "perilous undertaking" in index.store.get([top_id])[top_id].text
+    assert before.collection == after.collection
+
+
+def test_a_file_that_turns_unreadable_keeps_its_passages(tmp_path, seeds_copy, embedder_factory):
+    settings = make_settings(tmp_path / "idx")
+    ingest_paths([seeds_copy], settings, embedder_factory)
+    before = read_manifest(settings.index_dir)
+    broken = seeds_copy / "003_3377007ccdf28ba1.txt"
+    broken.write_bytes(b"\x00\x01binary now")
+    report = ingest_paths([seeds_copy], settings, embedder_factory)
+    assert [Path(p.path).name for p in report.problems] == ["003_3377007ccdf28ba1.txt"]
+    assert read_manifest(settings.index_dir).files[str(broken.resolve())] == before.files[str(broken.resolve())]
+
+
+@pytest.mark.parametrize("fail_at", ["embedding", "lexical", "manifest"])
+def test_an_interrupted_ingest_leaves_the_previous_index_whole(fail_at, tmp_path, seeds_copy, embedder,
+                                                               embedder_factory, monkeypatch):
+    """The interruption is injected (a KeyboardInterrupt raised from inside the
+    step), since a real Ctrl-C cannot be timed to land in a given step."""
+    settings = make_settings(tmp_path / "idx")
+    ingest_paths([seeds_copy], settings, embedder_factory)
+    before = read_manifest(settings.index_dir)
+    results_before = search_texts(settings, embedder)
+
+    # A change that adds records, so a half-done ingest would show.
+    extra = seeds_copy / "new.txt"
+    extra.write_text("Planted Notes\nDavid Lammy told MPs that sending troops was a grave step.\n", encoding="utf-8")
+    (seeds_copy / "004_c47a76e7acbef03d.txt").unlink()
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if fail_at == "embedding":
+        monkeypatch.setattr(embedder, "embed", interrupt)
+    elif fail_at == "lexical":
+        monkeypatch.setattr(ingest_module.LexicalIndex, "build", interrupt)
+    else:
+        monkeypatch.setattr(ingest_module, "write_manifest", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths([seeds_copy], settings, embedder_factory)
+    monkeypatch.undo()
+
+    assert read_manifest(settings.index_dir) == before
+    assert search_texts(settings, embedder) == results_before  # orphans, if any, are invisible
+    # The next ingest finishes the job and collects what the failed one left.
+    report = ingest_paths([seeds_copy], settings, embedder_factory)
+    assert [Path(p).name for p in report.added] == ["new.txt"] and len(report.removed) == 1
+    after = read_manifest(settings.index_dir)
+    assert stored_ids(settings, after) == after.live_ids
+    assert len(list((settings.index_dir / "bm25").iterdir())) == 1
+
+
+def test_a_second_ingest_at_the_same_time_is_refused(tmp_path, seeds_copy, embedder_factory):
+    settings = make_settings(tmp_path / "idx")
+    with IngestLock(settings.index_dir):
+        with pytest.raises(IndexBusyError, match="another ingest is running"):
+            ingest_paths([seeds_copy], settings, embedder_factory)
+    assert ingest_paths([seeds_copy], settings, embedder_factory).documents_total == 5  # released
+
+
+def test_another_embedding_model_is_a_clear_error_with_the_rebuild_command(tmp_path, seeds_copy, embedder,
+                                                                         embedder_factory):
+    settings = make_settings(tmp_path / "idx")
+    ingest_paths([seeds_copy], settings, embedder_factory)
+    # The same weights in another folder count as another model: only the name is compared.
+    other = tmp_path / "other-model"
+    shutil.copytree(embedder.location.path, other)
+    other_settings = settings.replace(embed_model=str(other))
+
+    with pytest.raises(ModelMismatchError, match="rebuild") as info:
+        Index.open(other_settings)
+    assert "all-MiniLM-L6-v2" in str(info.value) and "--rebuild" in str(info.value)
+    with pytest.raises(ModelMismatchError, match="--rebuild"):
+        ingest_paths([seeds_copy], other_settings, embedder_factory)
+
+    report = ingest_paths([seeds_copy], other_settings, embedder_factory, rebuild=True)
+    assert report.documents_total == 5
+    manifest = read_manifest(settings.index_dir)
+    assert manifest.embed_model == str(other.resolve())
+    assert Index.open(other_settings).manifest.embed_model == manifest.embed_model
+
+
+def test_opening_a_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexNotFoundError, match="rag ingest"):
+        Index.open(make_settings(tmp_path / "nothing"))
+
+
+def test_a_folder_of_thousands_of_tiny_files(tmp_path, embedder_factory):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(2000):
+        (folder / f"note{i:04d}.txt").write_text(f"Note {i}\nItem {i} costs {i} pounds.\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "idx")
+    report = ingest_paths([folder], settings, embedder_factory)
+    assert len(report.added) == 2000 and report.passages_total == 2000 and not report.problems
+    again = ingest_paths([folder], settings, embedder_factory)
+    assert len(again.unchanged) == 2000 and again.passages_embedded == 0

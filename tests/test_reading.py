@@ -1,0 +1,106 @@
+"""Bad input: each case is a one-line reason naming the file, and the rest goes on."""
+import os
+from pathlib import Path
+
+import pytest
+
+from rag import documents
+from rag.documents import decode, discover, read_text
+from rag.ingest import plan_changes
+from rag.types import DocumentError
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def reason(path: Path) -> str:
+    with pytest.raises(DocumentError) as info:
+        read_text(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    return info.value.reason
+
+
+def test_missing_file(tmp_path):
+    assert reason(tmp_path / "nope.txt") == "no such file"
+
+
+def test_empty_and_whitespace_only_files(tmp_path):
+    assert "empty" in reason(write(tmp_path / "e.txt", b""))
+    assert "empty" in reason(write(tmp_path / "w.txt", b"  \n\n\t \n"))
+
+
+def test_binary_file(tmp_path):
+    assert "binary" in reason(write(tmp_path / "b.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR"))
+
+
+def test_not_utf8_names_the_byte_and_the_fix(tmp_path):
+    text = reason(write(tmp_path / "latin.txt", "café au lait".encode("latin-1")))
+    assert "not UTF-8" in text and "0xe9" in text and "iconv" in text
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    """Tests run as root here, and root reads a chmod-000 file anyway, so when the
+    permission bit does not bite we make the read itself fail with EACCES, the
+    error the OS gives an ordinary user."""
+    path = write(tmp_path / "secret.txt", b"hidden text")
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        real = Path.read_bytes
+
+        def denied(self):
+            if self == path:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real(self)
+
+        monkeypatch.setattr(Path, "read_bytes", denied)
+    assert reason(path) == "cannot read: permission denied"
+
+
+def test_utf16_with_bom_and_crlf_are_read(tmp_path):
+    path = write(tmp_path / "u16.txt", "Title\r\nLine one.\r\n".encode("utf-16"))
+    text, _ = read_text(path)
+    assert text == "Title\nLine one.\n"
+
+
+def test_too_large_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(documents, "MAX_FILE_BYTES", 10)
+    assert "too large" in reason(write(tmp_path / "big.txt", b"x" * 11))
+
+
+def test_discover_walks_folders_skips_hidden_and_counts_other_types(tmp_path):
+    write(tmp_path / "a.txt", b"A\nx.")
+    write(tmp_path / "sub" / "deeper" / "b.md", b"# B\n\nx.")
+    write(tmp_path / "sub" / "pic.png", b"\x89PNG")
+    write(tmp_path / ".hidden" / "c.txt", b"C\nx.")
+    write(tmp_path / ".dotfile.txt", b"D\nx.")
+    write(tmp_path / "report.pdf", b"%PDF")
+    files, problems, other = discover([tmp_path])
+    assert [f.name for f in files] == ["a.txt", "b.md"]
+    assert problems == [] and other == {".png": 1, ".pdf": 1}
+
+
+def test_discover_reports_missing_paths_and_named_unsupported_files(tmp_path):
+    pdf = write(tmp_path / "report.pdf", b"%PDF")
+    files, problems, _ = discover([tmp_path / "missing", pdf])
+    assert files == []
+    assert [p.reason for p in problems] == [
+        "no such file or folder",
+        "unsupported file type '.pdf' (supported: .markdown, .md, .text, .txt)",
+    ]
+
+
+def test_one_bad_file_does_not_stop_the_others(tmp_path):
+    write(tmp_path / "good.txt", b"Good\nA fine paragraph.")
+    write(tmp_path / "bad.txt", b"\xfa\xfb broken")
+    write(tmp_path / "empty.txt", b"")
+    changes = plan_changes([tmp_path], None, lambda: documents.word_count_tokens, 200)
+    assert [Path(d.source).name for d in changes.documents] == ["good.txt"]
+    assert sorted(Path(p.path).name for p in changes.problems) == ["bad.txt", "empty.txt"]
+
+
+def test_decode_rejects_nul_even_when_mostly_text():
+    with pytest.raises(DocumentError, match="binary"):
+        decode(b"plain text\x00more", "x.txt")
