@@ -170,7 +170,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
         f"unchanged {len(report.unchanged)}; embedded {report.passages_embedded} passages in "
         f"{report.seconds:.1f} s; index: {report.documents_total} documents, {report.passages_total} passages"
-        f" in {settings.chroma_url or settings.index_dir}"
+        f" in {report.location}"
     )
     if report.skipped_types:
         kinds = ", ".join(f"{ext} ×{n}" for ext, n in report.skipped_types.items())
@@ -239,7 +239,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     retriever = _open_retriever(settings)
     manifest = retriever.index.manifest
     print(f"{len(manifest.files)} documents, {manifest.passage_count} passages in "
-          f"{settings.chroma_url or settings.index_dir}. Retrieval only for now: each question shows the "
+          f"{manifest.chroma_url or settings.index_dir}. Retrieval only for now: each question shows the "
           "passages that answer it. Empty line or Ctrl-D to quit.")
     while True:
         try:
@@ -265,7 +265,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise IndexNotFoundError(f"no index in {settings.index_dir}; build one with `rag ingest seeds/`")
     info = {
         "index_dir": str(settings.index_dir),
-        "store": settings.chroma_url or str(settings.index_dir / "chroma"),
+        "store": manifest.chroma_url or str(settings.index_dir / "chroma"),
         "collection": manifest.collection,
         "embed_model": manifest.embed_model,
         "dimension": manifest.dimension,

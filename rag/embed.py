@@ -81,7 +81,7 @@ class Embedder:
         # does this inside one encode() call, we do it across our batches too so
         # that progress can be reported between them.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        chunk = self.batch_size * 4
+        chunk = self.batch_size
         for lo in range(0, len(order), chunk):
             idx = order[lo:lo + chunk]
             out[idx] = self._model.encode(

@@ -25,7 +25,7 @@ from typing import Any
 from rag.config import Settings
 from rag.lexical import LexicalIndex
 from rag.store import VectorStore, open_client, open_store
-from rag.types import IndexBusyError, IndexCorruptError, IndexNotFoundError, ModelMismatchError
+from rag.types import IndexBusyError, IndexCorruptError, IndexNotFoundError, ModelMismatchError, StoreError
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -47,6 +47,7 @@ class Manifest:
     generation: int = 0
     lexical_dir: str = ""  # relative to the index folder
     files: dict[str, FileEntry] = field(default_factory=dict)
+    chroma_url: str | None = None  # the Chroma server holding the vectors; None: embedded
 
     @property
     def live_ids(self) -> frozenset[str]:
@@ -64,6 +65,7 @@ class Manifest:
             "collection": self.collection,
             "generation": self.generation,
             "lexical_dir": self.lexical_dir,
+            "chroma_url": self.chroma_url,
             "files": {
                 src: {"hash": e.hash, "doc_id": e.doc_id, "title": e.title, "passages": list(e.passages)}
                 for src, e in sorted(self.files.items())
@@ -82,6 +84,7 @@ class Manifest:
             lexical_dir=data["lexical_dir"],
             files={src: FileEntry(e["hash"], e["doc_id"], e["title"], tuple(e["passages"]))
                    for src, e in data["files"].items()},
+            chroma_url=data.get("chroma_url"),
         )
 
 
@@ -193,9 +196,15 @@ class Index:
                 f"no index in {settings.index_dir}; build one with `rag ingest PATH …` (e.g. `rag ingest seeds/`)"
             )
         check_model_matches(manifest, settings.embed_model, settings.index_dir)
+        # The index remembers where its vectors are; a flag may point elsewhere (a moved server).
+        settings = settings.replace(chroma_url=settings.chroma_url or manifest.chroma_url)
         client, location = open_client(settings.index_dir, settings.chroma_url)
-        store = open_store(client, location, manifest.collection, manifest.embed_model,
-                           manifest.dimension, create=False)
+        try:
+            store = open_store(client, location, manifest.collection, manifest.embed_model,
+                               manifest.dimension, create=False)
+        except StoreError as exc:
+            built_at = manifest.chroma_url or f"the embedded store in {settings.index_dir / 'chroma'}"
+            raise StoreError(f"{exc} (the index in {settings.index_dir} keeps its vectors in {built_at})") from None
         lexical = LexicalIndex.load(settings.index_dir / manifest.lexical_dir)
         if len(lexical.ids) != manifest.passage_count:
             raise IndexCorruptError(

@@ -110,6 +110,8 @@ def ingest_paths(
                     f"the index in {index_dir} was built with {previous.embed_model}, not {wanted}; "
                     f"rebuild it with `rag ingest --rebuild --embed-model {settings.embed_model} PATH …`"
                 )
+        if previous is not None and settings.chroma_url is None:
+            settings = settings.replace(chroma_url=previous.chroma_url)  # where its vectors are
         # An existing index keeps its own model; a new one takes the configured one.
         model_name = previous.embed_model if previous else resolve_model(settings.embed_model).name
 
@@ -124,14 +126,14 @@ def ingest_paths(
         changes = plan_changes(paths, previous, lambda: get_embedder().count_tokens,
                                settings.max_passage_tokens, progress)
         if not changes.documents and (previous is None or not changes.removed):
-            return _report(changes, previous, 0, started)  # nothing to write
+            return _report(changes, previous, 0, started, index_dir)  # nothing to write
 
         new_manifest, embedded = apply_documents(
             settings, previous, changes.documents, changes.removed, get_embedder(), progress
         )
         old_collection = manifest.collection if (manifest and rebuild) else None
         collect_garbage(settings, new_manifest, old_collection)
-        return _report(changes, new_manifest, embedded, started)
+        return _report(changes, new_manifest, embedded, started, index_dir)
 
 
 def apply_documents(
@@ -173,7 +175,8 @@ def apply_documents(
     LexicalIndex.build(live, [texts[pid] for pid in live]).save(index_dir / lexical_dir)
     progress("indexing", 1, 1)
 
-    manifest = Manifest(embedder.name, embedder.dimension, collection, generation, lexical_dir, files)
+    manifest = Manifest(embedder.name, embedder.dimension, collection, generation, lexical_dir, files,
+                        settings.chroma_url)
     write_manifest(index_dir, manifest)  # the commit point
     return manifest, len(to_embed)
 
@@ -193,12 +196,12 @@ def _embed_and_store(passages: list[Passage], embedder: Embedder, store, progres
         pending = None
         for lo in range(0, total, chunk):
             batch = ordered[lo:lo + chunk]
-            vectors = embedder.embed([p.text for p in batch])
+            vectors = embedder.embed([p.text for p in batch],
+                                     lambda d, _n, base=done: progress("embedding", base + d, total))
             if pending is not None:
                 pending.result()  # surfaces a store error before more work is done
             pending = writer.submit(store.upsert, batch, vectors)
             done += len(batch)
-            progress("embedding", done, total)
         pending.result()
 
 
@@ -221,7 +224,7 @@ def collect_garbage(settings: Settings, manifest: Manifest, old_collection: str 
     """Remove what no manifest lists: orphan records and old BM25 folders.
     Best effort: a failure here leaves only unused data behind."""
     try:
-        client, location = open_client(settings.index_dir, settings.chroma_url)
+        client, location = open_client(settings.index_dir, manifest.chroma_url)
         store = open_store(client, location, manifest.collection, manifest.embed_model,
                            manifest.dimension, create=False)
         orphans = store.all_ids() - manifest.live_ids
@@ -237,7 +240,8 @@ def collect_garbage(settings: Settings, manifest: Manifest, old_collection: str 
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _report(changes: Changes, manifest: Manifest | None, embedded: int, started: float) -> IngestReport:
+def _report(changes: Changes, manifest: Manifest | None, embedded: int, started: float,
+            index_dir: Path) -> IngestReport:
     return IngestReport(
         added=changes.added,
         updated=changes.updated,
@@ -249,4 +253,5 @@ def _report(changes: Changes, manifest: Manifest | None, embedded: int, started:
         passages_total=manifest.passage_count if manifest else 0,
         documents_total=len(manifest.files) if manifest else 0,
         seconds=time.perf_counter() - started,
+        location=(manifest.chroma_url if manifest else None) or str(index_dir / "chroma"),
     )

@@ -133,6 +133,7 @@ class IngestReport:
     passages_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
+    location: str = ""  # where the vectors are: the Chroma folder or server URL
 
     @property
     def failed(self) -> bool:

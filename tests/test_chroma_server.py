@@ -77,6 +77,10 @@ def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path):
                  cwd=tmp_path)
     assert search.returncode == 0, search.stderr
     assert "Betsa Mariana" in json.loads(search.stdout)["hits"][0]["text"]
+    # The index remembers its server: later commands need not repeat the flag.
+    again = run(["search", "Who is Betsa Mariana?", "--json", "-k", "1"], cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["hits"][0]["id"] == json.loads(search.stdout)["hits"][0]["id"]
 
 
 def test_an_unreachable_server_is_one_clear_line(tmp_path):

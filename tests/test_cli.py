@@ -58,6 +58,8 @@ def test_ingest_reports_each_bad_file_on_one_line_and_goes_on(workdir):
                          ("binary.txt", "binary file"), ("latin1.txt", "not UTF-8")]:
         assert any(name in line and reason in line for line in problems), (name, problems)
     assert "added 6, updated 0, removed 0, unchanged 0" in result.stdout
+    assert result.stdout.rstrip().endswith("ignored 1 files of other types (.jpg ×1)")
+    assert "index: 6 documents" in result.stdout and "passages in .rag/chroma" in result.stdout
     assert "ignored 1 files of other types (.jpg ×1)" in result.stdout
 
 

@@ -167,3 +167,52 @@ def test_a_folder_of_thousands_of_tiny_files(tmp_path, embedder_factory):
     assert len(report.added) == 2000 and report.passages_total == 2000 and not report.problems
     again = ingest_paths([folder], settings, embedder_factory)
     assert len(again.unchanged) == 2000 and again.passages_embedded == 0
+
+
+def _folder_size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.exists() else 0
+
+
+def test_an_ingest_killed_mid_way_leaves_a_usable_index(tmp_path, seeds_copy, embedder, embedder_factory):
+    """A real `rag ingest` process is killed with SIGKILL once it has started writing
+    records to Chroma. Wherever the kill lands, the index must be either the
+    previous generation, untouched, or the new one, complete."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from test_chroma_server import wait_until
+
+    settings = make_settings(tmp_path / "idx")
+    ingest_paths([seeds_copy], settings, embedder_factory)
+    before = read_manifest(settings.index_dir)
+    results_before = search_texts(settings, embedder)
+
+    more = seeds_copy / "more"
+    more.mkdir()
+    for i in range(1500):  # several embedding chunks, so the kill lands between writes
+        (more / f"n{i:04d}.txt").write_text(f"Memo {i}\nThe depot on street {i} stores {i * 7} crates of "
+                                            "spare parts for the regional rail network.\n", encoding="utf-8")
+    chroma_dir = settings.index_dir / "chroma"
+    size_before = _folder_size(chroma_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "ingest", str(seeds_copy), "--index-dir",
+                             str(settings.index_dir)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: proc.poll() is not None or _folder_size(chroma_dir) > size_before, 300,
+                   "the ingest to start writing records")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+
+    after = read_manifest(settings.index_dir)
+    assert after == before or len(after.files) == 1505
+    if after == before:
+        assert search_texts(settings, embedder) == results_before
+    assert Index.open(settings).manifest == after  # opens, BM25 and manifest agree
+
+    report = ingest_paths([seeds_copy], settings, embedder_factory)
+    final = read_manifest(settings.index_dir)
+    assert len(final.files) == 1505 and not report.problems
+    assert stored_ids(settings, final) == final.live_ids
