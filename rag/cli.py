@@ -77,6 +77,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, metavar="N", help="passages per question (default 5)")
     p.set_defaults(func=cmd_chat)
 
+    answer = argparse.ArgumentParser(add_help=False)
+    group = answer.add_argument_group("answering")
+    group.add_argument("--model", metavar="GGUF", help="a GGUF file (default: the newest in models/; env RAG_MODEL)")
+    group.add_argument("--llm-url", metavar="URL",
+                       help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env RAG_LLM_URL)")
+    group.add_argument("--extractive", action="store_true",
+                       help="answer by quoting the best sentences, without a model")
+    group.add_argument("--max-tokens", type=int, metavar="N", help="longest answer in tokens (default 256)")
+    group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default 0.1)")
+    group.add_argument("--n-ctx", type=int, metavar="N", help="model context in tokens (default 4096)")
+
+    p = sub.add_parser("ask", parents=[common, answer], help="answer a question with cited sources",
+                       description="Retrieve passages, answer from them (local GGUF model, remote server, or "
+                                   "extractively when no model is available) and list the sources cited.")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, metavar="N", help="passages to retrieve (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("models", help="list or download GGUF models")
+    models_sub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    models_sub.required = True
+    q = models_sub.add_parser("list", parents=[common], help="GGUF files in models/ with their metadata")
+    q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_models_list)
+    q = models_sub.add_parser("pull", parents=[common], help="download a GGUF model (needs a network)")
+    q.add_argument("name", nargs="?", metavar="REPO/FILE.gguf",
+                   help="hub repository and file (default Qwen/Qwen2.5-1.5B-Instruct-GGUF, Q4_K_M)")
+    q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
+    q.set_defaults(func=cmd_models_pull)
+
     p = sub.add_parser("status", parents=[common], help="describe the index")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
@@ -92,6 +124,10 @@ def _version() -> str:
 def _settings(args: argparse.Namespace, **extra: Any):
     from rag.config import load_settings
 
+    for flag, name in (("model", "model"), ("llm_url", "llm_url"), ("max_tokens", "max_tokens"),
+                       ("temperature", "temperature"), ("n_ctx", "n_ctx"), ("models_dir", "models_dir")):
+        if getattr(args, flag, None) is not None:
+            extra.setdefault(name, getattr(args, flag))
     overrides = {
         "index_dir": args.index_dir,
         "chroma_url": args.chroma_url,
@@ -253,6 +289,121 @@ def cmd_chat(args: argparse.Namespace) -> int:
             _print_hits(retriever.search(question, settings.k))
         except QueryError as exc:
             _err(str(exc))
+
+
+def _load_generator(settings, extractive: bool, quiet: bool):
+    """The configured model, or None (extractive mode) when none is configured or found."""
+    from rag.generate import LlamaCppGenerator, OpenAIGenerator
+    from rag.models import ModelError, find_models
+
+    if extractive:
+        return None
+    if settings.llm_url:
+        return OpenAIGenerator(settings.llm_url, n_ctx=settings.n_ctx)
+    if settings.model is None and not find_models(settings.models_dir):
+        if not quiet:
+            print(f"(no GGUF model in {settings.models_dir}/: answering in extractive mode; "
+                  "`rag models pull` fetches one)", file=sys.stderr)
+        return None
+    from rag.models import resolve_model_path
+
+    path = resolve_model_path(settings.models_dir, settings.model)
+    if sys.stderr.isatty() and not quiet:
+        print(f"loading model {path.name} …", file=sys.stderr, flush=True)
+    return LlamaCppGenerator(path, n_ctx=settings.n_ctx)
+
+
+def build_assistant(settings, extractive: bool = False, quiet: bool = False):
+    from rag.assistant import Assistant
+    from rag.select import SentenceSelector
+
+    retriever = _open_retriever(settings)
+    generator = _load_generator(settings, extractive, quiet)
+    return Assistant(retriever, SentenceSelector(retriever.embedder), settings, generator)
+
+
+def _print_sources(answer) -> None:
+    import textwrap
+
+    cited = answer.cited_sources
+    if not cited:
+        return
+    print("\nSources:")
+    for source in cited:
+        print(f"[{source.number}] {source.passage.label}")
+        body = " ".join(source.passage.text.split())
+        print(textwrap.fill(body, width=100, initial_indent="    ", subsequent_indent="    "))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.retrieve import validate_question
+    from rag.types import Answer
+
+    settings = _settings(args, k=args.k)
+    question = validate_question(args.question)
+    assistant = build_assistant(settings, args.extractive, quiet=args.json)
+    final = None
+    if not args.json:
+        print(f"[{assistant.mode if not args.extractive else 'extractive'} mode"
+              + (f": {assistant.generator.name}" if assistant.generator and not args.extractive else "") + "]")
+    for item in assistant.ask(question, extractive=args.extractive):
+        if isinstance(item, Answer):
+            final = item
+        elif not args.json:
+            print(item, end="", flush=True)
+    if args.json:
+        print(json.dumps(final.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print()
+        _print_sources(final)
+    return EXIT_OK
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from rag.models import ModelError, find_models, read_info
+
+    settings = _settings(args)
+    rows = []
+    for path in find_models(settings.models_dir):
+        try:
+            info = read_info(path)
+            rows.append({"file": path.name, "size_mb": round(info.size_bytes / 2**20, 1),
+                         "quantization": info.quantization, "parameters": info.parameters,
+                         "context_length": info.context_length, "name": info.name, "error": None})
+        except ModelError as exc:
+            rows.append({"file": path.name, "size_mb": round(path.stat().st_size / 2**20, 1), "error": str(exc)})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"no GGUF models in {settings.models_dir}/ (`rag models pull` downloads the default)")
+        return EXIT_OK
+    print(f"{'file':<44} {'size':>9} {'quant':>8} {'params':>8} {'context':>8}")
+    for r in rows:
+        if r["error"]:
+            print(f"{r['file']:<44} {r['size_mb']:>7} MB  unreadable: {r['error']}")
+        else:
+            params = r["parameters"]
+            shown = f"{params / 1e9:.2f}B" if params >= 1e8 else f"{params / 1e6:.2f}M"
+            print(f"{r['file']:<44} {r['size_mb']:>6} MB {r['quantization']:>8} {shown:>8} {r['context_length']:>8}")
+    return EXIT_OK
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from rag.models import DEFAULT_FILE, DEFAULT_REPO, pull
+
+    settings = _settings(args)
+    repo, filename = DEFAULT_REPO, DEFAULT_FILE
+    if args.name:
+        if "/" not in args.name or not args.name.endswith(".gguf") or args.name.count("/") < 2:
+            from rag.types import ConfigError
+
+            raise ConfigError(f"model name '{args.name}' must look like OWNER/REPO/FILE.gguf")
+        repo, filename = args.name.rsplit("/", 1)
+    print(f"downloading {repo}/{filename} into {settings.models_dir}/ …", file=sys.stderr)
+    path = pull(settings.models_dir, repo, filename)
+    print(f"saved {path}")
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ class Settings:
     chroma_url: str | None = None  # a Chroma server instead of the embedded store
     collection: str = "passages"
     embed_model: str | None = None  # None: the index's own model, else the default
-    embed_batch_size: int = 64
+    embed_batch_size: int = 16  # small, length-matched batches are fastest on CPU
     # A passage must fit the embedding model's window (256 word pieces for MiniLM,
     # special tokens included), so longer paragraphs are split at sentences.
     max_passage_tokens: int = 254
@@ -35,6 +35,19 @@ class Settings:
     dense_weight: float = 0.5  # convex: share of the dense score
     rrf_k: int = 60
     allow_download: bool = False  # may a hub model name be fetched when missing?
+    # Answering.
+    models_dir: Path = Path("models")
+    model: str | None = None  # a GGUF path or a file name in models_dir; None: the newest there
+    llm_url: str | None = None  # an OpenAI-compatible server instead of a local model
+    n_ctx: int = 4096
+    max_tokens: int = 256
+    temperature: float = 0.1
+    prompt_sentences: int = 8  # sentences of the sources that go into a model's prompt
+    # Grounding: when no retrieved sentence is this close to the question (cosine),
+    # the documents do not cover it. Calibrated on eval/seed_questions.jsonl: the
+    # answerable questions' best sentences score 0.50 and up, the unanswerable
+    # ones' 0.36 and below (bench/RESULTS.md).
+    min_similarity: float = 0.43
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -45,6 +58,9 @@ _ENV = {
     "RAG_CHROMA_URL": ("chroma_url", str),
     "RAG_COLLECTION": ("collection", str),
     "RAG_EMBED_MODEL": ("embed_model", str),
+    "RAG_MODEL": ("model", str),
+    "RAG_LLM_URL": ("llm_url", str),
+    "RAG_MODELS_DIR": ("models_dir", Path),
     "RAG_ALLOW_DOWNLOAD": ("allow_download", lambda v: v.strip().lower() in {"1", "true", "yes"}),
 }
 
@@ -54,7 +70,7 @@ def _coerce(name: str, value: Any) -> Any:
     if name not in fields:
         raise ConfigError(f"unknown setting '{name}' (known: {', '.join(sorted(fields))})")
     default = getattr(Settings(), name)
-    if name == "index_dir":
+    if name in ("index_dir", "models_dir"):
         return Path(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):

@@ -55,7 +55,7 @@ def resolve_model(name: str | None) -> ModelLocation:
 class Embedder:
     """A sentence-transformers model behind three calls: embed, embed_query, count_tokens."""
 
-    def __init__(self, name: str | None = None, allow_download: bool = False, batch_size: int = 64):
+    def __init__(self, name: str | None = None, allow_download: bool = False, batch_size: int = 16):
         self.location = resolve_model(name)
         self.batch_size = batch_size
         self._model = _load(self.location, allow_download)
@@ -75,21 +75,27 @@ class Embedder:
         return [len(ids) for ids in encoded["input_ids"]]
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text, in batches."""
+        """Unit-length float32 vectors, one row per text, in batches.
+
+        Batches are formed by word-piece count, longest first, and each is encoded
+        on its own: padding then costs almost nothing. sentence-transformers sorts
+        by character length inside one encode() call, which mixes lengths within a
+        batch; measured on SciFact passages, our batching with 16 texts a batch is
+        about 1.3x faster on two CPU cores (bench/RESULTS.md).
+        """
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        # Sorting by length keeps each batch's padding small; sentence-transformers
-        # does this inside one encode() call, we do it across our batches too so
-        # that progress can be reported between them.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        chunk = self.batch_size
-        for lo in range(0, len(order), chunk):
-            idx = order[lo:lo + chunk]
+        if not texts:
+            return out
+        counts = self.count_tokens(texts)
+        order = sorted(range(len(texts)), key=lambda i: counts[i], reverse=True)
+        for lo in range(0, len(order), self.batch_size):
+            idx = order[lo:lo + self.batch_size]
             out[idx] = self._model.encode(
-                [texts[i] for i in idx], batch_size=self.batch_size, normalize_embeddings=True,
+                [texts[i] for i in idx], batch_size=len(idx), normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False,
             )
             if progress:
-                progress(min(lo + chunk, len(order)), len(order))
+                progress(min(lo + self.batch_size, len(order)), len(order))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -188,8 +188,7 @@ def _embed_and_store(passages: list[Passage], embedder: Embedder, store, progres
     progress("embedding", 0, total)
     if not total:
         return
-    chunk = max(embedder.batch_size * 8, 256)
-    # Longest first keeps padding low inside each chunk's batches.
+    chunk = 512  # passages per hand-over to the store
     ordered = sorted(passages, key=lambda p: len(p.text), reverse=True)
     done = 0
     with ThreadPoolExecutor(max_workers=1) as writer:

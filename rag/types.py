@@ -109,6 +109,63 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A passage as numbered for an answer, with the text shown for it (the whole
+    passage, or the sentences of it that bear on the question)."""
+
+    number: int
+    passage: Passage
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.passage
+        return {"number": self.number, "id": p.id, "title": p.title, "paragraph": p.paragraph,
+                "label": p.label, "source": p.source, "text": p.text}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says, with everything needed to show and check it."""
+
+    question: str
+    text: str
+    mode: str  # "local", "remote" or "extractive"
+    model: str | None
+    sources: tuple[Source, ...]  # numbered as the answer cites them
+    cited: tuple[int, ...]  # the numbers the text cites, first appearance first
+    hits: tuple[Hit, ...]  # everything retrieval returned
+    covered: bool  # False: the documents do not cover the question; no model was called
+    search_query: str
+    timings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def cited_sources(self) -> tuple[Source, ...]:
+        by_number = {s.number: s for s in self.sources}
+        return tuple(by_number[n] for n in self.cited if n in by_number)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "mode": self.mode,
+            "model": self.model,
+            "covered": self.covered,
+            "search_query": self.search_query,
+            "cited_sources": [s.to_json() for s in self.cited_sources],
+            "retrieved": [h.to_json() for h in self.hits],
+            "timings": dict(self.timings),
+        }
+
+
+@dataclass(frozen=True)
 class FileProblem:
     """A file that could not be ingested, and why (one line, for a person)."""
 

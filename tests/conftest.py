@@ -77,3 +77,26 @@ def seed_retriever(seed_index, embedder):
     from rag.retrieve import Retriever
 
     return Retriever(Index.open(seed_index), embedder, seed_index)
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory) -> Path:
+    """A 2-layer llama with random weights and a byte vocabulary (~0.5 MB), written
+    with the gguf package: real llama-cpp-python loading, streaming and grammars."""
+    from rag.tinymodel import write_tiny_gguf
+
+    return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny-test.gguf")
+
+
+@pytest.fixture(scope="session")
+def tiny_generator(tiny_gguf):
+    from rag.generate import LlamaCppGenerator
+
+    return LlamaCppGenerator(tiny_gguf, n_ctx=2048)
+
+
+# A grammar that makes the random tiny model write a well-formed cited answer.
+CITED_GRAMMAR = r'''root ::= sentence " " sentence
+sentence ::= word (" " word){2,5} "." " [" [1-3] "]"
+word ::= [a-z]{2,6}
+'''

@@ -1,0 +1,271 @@
+"""Answer backends behind one small protocol: a local GGUF through llama-cpp-python,
+or any OpenAI-compatible server. (Extractive answers need no model: see extractive.py.)
+
+A backend renders chat messages, counts their tokens, and streams text deltas.
+llama_cpp is imported when a model is loaded, never at import time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol, Sequence
+
+from rag.models import ModelError, check_gguf, read_info
+from rag.prompt import Message
+from rag.types import RagError
+
+# Used when a GGUF carries no chat template (rare in current models): ChatML.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+class RemoteModelError(RagError):
+    """The OpenAI-compatible server failed or could not be reached."""
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    reused_prompt_tokens: int = 0  # served from the key/value cache
+    answer_tokens: int = 0
+    time_to_first_token_s: float | None = None
+    tokens_per_second: float | None = None
+    stopped_by: str = ""  # "stop", "length", "cancelled"
+
+
+class Generator(Protocol):
+    mode: str  # "local" or "remote"
+    name: str
+    n_ctx: int
+    last_stats: GenerationStats
+
+    def count(self, messages: Sequence[Message]) -> int: ...
+
+    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]: ...
+
+
+def physical_cores() -> int:
+    """Physical cores available to this process: llama.cpp runs slower on hyperthreads."""
+    try:
+        cores = set()
+        current = {}
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    if "core id" in current:
+                        cores.add((current.get("physical id"), current["core id"]))
+                    current = {}
+                elif ":" in line:
+                    key, value = line.split(":", 1)
+                    current[key.strip()] = value.strip()
+        available = len(os.sched_getaffinity(0))
+        return max(1, min(len(cores) or available, available))
+    except (OSError, AttributeError):
+        return max(1, (os.cpu_count() or 2) // 2)
+
+
+class LlamaCppGenerator:
+    """A GGUF model held in memory for the whole session.
+
+    The prompt is rendered with the model's own chat template and given to
+    llama.cpp as tokens; llama-cpp-python keeps the previous call's tokens in its
+    key/value cache and evaluates only what follows the common prefix, so the
+    fixed system prompt (and, in a conversation, the earlier turns) is read once.
+    """
+
+    mode = "local"
+
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0):
+        check_gguf(model_path)
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:  # pragma: no cover - an install problem
+            raise ModelError(f"llama-cpp-python is not installed ({exc}); run `make install`") from None
+        self.path = model_path
+        self.name = model_path.name
+        # Deliberately sized: llama-cpp-python's default is 512, far too small for
+        # sources, and more than the model was trained on would only degrade it.
+        trained = read_info(model_path).context_length
+        self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
+        try:
+            self._llm = Llama(str(model_path), n_ctx=self.n_ctx, n_threads=n_threads or physical_cores(),
+                              n_batch=512, seed=seed, verbose=False)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"{model_path}: llama.cpp cannot load it ({exc}); "
+                             "the file may be truncated or of an unsupported architecture") from None
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        self.template_source = "gguf" if template else "chatml (the GGUF has no chat template)"
+        eos = self._token_text(self._llm.token_eos())
+        bos = self._bos_text = self._token_text(self._llm.token_bos())
+        self._formatter = Jinja2ChatFormatter(template or CHATML_TEMPLATE, eos_token=eos, bos_token=bos,
+                                              stop_token_ids=[self._llm.token_eos()])
+        self.last_stats = GenerationStats()
+
+    def _token_text(self, token: int) -> str:
+        try:
+            return self._llm.detokenize([token], special=True).decode("utf-8", errors="ignore")
+        except Exception:
+            return ""
+
+    def render(self, messages: Sequence[Message]) -> tuple[list[int], list[str]]:
+        formatted = self._formatter(messages=list(messages))
+        stops = formatted.stop if isinstance(formatted.stop, list) else ([formatted.stop] if formatted.stop else [])
+        # Templates that write the BOS token themselves must not get a second one.
+        writes_bos = bool(self._bos_text) and formatted.prompt.startswith(self._bos_text)
+        tokens = self._llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=not writes_bos, special=True)
+        return tokens, stops
+
+    def count(self, messages: Sequence[Message]) -> int:
+        return len(self.render(messages)[0])
+
+    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]:
+        tokens, stops = self.render(messages)
+        if len(tokens) + max_tokens > self.n_ctx:  # the budget in prompt.py makes this unreachable
+            raise ModelError(f"prompt of {len(tokens)} tokens + {max_tokens} answer tokens exceeds the "
+                             f"context of {self.n_ctx}")
+        cached = 0
+        for a, b in zip(self._llm._input_ids.tolist(), tokens):
+            if a != b:
+                break
+            cached += 1
+        stats = GenerationStats(prompt_tokens=len(tokens), reused_prompt_tokens=cached)
+        self.last_stats = stats
+        kwargs = {}
+        if grammar:
+            from llama_cpp import LlamaGrammar
+
+            kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
+        started = time.perf_counter()
+        first = None
+        try:
+            for chunk in self._llm.create_completion(tokens, max_tokens=max_tokens, temperature=temperature,
+                                                     stop=stops or None, stream=True, **kwargs):
+                choice = chunk["choices"][0]
+                text = choice.get("text") or ""
+                if text:
+                    if first is None:
+                        first = time.perf_counter()
+                        stats.time_to_first_token_s = first - started
+                    stats.answer_tokens += 1
+                    yield text
+                if choice.get("finish_reason"):
+                    stats.stopped_by = choice["finish_reason"]
+        except GeneratorExit:
+            stats.stopped_by = "cancelled"
+            raise
+        finally:
+            if first is not None and stats.answer_tokens > 1:
+                stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
+
+
+class OpenAIGenerator:
+    """Any OpenAI-compatible chat server (llama.cpp's server, Ollama, vLLM), streaming.
+
+    Prompt size is counted with the server's own tokenizer when it offers one
+    (llama-cpp-python's /extras/tokenize, llama.cpp's /tokenize); otherwise it is
+    estimated conservatively at 3 characters a token, against the context given
+    in settings."""
+
+    mode = "remote"
+    PER_MESSAGE_OVERHEAD = 8  # role markers and separators of a chat template
+
+    def __init__(self, base_url: str, model: str | None = None, n_ctx: int = 4096, timeout: float = 120.0):
+        self.base_url = base_url.rstrip("/")
+        self.model = model or "default"
+        self.name = f"{self.model} at {self.base_url}"
+        self.n_ctx = n_ctx
+        self.timeout = timeout
+        self.last_stats = GenerationStats()
+        self._tokenize_url: str | None | bool = False  # False: not probed yet; None: none offered
+
+    def _post(self, url: str, body: dict, timeout: float):
+        request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        return urllib.request.urlopen(request, timeout=timeout)
+
+    def _server_tokens(self, text: str) -> int | None:
+        root = self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
+        candidates = ([self._tokenize_url] if self._tokenize_url else []) if self._tokenize_url is not False \
+            else [f"{root}/extras/tokenize", f"{root}/tokenize"]
+        for url in candidates:
+            try:
+                key = "input" if url.endswith("/extras/tokenize") else "content"
+                with self._post(url, {key: text}, timeout=10) as response:
+                    tokens = json.loads(response.read())["tokens"]
+                self._tokenize_url = url
+                return len(tokens)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        self._tokenize_url = None
+        return None
+
+    def count(self, messages: Sequence[Message]) -> int:
+        overhead = self.PER_MESSAGE_OVERHEAD * (len(messages) + 1)
+        if self._tokenize_url is not None:
+            counted = self._server_tokens("\n".join(m["content"] for m in messages))
+            if counted is not None:
+                return counted + overhead
+        return sum(len(m["content"]) // 3 for m in messages) + overhead
+
+    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
+               grammar: str | None = None) -> Iterator[str]:
+        body = {"model": self.model, "messages": list(messages), "max_tokens": max_tokens,
+                "temperature": temperature, "stream": True}
+        if grammar:
+            body["grammar"] = grammar  # llama.cpp's servers honour it; others ignore it
+        stats = GenerationStats(prompt_tokens=self.count(messages))
+        self.last_stats = stats
+        started = time.perf_counter()
+        first = None
+        finished = False
+        try:
+            response = self._post(f"{self.base_url}/chat/completions", body, self.timeout)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(300).decode("utf-8", errors="replace").strip().replace("\n", " ")
+            raise RemoteModelError(f"the model server at {self.base_url} answered {exc.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise RemoteModelError(f"cannot reach the model server at {self.base_url}: {reason}") from None
+        try:
+            with response:
+                for raw in response:
+                    line = raw.decode("utf-8", errors="replace").strip()
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        finished = True
+                        break
+                    try:
+                        choice = json.loads(data)["choices"][0]
+                    except (ValueError, KeyError, IndexError):
+                        raise RemoteModelError(f"the model server at {self.base_url} sent a malformed "
+                                               f"event: {data[:120]}") from None
+                    text = (choice.get("delta") or {}).get("content") or ""
+                    if text:
+                        if first is None:
+                            first = time.perf_counter()
+                            stats.time_to_first_token_s = first - started
+                        stats.answer_tokens += 1
+                        yield text
+                    if choice.get("finish_reason"):
+                        stats.stopped_by = choice["finish_reason"]
+                        finished = True
+        except (OSError, TimeoutError) as exc:
+            raise RemoteModelError(f"the model server at {self.base_url} broke off: {exc}") from None
+        if not finished:
+            raise RemoteModelError(
+                f"the model server at {self.base_url} ended the answer without finishing it; the prompt may "
+                f"exceed its context: lower --n-ctx (now {self.n_ctx}) to the server's context size")
+        if first is not None and stats.answer_tokens > 1:
+            stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
