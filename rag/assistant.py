@@ -142,4 +142,5 @@ class Assistant:
             "total_s": round(time.perf_counter() - started, 3),
         })
         yield Answer(question, text, mode, model, prompt.sources,
-                     tuple(n for n in cited_numbers(text) if n in numbers), tuple(hits), True, query, timings)
+                     tuple(n for n in cited_numbers(text) if n in numbers), tuple(hits), True, query, timings,
+                     user_message=prompt.messages[-1]["content"])

@@ -42,7 +42,7 @@ class Settings:
     n_ctx: int = 4096
     max_tokens: int = 256
     temperature: float = 0.1
-    prompt_sentences: int = 8  # sentences of the sources that go into a model's prompt
+    prompt_sentences: int = 5  # sentences of the sources that go into a model's prompt (bench/llm.py)
     # Grounding: when no retrieved sentence is this close to the question (cosine),
     # the documents do not cover it. Calibrated on eval/seed_questions.jsonl: the
     # answerable questions' best sentences score 0.50 and up, the unanswerable

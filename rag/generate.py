@@ -145,18 +145,27 @@ class LlamaCppGenerator:
             from llama_cpp import LlamaGrammar
 
             kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
+        from llama_cpp import LogitsProcessorList
+
+        sampled = [0]
+
+        def count_sampled(_ids, scores):  # called once per sampled token
+            sampled[0] += 1
+            return scores
+
         started = time.perf_counter()
         first = None
         try:
             for chunk in self._llm.create_completion(tokens, max_tokens=max_tokens, temperature=temperature,
-                                                     stop=stops or None, stream=True, **kwargs):
+                                                     stop=stops or None, stream=True,
+                                                     logits_processor=LogitsProcessorList([count_sampled]),
+                                                     **kwargs):
                 choice = chunk["choices"][0]
                 text = choice.get("text") or ""
                 if text:
                     if first is None:
                         first = time.perf_counter()
                         stats.time_to_first_token_s = first - started
-                    stats.answer_tokens += 1
                     yield text
                 if choice.get("finish_reason"):
                     stats.stopped_by = choice["finish_reason"]
@@ -164,6 +173,9 @@ class LlamaCppGenerator:
             stats.stopped_by = "cancelled"
             raise
         finally:
+            # Count sampled tokens, not text pieces: some tokens decode to nothing alone.
+            # (llama-cpp-python may sample a token past the limit before it stops.)
+            stats.answer_tokens = min(max_tokens, max(stats.answer_tokens, sampled[0]))
             if first is not None and stats.answer_tokens > 1:
                 stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
 

@@ -125,10 +125,13 @@ class Source:
 
 @dataclass(frozen=True)
 class Turn:
-    """One earlier exchange of a conversation."""
+    """One earlier exchange of a conversation. `user_message` is what the model was
+    sent (sources and question): sending it again verbatim makes the follow-up's
+    prompt extend the previous one, so a model can reuse its cached prefix."""
 
     question: str
     answer: str
+    user_message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,10 @@ class Answer:
     covered: bool  # False: the documents do not cover the question; no model was called
     search_query: str
     timings: Mapping[str, Any] = field(default_factory=dict)
+    user_message: str | None = None  # the final user message sent to the model, if one was
+
+    def to_turn(self) -> Turn:
+        return Turn(self.question, self.text, self.user_message)
 
     @property
     def cited_sources(self) -> tuple[Source, ...]:

@@ -25,7 +25,7 @@ def test_loads_with_a_deliberate_context_and_the_gguf_template(tiny_generator, t
 def test_streams_in_pieces_and_stops_at_max_tokens(tiny_generator):
     pieces = list(tiny_generator.stream(MESSAGES, max_tokens=12, temperature=0.8))
     stats = tiny_generator.last_stats
-    assert len(pieces) >= 2 and stats.answer_tokens == len(pieces) <= 12
+    assert 2 <= len(pieces) <= stats.answer_tokens <= 12
     assert stats.stopped_by in {"length", "stop"} and stats.time_to_first_token_s > 0
     assert stats.prompt_tokens == tiny_generator.count(MESSAGES)
 
