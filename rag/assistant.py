@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.extractive import choose, compose
 from rag.prompt import NOT_COVERED, fit_prompt
 from rag.retrieve import Retriever, validate_question
-from rag.select import ScoredSentence, SentenceSelector, content_words, singles
+from rag.select import ScoredSentence, SentenceSelector, content_words, pick, singles
 from rag.types import Answer, Hit, Source, Turn
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about|what else|why|and what)\b", re.I)
@@ -60,11 +60,18 @@ def judge_coverage(hits: Sequence[Hit], scored: Sequence[ScoredSentence], settin
     return Coverage(covered, best_sim, best_overlap)
 
 
-def compact_sources(hits: Sequence[Hit], scored: Sequence[ScoredSentence], keep: int) -> list[tuple]:
-    """(passage, text) for the prompt: the `keep` best sentences overall, grouped
-    under their passages in rank order, in reading order within a passage; the
-    prompt is what a CPU model pays for, sentence by sentence."""
-    chosen = sorted(singles(scored), key=lambda s: -s.score)[:keep]
+# Candidates within this much of the best score go into a model's prompt, up to
+# `settings.prompt_sentences` sentences (bench/llm.py measured the trade-off).
+PROMPT_SCORE_WINDOW = 0.3
+
+
+def compact_sources(hits: Sequence[Hit], scored: Sequence[ScoredSentence], max_sentences: int) -> list[tuple]:
+    """(passage, text) for the prompt: the best sentences and sentence pairs, grouped
+    under their passages in rank order, in reading order within a passage. A CPU
+    model pays for every prompt token, so whole passages are not sent."""
+    if not scored:
+        return []
+    chosen = pick(scored, max_sentences, max(s.score for s in scored) - PROMPT_SCORE_WINDOW)
     by_hit: dict[int, list[ScoredSentence]] = {}
     for s in chosen:
         by_hit.setdefault(s.hit_index, []).append(s)

@@ -43,6 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="allow fetching a hub embedding model that is not cached (needs a network)")
     group.add_argument("--config", type=Path, metavar="FILE", help="settings file (default rag.toml if present)")
 
+    answer = argparse.ArgumentParser(add_help=False)
+    group = answer.add_argument_group("answering")
+    group.add_argument("--model", metavar="GGUF", help="a GGUF file (default: the newest in models/; env RAG_MODEL)")
+    group.add_argument("--llm-url", metavar="URL",
+                       help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env RAG_LLM_URL)")
+    group.add_argument("--extractive", action="store_true",
+                       help="answer by quoting the best sentences, without a model")
+    group.add_argument("--max-tokens", type=int, metavar="N", help="longest answer in tokens (default 256)")
+    group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default 0.1)")
+    group.add_argument("--n-ctx", type=int, metavar="N", help="model context in tokens (default 4096)")
+
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Ask questions about your documents, offline: ingest files, search them, chat.",
@@ -73,20 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("chat", parents=[common], help="ask questions in a loop and see the passages found")
+    p = sub.add_parser("chat", parents=[common, answer], help="a conversation: questions and follow-ups, answered")
     p.add_argument("-k", type=int, default=None, metavar="N", help="passages per question (default 5)")
     p.set_defaults(func=cmd_chat)
-
-    answer = argparse.ArgumentParser(add_help=False)
-    group = answer.add_argument_group("answering")
-    group.add_argument("--model", metavar="GGUF", help="a GGUF file (default: the newest in models/; env RAG_MODEL)")
-    group.add_argument("--llm-url", metavar="URL",
-                       help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env RAG_LLM_URL)")
-    group.add_argument("--extractive", action="store_true",
-                       help="answer by quoting the best sentences, without a model")
-    group.add_argument("--max-tokens", type=int, metavar="N", help="longest answer in tokens (default 256)")
-    group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default 0.1)")
-    group.add_argument("--n-ctx", type=int, metavar="N", help="model context in tokens (default 4096)")
 
     p = sub.add_parser("ask", parents=[common, answer], help="answer a question with cited sources",
                        description="Retrieve passages, answer from them (local GGUF model, remote server, or "
@@ -269,14 +269,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from rag.types import QueryError
+    """A question loop with memory: follow-ups are answered in the conversation's
+    context. (The Textual app replaces this with the TUI issue.)"""
+    from rag.types import Answer, QueryError
 
     settings = _settings(args, k=args.k)
-    retriever = _open_retriever(settings)
-    manifest = retriever.index.manifest
-    print(f"{len(manifest.files)} documents, {manifest.passage_count} passages in "
-          f"{manifest.chroma_url or settings.index_dir}. Retrieval only for now: each question shows the "
-          "passages that answer it. Empty line or Ctrl-D to quit.")
+    assistant = build_assistant(settings, args.extractive)
+    manifest = assistant.retriever.index.manifest
+    mode = assistant.mode + (f": {assistant.generator.name}" if assistant.generator else "")
+    print(f"[{mode} mode] {len(manifest.files)} documents, {manifest.passage_count} passages in "
+          f"{manifest.chroma_url or settings.index_dir}. Empty line or Ctrl-D to quit.")
+    history = []
     while True:
         try:
             question = input("\nquestion> ")
@@ -286,7 +289,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question.strip() or question.strip() in {"/quit", "/exit"}:
             return EXIT_OK
         try:
-            _print_hits(retriever.search(question, settings.k))
+            for item in assistant.ask(question, history=history):
+                if isinstance(item, Answer):
+                    print()
+                    _print_sources(item)
+                    history.append(item.to_turn())
+                else:
+                    print(item, end="", flush=True)
         except QueryError as exc:
             _err(str(exc))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from rag.select import ScoredSentence
+from rag.select import ScoredSentence, pick
 
 MAX_SENTENCES = 3
 # A further candidate joins the answer only when it scores close to the best one,
@@ -17,26 +17,9 @@ RELATIVE_FLOOR = 0.8
 
 def choose(scored: Sequence[ScoredSentence], max_sentences: int = MAX_SENTENCES) -> list[ScoredSentence]:
     """Best candidates first, no two overlapping, at most `max_sentences` sentences."""
-    ranked = sorted(scored, key=lambda s: -s.score)
-    if not ranked:
+    if not scored:
         return []
-    floor = ranked[0].score * RELATIVE_FLOOR
-    chosen: list[ScoredSentence] = []
-    used = 0
-    seen_texts: set[str] = set()
-    for cand in ranked:
-        if cand.score < floor:
-            break
-        if used + len(cand.sentences) > max_sentences:
-            continue
-        if any(c.hit_index == cand.hit_index and cand.start < c.end and c.start < cand.end for c in chosen):
-            continue
-        if any(" ".join(s.lower().split()) in seen_texts for s in cand.sentences):
-            continue  # the same sentence in another passage (a duplicated paragraph)
-        chosen.append(cand)
-        used += len(cand.sentences)
-        seen_texts.update(" ".join(s.lower().split()) for s in cand.sentences)
-    return chosen
+    return pick(scored, max_sentences, max(s.score for s in scored) * RELATIVE_FLOOR)
 
 
 def compose(chosen: Sequence[ScoredSentence]) -> str:

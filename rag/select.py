@@ -118,3 +118,26 @@ class SentenceSelector:
 
 def singles(scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     return [s for s in scored if len(s.sentences) == 1]
+
+
+def pick(scored: Sequence[ScoredSentence], max_sentences: int, floor: float) -> list[ScoredSentence]:
+    """The best candidates scoring at least `floor`, best first: no two overlapping,
+    no sentence twice (a paragraph duplicated across files), at most
+    `max_sentences` sentences in all (a pair counts two)."""
+    chosen: list[ScoredSentence] = []
+    used = 0
+    seen: set[str] = set()
+    for cand in sorted(scored, key=lambda s: -s.score):
+        if cand.score < floor:
+            break
+        if used + len(cand.sentences) > max_sentences:
+            continue
+        if any(c.hit_index == cand.hit_index and cand.start < c.end and c.start < cand.end for c in chosen):
+            continue
+        keys = [" ".join(s.lower().split()) for s in cand.sentences]
+        if any(k in seen for k in keys):
+            continue
+        chosen.append(cand)
+        used += len(cand.sentences)
+        seen.update(keys)
+    return chosen

@@ -105,8 +105,13 @@ def test_status_and_chat_loop(workdir):
     root, _ = workdir
     status = json.loads(run(["status", "--json"], cwd=root).stdout)
     assert status["documents"] == 6 and status["embed_model"] == "sentence-transformers/all-MiniLM-L6-v2"
-    chat = run(["chat", "-k", "2"], cwd=root, input="Who is Betsa Mariana?\n   \n")
-    assert chat.returncode == 0 and "[1] " in chat.stdout and "Betsa Mariana" in chat.stdout
+    chat = run(["chat", "-k", "3"], cwd=root,
+               input="What did Trump say about European peacekeepers?\nand what about Lavrov?\n   \n")
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.startswith("[extractive mode] 6 documents")
+    answers = chat.stdout.split("question> ")[1:]
+    assert "no issue with European troops" in answers[0] and "Sources:" in answers[0]
+    assert "Lavrov" in answers[1].split("Sources:")[0]  # the follow-up was answered in context
 
 
 def test_no_index_yet_says_how_to_make_one(tmp_path):
