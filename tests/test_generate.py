@@ -33,6 +33,7 @@ def test_streams_in_pieces_and_stops_at_max_tokens(tiny_generator):
 def test_obeys_a_grammar(tiny_generator):
     text = "".join(tiny_generator.stream(MESSAGES, max_tokens=120, temperature=0.8, grammar=CITED_GRAMMAR))
     assert re.fullmatch(r"[a-z]{2,6}( [a-z]{2,6}){2,5}\. \[[1-3]\] [a-z]{2,6}( [a-z]{2,6}){2,5}\. \[[1-3]\]", text)
+    assert tiny_generator.last_stats.stopped_by == "stop"  # the grammar's end, not the token limit
 
 
 def test_the_system_prompt_prefix_is_read_once(tiny_generator):
