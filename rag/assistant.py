@@ -22,10 +22,19 @@ _PRONOUNS = frozenset("he she they him her them his hers their theirs it its tha
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 
 
+def _names(text: str) -> set[str]:
+    """Capitalised words after the first: the people, places and bodies a question names."""
+    words = _WORD.findall(text)
+    return {w for w in words[1:] if w[0].isupper()}
+
+
 def condense(question: str, history: Sequence[Turn]) -> str:
     """A standalone search query for a follow-up such as "and what did Macron say?":
-    the question plus the topic words of the previous question that it lacks.
-    A question that stands on its own is searched as it is."""
+    the question plus the topic words of the previous question that it lacks. When
+    the follow-up names someone or something of its own, the previous question's
+    names are left out: "and Macron?" after "What did Lammy say about troops?"
+    asks about Macron and troops, not Lammy. A question that stands on its own is
+    searched as it is."""
     if not history:
         return question
     words = [w.lower() for w in _WORD.findall(question)]
@@ -35,7 +44,9 @@ def condense(question: str, history: Sequence[Turn]) -> str:
         return question
     have = content_words(question)
     previous = history[-1].question
-    topic = [w for w in _WORD.findall(previous) if content_words(w) and not (content_words(w) & have)]
+    replaced = _names(previous) if _names(question) else set()
+    topic = [w for w in _WORD.findall(previous)
+             if content_words(w) and not (content_words(w) & have) and w not in replaced]
     return f"{question} {' '.join(dict.fromkeys(topic))}".strip()
 
 
