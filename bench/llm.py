@@ -19,7 +19,6 @@ import shutil
 import statistics
 import threading
 import time
-from pathlib import Path
 
 from common import CACHE, ROOT
 

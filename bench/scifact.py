@@ -17,7 +17,6 @@ from common import load_qrels, load_queries, scifact_index
 
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.lexical import LexicalIndex
 from rag.retrieve import Retriever, convex, rrf
 
 PUBLISHED = {"bm25": 0.665, "dense": 0.645}
@@ -58,9 +57,8 @@ def main() -> int:
     index, settings = scifact_index(embedder, args.rebuild)
     retriever = Retriever(index, embedder, settings)
     # bm25s with its default tokenisation (no stemming), for the comparison the issue cites.
-    from common import load_corpus, scifact_documents
+    from common import load_corpus
 
-    default_lexical = None
     queries = load_queries()
     doc_of = {}  # our doc_id (hash of "scifact:<id>") -> the BEIR corpus id
     from rag.documents import doc_id_for

@@ -303,7 +303,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def _load_generator(settings, extractive: bool, quiet: bool):
     """The configured model, or None (extractive mode) when none is configured or found."""
     from rag.generate import LlamaCppGenerator, OpenAIGenerator
-    from rag.models import ModelError, find_models
+    from rag.models import find_models
 
     if extractive:
         return None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,5 +1,4 @@
 """Splitting files into passages: pure functions on inline text, plus the seeds."""
-from pathlib import Path
 
 import pytest
 

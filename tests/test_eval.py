@@ -1,5 +1,4 @@
 """The evaluation metrics, the question-file reader, and the seed question set."""
-import json
 
 import pytest
 

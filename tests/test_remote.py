@@ -14,7 +14,7 @@ from rag.prompt import SYSTEM_PROMPT
 
 from conftest import CITED_GRAMMAR, SEEDS
 from test_chroma_server import free_port, wait_until
-from test_cli import assert_no_traceback, run
+from test_cli import run
 
 
 @pytest.fixture(scope="module")
