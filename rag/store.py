@@ -82,17 +82,19 @@ class VectorStore:
         committed by a running one) are skipped; we ask for more when they crowd
         out live ones.
         """
-        total = self.count()
-        want = min(n, total)
-        ask = want
+        # No count() round trip per search: the live set bounds what can be found,
+        # and a reply shorter than asked means the collection is exhausted.
+        want = min(n, len(live)) if live is not None else n
+        ask = max(1, want)
         while True:
             got = _call(lambda: self._collection.query(
-                query_embeddings=[vector], n_results=max(1, ask), include=["distances"]), self.location)
-            pairs = [(pid, 1.0 - float(d)) for pid, d in zip(got["ids"][0], got["distances"][0])
+                query_embeddings=[vector], n_results=ask, include=["distances"]), self.location)
+            returned = got["ids"][0]
+            pairs = [(pid, 1.0 - float(d)) for pid, d in zip(returned, got["distances"][0])
                      if live is None or pid in live]
-            if len(pairs) >= want or ask >= total:
+            if len(pairs) >= want or len(returned) < ask:
                 return pairs[:n]
-            ask = min(total, ask * 2 + 10)
+            ask = ask * 2 + 10
 
     def get(self, ids: Sequence[str]) -> dict[str, Passage]:
         if not ids:
