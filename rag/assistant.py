@@ -9,13 +9,13 @@ import time
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from rag.cite import cited_numbers
+from rag.cite import CitationChecker, cited_numbers, parse_answer
 from rag.config import Settings
 from rag.extractive import choose, compose
 from rag.prompt import NOT_COVERED, fit_prompt
 from rag.retrieve import Retriever, validate_question
 from rag.select import ScoredSentence, SentenceSelector, content_words, pick, singles
-from rag.types import Answer, Hit, Source, Turn
+from rag.types import Answer, CitationReport, Hit, SentenceCheck, Source, Turn
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about|what else|why|and what)\b", re.I)
 _PRONOUNS = frozenset("he she they him her them his hers their theirs it its that this those these there".split())
@@ -95,11 +95,19 @@ def compact_sources(hits: Sequence[Hit], scored: Sequence[ScoredSentence], max_s
 
 
 class Assistant:
-    def __init__(self, retriever: Retriever, selector: SentenceSelector, settings: Settings, generator=None):
+    """Answers questions. `ask` yields, in order: the answer's text piece by piece;
+    a `SentenceCheck` for each sentence as soon as it is complete (while a model
+    is still writing the next one); and last the `Answer`, whose `citations` hold
+    every check. The selector and the checker should share one `EmbeddingCache`:
+    the checker then embeds only the answer's own sentences."""
+
+    def __init__(self, retriever: Retriever, selector: SentenceSelector, settings: Settings, generator=None,
+                 checker: CitationChecker | None = None):
         self.retriever = retriever
         self.selector = selector
         self.settings = settings
         self.generator = generator
+        self.checker = checker or CitationChecker(selector.embedder)
 
     @property
     def mode(self) -> str:
@@ -107,7 +115,7 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Turn] = (), extractive: bool = False,
             max_tokens: int | None = None, temperature: float | None = None,
-            grammar: str | None = None) -> Iterator[str | Answer]:
+            grammar: str | None = None) -> Iterator[str | SentenceCheck | Answer]:
         question = validate_question(question)
         settings = self.settings
         started = time.perf_counter()
@@ -125,7 +133,10 @@ class Assistant:
 
         if not coverage.covered:
             yield NOT_COVERED
-            yield Answer(question, NOT_COVERED, mode, model, (), (), tuple(hits), False, query, timings)
+            checking = _Checking(self.checker, (), ())
+            yield from checking.advance(NOT_COVERED, final=True)
+            yield Answer(question, NOT_COVERED, mode, model, (), (), tuple(hits), False, query, timings,
+                         citations=checking.report(timings))
             return
 
         if mode == "extractive":
@@ -133,19 +144,27 @@ class Assistant:
             text = compose(choose(scored))
             for piece in re.findall(r"\S+\s*", text):  # streamed like a model, for one code path in UIs
                 yield piece
+            checking = _Checking(self.checker, sources, ())
+            yield from checking.advance(text, final=True)
             yield Answer(question, text, mode, model, sources, tuple(cited_numbers(text)), tuple(hits), True,
-                         query, timings)
+                         query, timings, citations=checking.report(timings))
             return
 
         candidates = compact_sources(hits, scored, settings.prompt_sentences)
         prompt = fit_prompt(question, candidates, self.generator.count, self.generator.n_ctx,
                             max_tokens or settings.max_tokens, history)
+        # Retrieved passages left out of the prompt: a fix may still point at them.
+        given = {s.passage.id for s in prompt.sources}
+        extra = tuple(h.passage for h in hits if h.passage.id not in given)
         pieces: list[str] = []
+        checking = _Checking(self.checker, prompt.sources, extra)
         for piece in self.generator.stream(prompt.messages, prompt.max_answer_tokens,
                                            settings.temperature if temperature is None else temperature, grammar):
             pieces.append(piece)
             yield piece
+            yield from checking.advance("".join(pieces), final=False)
         text = "".join(pieces).strip()
+        yield from checking.advance(text, final=True)
         stats = self.generator.last_stats
         numbers = {s.number for s in prompt.sources}
         timings.update({
@@ -161,4 +180,47 @@ class Assistant:
         })
         yield Answer(question, text, mode, model, prompt.sources,
                      tuple(n for n in cited_numbers(text) if n in numbers), tuple(hits), True, query, timings,
-                     user_message=prompt.messages[-1]["content"])
+                     user_message=prompt.messages[-1]["content"], citations=checking.report(timings))
+
+
+_PARTIAL_MARKER = re.compile(r"\[\^?[\d,\s\-–^]*$")
+
+
+class _Checking:
+    """Checks an answer's sentences as they are written. While a model writes, a
+    sentence is complete once the next one has begun (its markers come after its
+    full stop); at the end, all are."""
+
+    def __init__(self, checker: CitationChecker, sources: Sequence[Source], extra: Sequence):
+        self.checker = checker
+        self.sources = sources
+        self.extra = extra
+        self.checks: list[SentenceCheck] = []
+        self.milliseconds = 0.0
+
+    def advance(self, text: str, final: bool) -> list[SentenceCheck]:
+        """The checks of the sentences newly complete in `text`."""
+        if not final:
+            text = _PARTIAL_MARKER.sub("", text)  # "… Europe. [1" : the marker is not finished
+        sentences = parse_answer(text)
+        todo = (sentences if final else sentences[:-1])[len(self.checks):]
+        if not todo:
+            return []
+        started = time.perf_counter()
+        new = self.checker.check_sentences(todo, self.sources, self.extra)
+        self.milliseconds += 1000 * (time.perf_counter() - started)
+        self.checks.extend(new)
+        return new
+
+    def report(self, timings: dict) -> CitationReport:
+        timings["check_ms"] = round(self.milliseconds, 2)
+        return CitationReport(tuple(self.checks), round(self.milliseconds, 2))
+
+
+def make_assistant(retriever: Retriever, settings: Settings, generator=None) -> Assistant:
+    """An assistant whose sentence selector and citation checker share one cache
+    of sentence embeddings."""
+    from rag.embed import EmbeddingCache
+
+    cache = EmbeddingCache(retriever.embedder)
+    return Assistant(retriever, SentenceSelector(cache), settings, generator, CitationChecker(cache))

@@ -84,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("chat", parents=[common, answer], help="a conversation: questions and follow-ups, answered")
+    p = sub.add_parser("chat", parents=[common, answer], help="the chat app: questions and follow-ups, answered",
+                       description="Open the terminal chat app (F1 in it lists keys and commands). With --plain, "
+                                   "or when input or output is not a terminal, a line-by-line conversation instead.")
     p.add_argument("-k", type=int, default=None, metavar="N", help="passages per question (default 5)")
+    p.add_argument("--plain", action="store_true", help="a plain question/answer loop instead of the app")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("ask", parents=[common, answer], help="answer a question with cited sources",
@@ -93,8 +96,31 @@ def build_parser() -> argparse.ArgumentParser:
                                    "extractively when no model is available) and list the sources cited.")
     p.add_argument("question")
     p.add_argument("-k", type=int, default=None, metavar="N", help="passages to retrieve (default 5)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
+                   help="text (each sentence marked as it is checked), json (one object with the verdicts), "
+                        "or markdown (a briefing with footnoted sources)")
+    p.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
+    p.add_argument("--strict", action="store_true",
+                   help="drop unsupported and uncited sentences; point wrong-source markers at the right source")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("check", parents=[common], help="check the citations of a briefing you wrote",
+                       description="Check each sentence of a Markdown or text draft against the passage it cites "
+                                   "(markers [n] or [^n], with a sources list naming file or title and paragraph), "
+                                   "and suggest a supporting passage for every uncited or wrongly cited sentence. "
+                                   "Exit 0 when every claim is supported, 1 when some are not.")
+    p.add_argument("file", type=Path, metavar="FILE.md")
+    p.add_argument("-k", type=int, default=None, metavar="N",
+                   help="passages searched per sentence for a better source (default 5)")
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("eval-cite", parents=[common], help="measure the citation checker on a labelled file",
+                       description="Precision and recall of the unsupported verdict and accuracy of wrong-source "
+                                   "fixes on labelled (sentence, cited passage) pairs; see eval/citations.jsonl.")
+    p.add_argument("file", type=Path, metavar="FILE.jsonl")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_eval_cite)
 
     p = sub.add_parser("models", help="list or download GGUF models")
     models_sub = p.add_subparsers(dest="models_command", metavar="ACTION")
@@ -269,11 +295,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """A question loop with memory: follow-ups are answered in the conversation's
-    context. (The Textual app replaces this with the TUI issue.)"""
-    from rag.types import Answer, QueryError
-
+    """The Textual app; or, for pipes and --plain, a question loop with memory:
+    follow-ups are answered in the conversation's context."""
     settings = _settings(args, k=args.k)
+    return _plain_chat(args, settings)
+
+
+def _plain_chat(args: argparse.Namespace, settings) -> int:
+    from rag.types import Answer, QueryError, SentenceCheck
+
     assistant = build_assistant(settings, args.extractive)
     manifest = assistant.retriever.index.manifest
     mode = assistant.mode + (f": {assistant.generator.name}" if assistant.generator else "")
@@ -291,44 +321,37 @@ def cmd_chat(args: argparse.Namespace) -> int:
         try:
             for item in assistant.ask(question, history=history):
                 if isinstance(item, Answer):
-                    print()
+                    _print_summary(item)
                     _print_sources(item)
                     history.append(item.to_turn())
-                else:
-                    print(item, end="", flush=True)
+                elif isinstance(item, SentenceCheck):
+                    _print_check(item)
         except QueryError as exc:
             _err(str(exc))
 
 
 def _load_generator(settings, extractive: bool, quiet: bool):
     """The configured model, or None (extractive mode) when none is configured or found."""
-    from rag.generate import LlamaCppGenerator, OpenAIGenerator
-    from rag.models import find_models
+    from rag.generate import configured_model, open_generator
 
     if extractive:
         return None
-    if settings.llm_url:
-        return OpenAIGenerator(settings.llm_url, n_ctx=settings.n_ctx)
-    if settings.model is None and not find_models(settings.models_dir):
+    target = configured_model(settings)
+    if target is None:
         if not quiet:
             print(f"(no GGUF model in {settings.models_dir}/: answering in extractive mode; "
                   "`rag models pull` fetches one)", file=sys.stderr)
         return None
-    from rag.models import resolve_model_path
-
-    path = resolve_model_path(settings.models_dir, settings.model)
-    if sys.stderr.isatty() and not quiet:
-        print(f"loading model {path.name} …", file=sys.stderr, flush=True)
-    return LlamaCppGenerator(path, n_ctx=settings.n_ctx)
+    if isinstance(target, Path) and sys.stderr.isatty() and not quiet:
+        print(f"loading model {target.name} …", file=sys.stderr, flush=True)
+    return open_generator(settings)
 
 
 def build_assistant(settings, extractive: bool = False, quiet: bool = False):
-    from rag.assistant import Assistant
-    from rag.select import SentenceSelector
+    from rag.assistant import make_assistant
 
     retriever = _open_retriever(settings)
-    generator = _load_generator(settings, extractive, quiet)
-    return Assistant(retriever, SentenceSelector(retriever.embedder), settings, generator)
+    return make_assistant(retriever, settings, _load_generator(settings, extractive, quiet))
 
 
 def _print_sources(answer) -> None:
@@ -344,27 +367,128 @@ def _print_sources(answer) -> None:
         print(textwrap.fill(body, width=100, initial_indent="    ", subsequent_indent="    "))
 
 
+def _print_check(check, fix: str | None = None, width: int = 100) -> None:
+    """One answer sentence with its mark (✓ ✗ ↪ ? ·); why, when it is not supported."""
+    import textwrap
+
+    from rag.cite import sentence_with_markers
+    from rag.types import NO_CLAIM, SUPPORTED
+
+    print(textwrap.fill(sentence_with_markers(check.sentence), width=width, initial_indent=f"{check.mark} ",
+                        subsequent_indent="  "))
+    if check.verdict in (SUPPORTED, NO_CLAIM):
+        return
+    evidence = check.supported_by or check.evidence
+    where = None
+    if evidence is not None:
+        where = f"[{evidence.number}]" if evidence.number is not None else evidence.passage.label
+    if fix is None and check.supported_by is not None:
+        fix = f"{where} states it"
+    print(textwrap.fill(f"{check.verdict}: {check.reason}" + (f"; {fix}" if fix else ""), width=width,
+                        initial_indent="    ", subsequent_indent="    "))
+    if evidence is not None:
+        print(textwrap.fill(f"{where} says: “{' '.join(evidence.text.split())}”", width=width,
+                            initial_indent="    ", subsequent_indent="    "))
+
+
+def _print_summary(answer) -> None:
+    if answer.citations is None:
+        return
+    line = answer.citations.summary()
+    if answer.dropped_sentences:
+        line += f"; --strict dropped {answer.dropped_sentences} unsupported or uncited sentence(s)"
+    print(line)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.cite import strict_answer, strict_checks
     from rag.retrieve import validate_question
-    from rag.types import Answer
+    from rag.types import Answer, SentenceCheck
 
     settings = _settings(args, k=args.k)
     question = validate_question(args.question)
-    assistant = build_assistant(settings, args.extractive, quiet=args.json)
+    text_mode = args.format == "text"
+    assistant = build_assistant(settings, args.extractive, quiet=not text_mode)
     final = None
-    if not args.json:
+    if text_mode:
         print(f"[{assistant.mode if not args.extractive else 'extractive'} mode"
               + (f": {assistant.generator.name}" if assistant.generator and not args.extractive else "") + "]")
     for item in assistant.ask(question, extractive=args.extractive):
         if isinstance(item, Answer):
-            final = item
-        elif not args.json:
-            print(item, end="", flush=True)
-    if args.json:
+            final = strict_answer(item) if args.strict else item
+        elif isinstance(item, SentenceCheck) and text_mode:
+            # Sentences appear as they are checked, each with its mark.
+            kept, _ = strict_checks([item]) if args.strict else ([item], 0)
+            for check in kept:
+                _print_check(check)
+    if args.format == "json":
         print(json.dumps(final.to_json(), ensure_ascii=False, indent=2))
+    elif args.format == "markdown":
+        from rag.briefing import render_markdown
+
+        print(render_markdown(final), end="")
     else:
-        print()
+        _print_summary(final)
         _print_sources(final)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rag.briefing import check_draft, read_draft_file, suggestion
+    from rag.cite import CitationChecker
+    from rag.embed import EmbeddingCache
+    from rag.lookup import PassageLookup
+    from rag.types import NO_CLAIM, SUPPORTED
+
+    settings = _settings(args, k=args.k)
+    text = read_draft_file(args.file)  # a bad file fails before the model loads
+    retriever = _open_retriever(settings)
+    result = check_draft(text, PassageLookup(retriever.index), retriever,
+                         CitationChecker(EmbeddingCache(retriever.embedder)), settings.k)
+    report = result.report
+    if args.json:
+        print(json.dumps({
+            "file": str(args.file),
+            "summary": report.summary(),
+            "sources": {str(n): (p.label if p else None) for n, p in sorted(result.sources.items())},
+            "unresolved_sources": result.unresolved,
+            "sentences": [{**c.to_json(), "suggestion": suggestion(c, result.sources)} for c in report.checks],
+        }, ensure_ascii=False, indent=2))
+    else:
+        for number in result.unresolved:
+            _err(f"{args.file}: source [{number}] “{result.descriptions[number]}” names no passage in the index")
+        if not report.checks:
+            print(f"{args.file}: no sentences to check")
+        for check in report.checks:
+            _print_check(check, suggestion(check, result.sources))
+        print(f"{args.file}: {report.summary()}")
+    problems = [c for c in report.checks if c.verdict not in (SUPPORTED, NO_CLAIM)]
+    return EXIT_PARTIAL if problems else EXIT_OK
+
+
+def cmd_eval_cite(args: argparse.Namespace) -> int:
+    from rag.cite import CitationChecker
+    from rag.embed import EmbeddingCache
+    from rag.evaluate_citations import load_pairs, metrics, run_pairs
+
+    settings = _settings(args)
+    pairs = load_pairs(args.file)
+    retriever = _open_retriever(settings)
+    results = run_pairs(pairs, CitationChecker(EmbeddingCache(retriever.embedder)), retriever, args.file)
+    figures = metrics(results, retriever)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{figures['pairs']} labelled pairs")
+    print(f"unsupported: precision {figures['unsupported_precision']:.3f}, recall {figures['unsupported_recall']:.3f}")
+    if figures["wrong_source_accuracy"] is not None:
+        print(f"wrong source: {figures['wrong_source_accuracy']:.3f} named the right passage "
+              f"({figures['wrong_source_pairs']} pairs)")
+    print(f"{'kind':<16} {'label':<13} {'pairs':>5} {'right':>6}")
+    for kind, row in figures["kinds"].items():
+        print(f"{kind:<16} {row['label']:<13} {row['pairs']:>5} {row['judged_right']:>6}")
+    for m in figures["mistakes"]:
+        print(f"  {m['id']} ({m['kind']}, labelled {m['label']}): judged {m['verdict']}: {m['reason']}")
     return EXIT_OK
 
 

@@ -138,3 +138,34 @@ def _load(location: ModelLocation, allow_download: bool):
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+class EmbeddingCache:
+    """Remembers the vectors of recent texts. Selection embeds the sentences of the
+    retrieved passages, and the citation checker needs the same sentences a moment
+    later: with one cache between them, checking embeds only the answer's own
+    sentences. Bounded, least recently used first out."""
+
+    def __init__(self, embedder: Embedder, max_entries: int = 8192):
+        from collections import OrderedDict
+
+        self.embedder = embedder
+        self.max_entries = max_entries
+        self._vectors: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self.name = embedder.name
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed(missing)):
+                self._vectors[text] = vector
+        out = np.empty((len(texts), self.embedder.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._vectors[text]
+            self._vectors.move_to_end(text)
+        while len(self._vectors) > self.max_entries:
+            self._vectors.popitem(last=False)
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)

@@ -281,3 +281,27 @@ class OpenAIGenerator:
                 f"exceed its context: lower --n-ctx (now {self.n_ctx}) to the server's context size")
         if first is not None and stats.answer_tokens > 1:
             stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
+
+
+def configured_model(settings) -> Path | str | None:
+    """What `open_generator` would load, without loading it: the server URL, the
+    GGUF path, or None (extractive mode). Raises ModelError for a named model
+    that is missing or not a GGUF."""
+    from rag.models import find_models, resolve_model_path
+
+    if settings.llm_url:
+        return settings.llm_url
+    if settings.model is None and not find_models(settings.models_dir):
+        return None
+    return resolve_model_path(settings.models_dir, settings.model)
+
+
+def open_generator(settings):
+    """The configured backend (slow for a GGUF: the file is loaded), or None when no
+    model is configured and none is in the models folder."""
+    target = configured_model(settings)
+    if target is None:
+        return None
+    if isinstance(target, str):
+        return OpenAIGenerator(target, n_ctx=settings.n_ctx)
+    return LlamaCppGenerator(target, n_ctx=settings.n_ctx)

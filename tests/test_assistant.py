@@ -1,11 +1,11 @@
 """The answering pipeline on the seeds: extractive, local GGUF (tiny model), grounding."""
 import pytest
 
-from rag.assistant import Assistant, condense
+from rag.assistant import Assistant, condense, make_assistant
 from rag.evaluate import is_relevant, load_questions
 from rag.prompt import NOT_COVERED
 from rag.select import SentenceSelector
-from rag.types import Answer, Turn
+from rag.types import Answer, SentenceCheck, Turn
 
 from conftest import CITED_GRAMMAR, QUESTIONS
 
@@ -13,19 +13,22 @@ from conftest import CITED_GRAMMAR, QUESTIONS
 def run(assistant, question, **kwargs):
     items = list(assistant.ask(question, **kwargs))
     answer = items[-1]
-    assert isinstance(answer, Answer) and all(isinstance(i, str) for i in items[:-1])
-    assert "".join(items[:-1]).strip() == answer.text  # what streamed is what was answered
+    pieces = [i for i in items[:-1] if isinstance(i, str)]
+    checks = [i for i in items[:-1] if isinstance(i, SentenceCheck)]
+    assert isinstance(answer, Answer) and len(pieces) + len(checks) == len(items) - 1
+    assert "".join(pieces).strip() == answer.text  # what streamed is what was answered
+    assert tuple(checks) == answer.citations.checks  # each sentence's check was streamed too
     return answer
 
 
 @pytest.fixture(scope="module")
 def extractive(seed_retriever, embedder, seed_index):
-    return Assistant(seed_retriever, SentenceSelector(embedder), seed_index)
+    return make_assistant(seed_retriever, seed_index)
 
 
 @pytest.fixture(scope="module")
 def local(seed_retriever, embedder, seed_index, tiny_generator):
-    return Assistant(seed_retriever, SentenceSelector(embedder), seed_index, tiny_generator)
+    return make_assistant(seed_retriever, seed_index, tiny_generator)
 
 
 def test_extractive_answers_quote_the_evidence_and_refuse_the_unanswerable(extractive):

@@ -109,7 +109,8 @@ def test_status_and_chat_loop(workdir):
     assert chat.returncode == 0, chat.stderr
     assert chat.stdout.startswith("[extractive mode] 6 documents")
     answers = chat.stdout.split("question> ")[1:]
-    assert "no issue with European troops" in answers[0] and "Sources:" in answers[0]
+    assert "no issue with European troops" in " ".join(answers[0].split()) and "Sources:" in answers[0]
+    assert "✓ " in answers[0] and "supported" in answers[0]  # sentences checked and marked
     assert "Lavrov" in answers[1].split("Sources:")[0]  # the follow-up was answered in context
 
 

@@ -22,7 +22,10 @@ def test_ask_without_a_model_answers_extractively_and_says_so(project):
     assert_no_traceback(result)
     lines = result.stdout.splitlines()
     assert lines[0] == "[extractive mode]"
-    assert "challenging decision" in lines[1] and lines[1].rstrip().endswith("]")
+    assert lines[1].startswith("✓ ")  # the sentence, marked as checked
+    answer = " ".join(lines[1:lines.index("")])
+    assert "challenging decision" in answer and "[1]" in answer
+    assert any(line.endswith("sentences supported") or line.endswith("sentence supported") for line in lines)
     assert "Sources:" in result.stdout and "¶" in result.stdout
     assert "no GGUF model in models/" in result.stderr
 
@@ -89,3 +92,72 @@ def test_models_pull_offline_fails_at_once_with_what_to_do(tmp_path):
     assert_no_traceback(result)
     message = result.stderr.strip().splitlines()[-1]
     assert "qwen2.5-1.5b-instruct-q4_k_m.gguf" in message and "put it in models/" in message
+
+
+PLANTED_BRIEFING = """# Briefing: the UN votes
+
+The first UN resolution won 93 votes, with 18 countries against [1]. The amended
+resolution received 98 votes in favour [2]. Starmer urged G7 partners to increase
+economic pressure on Russia [1]. Zelensky is due in Washington on Friday to sign a
+deal on rare earth minerals.
+
+## Sources
+[1] Starmer Faces Tensions with Trump Amid Diverging US and European Views on Ukraine, ¶6
+[2] seeds/000_a91ecfca0f80e680.txt#7
+"""
+
+
+def test_check_reports_each_planted_error_and_suggests_the_passage(project):
+    (project / "brief.md").write_text(PLANTED_BRIEFING, encoding="utf-8")
+    result = run(["check", "brief.md", "--json"], cwd=project)
+    assert result.returncode == 1, result.stderr  # problems found: exit 1, like a linter
+    data = json.loads(result.stdout)
+    assert data["sources"]["1"].endswith("¶6") and data["sources"]["2"].endswith("¶7")
+    verdicts = [(s["verdict"], s["suggestion"]) for s in data["sentences"]]
+    assert verdicts == [
+        ("supported", None),
+        ("unsupported", None),  # 98 for 89
+        ("wrong source", "cite seeds/000_a91ecfca0f80e680.txt#10"),
+        ("uncited", "cite seeds/002_1d232bd1e832b10d.txt#4"),
+    ]
+    assert "“98” is not in [2]" in data["sentences"][1]["reason"]
+    assert "89 votes in favor" in data["sentences"][1]["evidence"]["sentence"]  # what the passage does say
+    text = run(["check", "brief.md"], cwd=project)
+    assert text.returncode == 1 and text.stdout.splitlines()[-1] == (
+        "brief.md: 1 of 4 sentences supported (1 unsupported, 1 wrong source, 1 uncited)")
+
+
+def test_a_markdown_briefing_checks_clean_and_bad_drafts_fail_in_one_line(project):
+    exported = run(["ask", "How many votes did the first UN resolution get?", "--format", "markdown"], cwd=project)
+    assert exported.returncode == 0, exported.stderr
+    briefing = exported.stdout
+    assert briefing.startswith("# How many votes") and "## Sources" in briefing and "[^1]: **" in briefing
+    assert "*Checked: " in briefing and "93 votes in favor" in briefing
+    (project / "export.md").write_text(briefing, encoding="utf-8")
+    again = run(["check", "export.md"], cwd=project)
+    assert again.returncode == 0 and "sentences supported" in again.stdout.splitlines()[-1]
+    assert "✗" not in again.stdout and "?" not in again.stdout.split()[0]
+
+    missing = run(["check", "nowhere.md"], cwd=project)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "nowhere.md" in missing.stderr
+    (project / "binary.md").write_bytes(b"\x00\x01\x02 not text")
+    binary = run(["check", "binary.md"], cwd=project)
+    assert binary.returncode == 2 and "binary.md" in binary.stderr and "Traceback" not in binary.stderr
+
+
+def test_ask_json_and_strict_carry_the_verdicts(project):
+    result = run(["ask", "What did David Lammy tell MPs about sending troops?", "--json", "--strict"], cwd=project)
+    data = json.loads(result.stdout)
+    citations = data["citations"]
+    assert citations["claims"] >= 1 and citations["supported"] == citations["claims"]
+    assert {"verdict", "reason", "evidence", "cited"} <= set(citations["sentences"][0])
+    assert data["dropped_sentences"] == 0  # extractive answers are supported by construction
+
+
+def test_eval_cite_prints_the_figures(project):
+    from conftest import ROOT
+
+    result = run(["eval-cite", str(ROOT / "eval" / "citations.jsonl"), "--json"], cwd=project)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["pairs"] >= 80 and figures["unsupported_precision"] >= 0.9

@@ -1,0 +1,223 @@
+"""Briefings: write an answer as Markdown with footnoted sources, and read a draft
+briefing back to check its citations (`rag ask --format markdown`, `rag check`).
+
+A draft cites as the assistant does, `[2]` or the footnote `[^2]`, and lists its
+sources in a "Sources" section or as footnote definitions, each naming a passage
+by file and paragraph (`seeds/a.txt#6`, or `` `seeds/a.txt` `` with `¶6`) or by
+title and paragraph ("Starmer to press Trump…, ¶6"): the forms `rag ask` prints.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from rag.cite import CitationChecker, parse_answer
+from rag.types import (
+    SUPPORTED, UNCITED, WRONG_SOURCE, Answer, AnswerSentence, CitationReport, Passage, SentenceCheck, Source,
+)
+
+# --------------------------------------------------------------------------- writing
+
+
+def _display_path(source: str) -> str:
+    """Relative to the working folder when the file is below it, so a briefing
+    stays readable and `rag check` finds the file from the same place."""
+    try:
+        relative = os.path.relpath(source)
+    except ValueError:
+        return source
+    return source if relative.startswith("..") else relative
+
+
+def render_markdown(answer: Answer) -> str:
+    """The answer as a briefing: its question as the heading, each sentence with
+    footnote references, the check's result, and a sources section that gives
+    every cited passage's title, paragraph, file and text."""
+    lines = [f"# {answer.question.strip()}", ""]
+    checks = answer.citations.checks if answer.citations else ()
+    if checks:
+        body = []
+        for check in checks:
+            refs = "".join(f"[^{n}]" for n in check.sentence.cited)
+            body.append(check.sentence.text + refs)
+        lines.append(" ".join(body))
+    else:
+        lines.append(answer.text)
+    lines.append("")
+    if answer.citations:
+        note = f"Checked: {answer.citations.summary()}. Mode: {answer.mode}"
+        note += f" ({answer.model})" if answer.model else ""
+        if answer.dropped_sentences:
+            note += f". {answer.dropped_sentences} unchecked sentence(s) left out (--strict)"
+        lines.append(f"*{note}.*")
+        problems = [c for c in checks if c.verdict not in (SUPPORTED, "no claim")]
+        for check in problems:
+            fix = f"; [{check.supported_by.number}] states it" if check.supported_by and check.supported_by.number else ""
+            lines.append(f"- {check.mark} “{_clip(check.sentence.text, 80)}”: {check.verdict}, {check.reason}{fix}")
+        lines.append("")
+    cited = answer.cited_sources
+    if cited:
+        lines += ["## Sources", ""]
+        for source in cited:
+            p = source.passage
+            lines.append(f"[^{source.number}]: **{p.title}**, ¶{p.paragraph} — `{_display_path(p.source)}`")
+            spans = [(c.evidence.start, c.evidence.end) for c in checks
+                     if c.verdict == SUPPORTED and c.evidence and c.evidence.passage.id == p.id]
+            lines.append(f"    > {_emphasise(p.text, spans)}")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _emphasise(text: str, spans) -> str:
+    """The passage on one line, with the sentences the answer rests on in bold."""
+    out, at = [], 0
+    for start, end in sorted(set(spans)):
+        if start < at:
+            continue
+        out += [text[at:start], "**", text[start:end].strip(), "**"]
+        at = end
+    out.append(text[at:])
+    return " ".join("".join(out).split())
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+_DEFINITION = re.compile(r"^\s*\[\^?(\d+)\]:\s*(.+)$")  # "[^1]: …" / "[1]: …"
+_LISTED = re.compile(r"^\s*\[\^?(\d+)\]\s+(.+)$")  # "[1] …" inside a sources section
+_SOURCES_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:sources|references)\s*:?\s*$", re.I)
+_PARAGRAPH = re.compile(r"(?:¶\s*|#|\bpara(?:graph)?\.?\s*)(\d+)\b", re.I)
+_PATH = re.compile(r"`([^`]+)`|(\S+\.(?:txt|md|markdown))(?:#\d+)?\b")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+@dataclass(frozen=True)
+class Draft:
+    body: str  # the prose, without headings, notes and the sources section
+    sources: Mapping[int, str]  # marker number -> how the draft describes the source
+
+
+def read_draft(text: str) -> Draft:
+    body_lines: list[str] = []
+    sources: dict[int, str] = {}
+    in_sources = False
+    in_fence = False
+    last_was_definition = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        if _SOURCES_HEADING.match(line):
+            in_sources = True
+            continue
+        definition = _DEFINITION.match(line) or (_LISTED.match(line) if in_sources else None)
+        if definition:
+            sources[int(definition.group(1))] = definition.group(2).strip()
+            last_was_definition = True
+            continue
+        if last_was_definition and (line.startswith(("    ", "\t")) or stripped.startswith(">")):
+            continue  # the quoted passage under a source
+        last_was_definition = False
+        if in_sources and not stripped.startswith("#"):
+            continue
+        if stripped.startswith("#"):
+            in_sources = bool(_SOURCES_HEADING.match(line))
+            body_lines.append("")
+            continue
+        if stripped.startswith((">", "<", "*Checked:", "- ✓", "- ✗", "- ↪", "- ?")):
+            body_lines.append("")  # quotations, HTML and the check's own notes are not claims
+            continue
+        body_lines.append(_BULLET.sub("", line).replace("**", ""))
+    # Lines of one paragraph are one run of prose; a blank line or a list item ends it.
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in body_lines:
+        if not line.strip():
+            if current:
+                paragraphs.append(" ".join(current))
+            current = []
+        else:
+            current.append(line.strip())
+    if current:
+        paragraphs.append(" ".join(current))
+    return Draft("\n".join(paragraphs), sources)
+
+
+def resolve_source(description: str, lookup) -> Passage | None:
+    """The indexed passage a source line names, or None."""
+    paragraph = _PARAGRAPH.search(description)
+    if not paragraph:
+        return None
+    number = int(paragraph.group(1))
+    for match in _PATH.finditer(description):
+        path = (match.group(1) or match.group(2)).split("#")[0]
+        found = lookup.by_file(path, number)
+        if found:
+            return found
+    title = re.split(r",?\s*¶", description)[0].replace("**", "").strip(" “”\"'*_")
+    return lookup.by_title(title, number)
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    report: CitationReport
+    sources: Mapping[int, Passage | None]  # what each of the draft's numbers names; None: not found
+    descriptions: Mapping[int, str]
+
+    @property
+    def unresolved(self) -> list[int]:
+        return sorted(n for n, p in self.sources.items() if p is None)
+
+
+def check_draft(text: str, lookup, retriever, checker: CitationChecker, k: int = 5) -> DraftCheck:
+    """Check each sentence of a draft against the passage it cites, with the
+    passages a search for the sentence returns as the candidates for a fix."""
+    import time
+
+    started = time.perf_counter()
+    draft = read_draft(text)
+    resolved = {n: resolve_source(d, lookup) for n, d in draft.sources.items()}
+    numbered = [Source(n, p, p.text) for n, p in sorted(resolved.items()) if p is not None]
+    checks: list[SentenceCheck] = []
+    for sentence in parse_answer(draft.body):
+        found = [h.passage for h in retriever.search(sentence.text, k)]
+        checks.extend(checker.check_sentences([sentence], numbered, found))
+    checks = [_renumber(c, i) for i, c in enumerate(checks)]
+    report = CitationReport(tuple(checks), round(1000 * (time.perf_counter() - started), 1))
+    return DraftCheck(report, resolved, dict(draft.sources))
+
+
+def _renumber(check: SentenceCheck, index: int) -> SentenceCheck:
+    from dataclasses import replace
+
+    sentence: AnswerSentence = replace(check.sentence, index=index)
+    return replace(check, sentence=sentence)
+
+
+def suggestion(check: SentenceCheck, sources: Mapping[int, Passage | None]) -> str | None:
+    """How to fix a wrongly cited or uncited sentence: the number when the draft
+    already lists the passage, else the passage to add."""
+    fix = check.supported_by
+    if check.verdict not in (WRONG_SOURCE, UNCITED) or fix is None:
+        return None
+    for number, passage in sources.items():
+        if passage is not None and passage.id == fix.passage.id:
+            return f"cite [{number}]"
+    return f"cite {_display_path(fix.passage.source)}#{fix.passage.paragraph}"
+
+
+def read_draft_file(path: Path) -> str:
+    from rag.documents import read_text
+
+    text, _ = read_text(path)
+    return text

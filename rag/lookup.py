@@ -1,0 +1,58 @@
+"""Find indexed passages by how people refer to them: "file.txt#6", a file path
+and paragraph number, or a title and paragraph number ("Starmer to press Trump…, ¶4").
+
+Used by `rag check` (a briefing's sources list) and `rag eval-cite` (the labelled
+set's references). Reads the manifest for ids, then the store for the texts.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.types import Passage
+
+
+def _ordinal(passage_id: str) -> int:
+    return int(passage_id.split(":")[-2])
+
+
+class PassageLookup:
+    def __init__(self, index):
+        self.index = index
+        self._files = index.manifest.files  # absolute source path -> FileEntry
+
+    def by_file(self, file: str, paragraph: int) -> Passage | None:
+        """`file` is a path (absolute, or relative to the working folder) or a file
+        name that is unique in the index; `paragraph` is 1-based."""
+        source = self._source_for_file(file)
+        return self._paragraph(source, paragraph) if source else None
+
+    def by_reference(self, reference: str) -> Passage | None:
+        """"file.txt#6" -> paragraph 6 of file.txt."""
+        file, _, number = reference.rpartition("#")
+        if not file or not number.isdigit():
+            return None
+        return self.by_file(file, int(number))
+
+    def by_title(self, title: str, paragraph: int) -> Passage | None:
+        """A title as the assistant prints it; a shortened one ("…") matches by prefix."""
+        wanted = " ".join(title.split()).rstrip("…").rstrip(".").strip().lower()
+        if not wanted:
+            return None
+        matches = [src for src, entry in self._files.items()
+                   if " ".join(entry.title.split()).rstrip("…").strip().lower().startswith(wanted)
+                   or wanted.startswith(" ".join(entry.title.split()).rstrip("…").strip().lower())]
+        return self._paragraph(matches[0], paragraph) if len(matches) == 1 else None
+
+    def _source_for_file(self, file: str) -> str | None:
+        path = Path(file).expanduser()
+        absolute = str(path.resolve()) if not path.is_absolute() else str(path)
+        if absolute in self._files:
+            return absolute
+        by_name = [src for src in self._files if Path(src).name == path.name]
+        return by_name[0] if len(by_name) == 1 else None
+
+    def _paragraph(self, source: str, paragraph: int) -> Passage | None:
+        ids = [pid for pid in self._files[source].passages if _ordinal(pid) == paragraph - 1]
+        if not ids:
+            return None
+        return self.index.store.get(ids).get(ids[0])

@@ -1,0 +1,191 @@
+"""Citation checking: the parser's traps, the facts' normalisations, and the checker
+with the real MiniLM model on the seed passages, the labelled set, extractive and
+tiny-model answers, and `--strict`."""
+import pytest
+
+from rag.cite import CitationChecker, cited_numbers, makes_claim, parse_answer, strict_answer
+from rag.evaluate_citations import load_pairs, metrics, run_pairs
+from rag.facts import PassageFacts, missing_facts, months, negation_conflict, numbers
+from rag.lookup import PassageLookup
+from rag.types import NO_CLAIM, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE, Answer, Source
+
+from conftest import CITED_GRAMMAR, QUESTIONS, ROOT
+
+LABELLED = ROOT / "eval" / "citations.jsonl"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_sentence_traps_do_not_split():
+    answer = ("Mr. Starmer met the U.S. President at No10 on Feb. 26. [1] Spending rose to 2.5% of GDP, "
+              "i.e. £2.3bn. [2] No. 10 said so.")
+    assert [(s.text, s.cited) for s in parse_answer(answer)] == [
+        ("Mr. Starmer met the U.S. President at No10 on Feb. 26.", (1,)),
+        ("Spending rose to 2.5% of GDP, i.e. £2.3bn.", (2,)),
+        ("No. 10 said so.", ()),
+    ]
+
+
+@pytest.mark.parametrize("written, cited", [
+    ("It rose. [2]", (2,)),
+    ("It rose [2].", (2,)),
+    ("It rose.[2]", (2,)),
+    ("It rose. [1, 3]", (1, 3)),
+    ("It rose. [1][3]", (1, 3)),
+    ("It rose. [1-3]", (1, 2, 3)),
+    ("It rose. [1–3]", (1, 2, 3)),
+    ("It rose.[^2]", (2,)),
+    ("It rose [1] and fell [2].", (1, 2)),
+])
+def test_every_marker_form(written, cited):
+    sentences = parse_answer(written + " Then it fell. [4]")
+    assert [s.cited for s in sentences] == [cited, (4,)]
+    assert sentences[0].text in ("It rose.", "It rose and fell.")
+
+
+def test_a_marker_followed_by_a_new_line_of_text_ends_the_sentence():
+    sentences = parse_answer("Author: Pippa Crerar [1] Published: Feb, 26 2025 [1]")
+    assert [s.text for s in sentences] == ["Author: Pippa Crerar", "Published: Feb, 26 2025"]
+    assert cited_numbers("a [2] b [1, 2] c [3-4]") == [2, 1, 3, 4]
+
+
+def test_a_marker_naming_no_given_source_is_invalid(seed_checker, passages):
+    sources = [Source(1, passages["000#6"], passages["000#6"].text)]
+    report = seed_checker.check_answer(
+        "This resolution garnered 93 votes in favor, 18 against. [1][7] It was amended later. [9]", sources)
+    first, second = report.checks
+    assert first.verdict == SUPPORTED and first.invalid == (7,) and "[7] names no source" in first.reason
+    assert second.invalid == (9,) and second.verdict == UNSUPPORTED and "[9] names no source" in second.reason
+
+
+def test_refusals_and_connectives_make_no_claim():
+    assert not makes_claim("The documents do not cover this.")
+    assert not makes_claim("In short:")
+    assert makes_claim("Trump met Macron on Monday.")
+    assert makes_claim("The budget will rise to 2.5% by 2027.")
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def test_numbers_are_normalised():
+    assert numbers("2.5 per cent") == numbers("2.5%") == numbers("2.5 percent") == {"2.5%"}
+    assert numbers("eight against") == numbers("8 against") == {"8"}
+    assert numbers("1,000 troops on the 26th") == {"1000", "26"}
+    assert months("Feb 26") == months("26 February") == {"february"}
+    assert months("he may march") == set()
+
+
+def test_missing_facts_name_what_is_missing():
+    passage = PassageFacts.of("This amended resolution received 89 votes in favor, eight against, and 70 "
+                              "abstentions, including the US, on 26 February.", "UN votes")
+    assert missing_facts("It got 89 votes for and 8 against in the U.S. on Feb 26.", passage, set()) == []
+    assert missing_facts("It got 98 votes for, per Macron, in March.", passage, set()) == [
+        "“98”", "“March”", "the name Macron"]
+    assert missing_facts("MPs heard it", PassageFacts.of("told Members of Parliament"), set()) == []
+
+
+def test_negation_is_compared_clause_by_clause():
+    passage = "Ukrainian leader Volodymyr Zelensky said he has not been invited and he would not accept a deal."
+    assert negation_conflict("Zelensky said he has been invited.", passage)
+    assert negation_conflict("Zelensky has not been invited.", passage) is None
+    assert negation_conflict("Lavrov said Europe had no role.", "Lavrov insisted there was no role for Europe.") is None
+    assert negation_conflict("He is likely to confront Trump.", "He is unlikely to confront Trump.")
+
+
+# --------------------------------------------------------------------------- checking
+
+
+@pytest.fixture(scope="module")
+def seed_checker(embedder):
+    from rag.embed import EmbeddingCache
+
+    return CitationChecker(EmbeddingCache(embedder))
+
+
+@pytest.fixture(scope="module")
+def passages(seed_retriever):
+    """Seed passages by "file-prefix#paragraph", e.g. "000#6"."""
+    lookup = PassageLookup(seed_retriever.index)
+    names = {"000": "000_a91ecfca0f80e680.txt", "002": "002_1d232bd1e832b10d.txt",
+             "004": "004_c47a76e7acbef03d.txt"}
+
+    class ByRef(dict):
+        def __missing__(self, key):
+            prefix, number = key.split("#")
+            return lookup.by_file(names[prefix], int(number))
+
+    return ByRef()
+
+
+def test_each_verdict_with_its_reason_and_evidence(seed_checker, passages):
+    sources = [Source(1, passages["000#6"], ""), Source(2, passages["000#5"], ""), Source(3, passages["004#13"], "")]
+    answer = ("The first UN resolution received 93 votes in favour and 18 against. [1] "
+              "It got 95 votes in favour. [1] "
+              "Zelensky said he has not been invited and would not accept a deal forced on him. [2] "
+              "Lammy told MPs that deploying British troops would be a challenging decision. "
+              "The documents do not cover the rest.")
+    report = seed_checker.check_answer(answer, sources)
+    verdicts = [c.verdict for c in report.checks]
+    assert verdicts == [SUPPORTED, UNSUPPORTED, WRONG_SOURCE, UNCITED, NO_CLAIM]
+    supported, changed, wrong, uncited, _ = report.checks
+    assert "93 votes in favor, 18 against" in supported.evidence.text
+    assert "“95”" in changed.reason and "93 votes" in changed.evidence.text  # the evidence a reader checks
+    assert wrong.supported_by.number == 3 and "has not been invited" in wrong.supported_by.text
+    assert uncited.supported_by.number == 2  # the passage to cite
+    assert report.summary() == "1 of 4 sentences supported (1 unsupported, 1 wrong source, 1 uncited)"
+
+
+def test_strict_drops_the_unchecked_and_corrects_the_source(seed_checker, passages, seed_index):
+    sources = (Source(1, passages["000#6"], ""), Source(2, passages["004#13"], ""))
+    text = ("This resolution garnered 93 votes in favor. [1] It got 95 votes in favour. [1] "
+            "Zelensky said he has not been invited. [1] Lammy is the Foreign Secretary of Britain.")
+    report = seed_checker.check_answer(text, sources)
+    answer = Answer("q", text, "local", "m", sources, (1,), (), True, "q", {}, citations=report)
+    strict = strict_answer(answer)
+    assert strict.text == "This resolution garnered 93 votes in favor. [1] Zelensky said he has not been invited. [2]"
+    assert strict.dropped_sentences == 2 and strict.cited == (1, 2)
+    assert all(c.verdict == SUPPORTED for c in strict.citations.checks)
+
+
+def test_the_labelled_set_meets_the_targets(seed_checker, seed_retriever):
+    """eval/citations.jsonl: 102 hand-written pairs with hard negatives."""
+    pairs = load_pairs(LABELLED)
+    assert len(pairs) >= 80
+    results = run_pairs(pairs, seed_checker, seed_retriever)
+    figures = metrics(results, seed_retriever)
+    assert figures["unsupported_precision"] >= 0.9 and figures["unsupported_recall"] >= 0.85
+    numbers_ = figures["kinds"]["number"]
+    assert numbers_["pairs"] >= 10 and numbers_["judged_right"] == numbers_["pairs"]  # every changed number
+    assert figures["wrong_source_accuracy"] >= 0.8
+
+
+def test_extractive_answers_are_all_supported(seed_retriever, seed_index):
+    from rag.assistant import make_assistant
+    from rag.evaluate import load_questions
+
+    assistant = make_assistant(seed_retriever, seed_index)
+    checked = 0
+    for q in load_questions(QUESTIONS):
+        answer = list(assistant.ask(q.question))[-1]
+        if not answer.covered:
+            assert answer.citations.claims == 0
+            continue
+        assert answer.citations.all_supported, (q.id, [(c.verdict, c.reason) for c in answer.citations.checks])
+        checked += answer.citations.claims
+    assert checked >= 35
+
+
+def test_random_grammar_answers_from_the_tiny_model_are_not_supported(seed_retriever, seed_index, tiny_generator):
+    """The tiny model writes random words in a well-formed cited shape: the checker
+    parses every sentence and supports none of them."""
+    from rag.assistant import make_assistant
+
+    assistant = make_assistant(seed_retriever, seed_index, tiny_generator)
+    verdicts = []
+    for question in ("What did Lammy say about troops?", "How many votes did the UN resolution get?"):
+        answer = list(assistant.ask(question, grammar=CITED_GRAMMAR, max_tokens=100, temperature=0.8))[-1]
+        assert len(answer.citations.checks) == 2 and all(c.sentence.cited for c in answer.citations.checks)
+        verdicts += [c.verdict for c in answer.citations.checks]
+    assert SUPPORTED not in verdicts and set(verdicts) <= {UNSUPPORTED, WRONG_SOURCE, NO_CLAIM}
