@@ -31,9 +31,10 @@ chat: ingest
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: ingest
 	cd bench && ../$(BIN)/python cli_startup.py && ../$(BIN)/python ingest_throughput.py \
 		&& ../$(BIN)/python scifact.py && ../$(BIN)/python query_latency.py
+	$(BIN)/python bench/answers.py && $(BIN)/python bench/citations.py && $(BIN)/python bench/chat_app.py
 
 clean:
 	rm -rf $(VENV) .rag bench/.cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from rag.cite import CitationChecker, cited_numbers, parse_answer
 from rag.config import Settings
@@ -115,7 +115,8 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Turn] = (), extractive: bool = False,
             max_tokens: int | None = None, temperature: float | None = None,
-            grammar: str | None = None) -> Iterator[str | SentenceCheck | Answer]:
+            grammar: str | None = None,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[str | SentenceCheck | Answer]:
         question = validate_question(question)
         settings = self.settings
         started = time.perf_counter()
@@ -158,8 +159,11 @@ class Assistant:
         extra = tuple(h.passage for h in hits if h.passage.id not in given)
         pieces: list[str] = []
         checking = _Checking(self.checker, prompt.sources, extra)
+        # `should_stop` (a UI's cancel) goes to the model, which asks it before every token.
+        stop = {"should_stop": should_stop} if should_stop is not None else {}
         for piece in self.generator.stream(prompt.messages, prompt.max_answer_tokens,
-                                           settings.temperature if temperature is None else temperature, grammar):
+                                           settings.temperature if temperature is None else temperature, grammar,
+                                           **stop):
             pieces.append(piece)
             yield piece
             yield from checking.advance("".join(pieces), final=False)

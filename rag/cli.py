@@ -298,6 +298,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """The Textual app; or, for pipes and --plain, a question loop with memory:
     follow-ups are answered in the conversation's context."""
     settings = _settings(args, k=args.k)
+    if not args.plain and sys.stdin.isatty() and sys.stdout.isatty():
+        from tui.app import RagApp
+
+        RagApp(settings, extractive=args.extractive).run()
+        return EXIT_OK
     return _plain_chat(args, settings)
 
 

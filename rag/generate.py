@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 from rag.models import ModelError, check_gguf, read_info
 from rag.prompt import Message
@@ -49,7 +49,10 @@ class Generator(Protocol):
     def count(self, messages: Sequence[Message]) -> int: ...
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
-               grammar: str | None = None) -> Iterator[str]: ...
+               grammar: str | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+        """Text pieces as the model writes them. `should_stop` is asked before every
+        token: a UI's cancel stops the model at once, even while it is producing
+        tokens that decode to no text yet."""
 
 
 def physical_cores() -> int:
@@ -128,7 +131,7 @@ class LlamaCppGenerator:
         return len(self.render(messages)[0])
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
-               grammar: str | None = None) -> Iterator[str]:
+               grammar: str | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
         tokens, stops = self.render(messages)
         if len(tokens) + max_tokens > self.n_ctx:  # the budget in prompt.py makes this unreachable
             raise ModelError(f"prompt of {len(tokens)} tokens + {max_tokens} answer tokens exceeds the "
@@ -145,8 +148,10 @@ class LlamaCppGenerator:
             from llama_cpp import LlamaGrammar
 
             kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
-        from llama_cpp import LogitsProcessorList
+        from llama_cpp import LogitsProcessorList, StoppingCriteriaList
 
+        if should_stop is not None:
+            kwargs["stopping_criteria"] = StoppingCriteriaList([lambda _ids, _logits: should_stop()])
         sampled = [0]
 
         def count_sampled(_ids, scores):  # called once per sampled token
@@ -169,6 +174,8 @@ class LlamaCppGenerator:
                     yield text
                 if choice.get("finish_reason"):
                     stats.stopped_by = choice["finish_reason"]
+            if should_stop is not None and should_stop():
+                stats.stopped_by = "cancelled"
         except GeneratorExit:
             stats.stopped_by = "cancelled"
             raise
@@ -230,7 +237,7 @@ class OpenAIGenerator:
         return sum(len(m["content"]) // 3 for m in messages) + overhead
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
-               grammar: str | None = None) -> Iterator[str]:
+               grammar: str | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
         body = {"model": self.model, "messages": list(messages), "max_tokens": max_tokens,
                 "temperature": temperature, "stream": True}
         if grammar:
@@ -251,6 +258,9 @@ class OpenAIGenerator:
         try:
             with response:
                 for raw in response:
+                    if should_stop is not None and should_stop():
+                        stats.stopped_by = "cancelled"
+                        return  # closing the response tells the server to stop
                     line = raw.decode("utf-8", errors="replace").strip()
                     if not line.startswith("data:"):
                         continue

@@ -1,0 +1,212 @@
+"""The chat app's responsiveness, measured with Pilot timestamps.
+
+    .venv/bin/rag ingest seeds/ && .venv/bin/python bench/chat_app.py
+
+1. Key echo: the time from a key press to the character in the input, while an
+   answer streams from the tiny GGUF (random weights, byte vocabulary: many small
+   pieces, the hardest case for the screen), beside the same measurement with
+   the app idle. Target: p95 <= 100 ms while streaming.
+2. Start-up: a fresh Python process that imports the app, starts it and echoes a
+   key, with the index and the embedding model still loading in the background,
+   beside the same for a bare Textual app holding only an Input (the floor any
+   Textual app pays). Target: <= 2 s. Also when the index became ready.
+"""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import CACHE, ROOT
+
+PRESSES = 60
+
+
+def send_key(app, key: str = "x") -> None:
+    """Deliver a key as the terminal driver does. (Pilot.press would also wait for
+    the whole app to be idle, which it never is while an answer streams.)"""
+    from textual import events
+
+    event = events.Key(key, key)
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
+async def _echo_latencies(app, presses: int) -> list[float]:
+    box = app.question_input
+    out = []
+    for _ in range(presses):
+        before = len(box.value)
+        started = time.perf_counter()
+        send_key(app)
+        while len(box.value) == before:
+            await asyncio.sleep(0.0005)
+        out.append(time.perf_counter() - started)
+        await asyncio.sleep(0.02)  # a fast typist: 50 keys a second at most
+    return out
+
+
+# The tiny model's words are random bytes; under this grammar it writes cited
+# sentences of ASCII words without end, so the screen renders and checks text.
+STREAM_GRAMMAR = r'''root ::= sentence{300}
+sentence ::= word (" " word){3,8} ". [" [1-3] "] "
+word ::= [a-z]{2,7}
+'''
+
+
+class GrammarGenerator:
+    """The tiny GGUF behind a fixed grammar (bench only)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.mode, self.name, self.n_ctx = inner.mode, inner.name, inner.n_ctx
+
+    @property
+    def last_stats(self):
+        return self.inner.last_stats
+
+    def count(self, messages):
+        return self.inner.count(messages)
+
+    def stream(self, messages, max_tokens, temperature, grammar=None, should_stop=None):
+        return self.inner.stream(messages, max_tokens, temperature, STREAM_GRAMMAR, should_stop)
+
+
+def key_echo() -> dict:
+    from rag.config import load_settings
+    from rag.embed import Embedder
+    from rag.generate import LlamaCppGenerator
+    from rag.tinymodel import write_tiny_gguf
+    import rag.generate
+    from tui.app import RagApp
+
+    path = CACHE / "tiny-bench.gguf"
+    if not path.exists():
+        write_tiny_gguf(path)
+    generator = GrammarGenerator(LlamaCppGenerator(path, n_ctx=4096))
+    rag.generate.configured_model = lambda settings: path  # the bench's model, through the app's own loader
+    settings = load_settings().replace(max_tokens=3000, temperature=0.8, n_ctx=4096)
+    embedder = Embedder()
+    app = RagApp(settings, embedder_factory=lambda name: embedder, generator_factory=lambda s: generator)
+    result = {}
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            while app.retriever is None or app.model_state != "ready":
+                if app.model_state == "failed" or app.index_state not in ("loading", "ready"):
+                    raise SystemExit(f"cannot start: {[n.message for n in app._notifications]}")
+                await asyncio.sleep(0.05)
+            result["idle"] = await _echo_latencies(app, PRESSES)
+            app.question_input.value = ""
+            app.question_input.value = "What did Lammy tell MPs about sending troops?"
+            await pilot.press("enter")
+            while not app.answers and (app.answering is None or not app.answering[3].text):
+                await asyncio.sleep(0.01)
+            if app.answers:
+                raise SystemExit("the answer ended before the measurement began")
+            result["streaming"] = await _echo_latencies(app, PRESSES)
+            result["still_streaming"] = app.answering is not None
+            result["answer_chars"] = len(app.answering[3].text) if app.answering else None
+            app.action_cancel()
+
+    asyncio.run(run())
+    return result
+
+
+STARTUP_APP = r'''
+import asyncio, sys, time
+t0 = float(sys.argv[1])
+from tui.app import RagApp
+from rag.config import load_settings
+from textual import events
+app = RagApp(load_settings(), extractive=True)
+async def main():
+    async with app.run_test(size=(100, 30)) as pilot:
+        event = events.Key("x", "x"); event.set_sender(app); app._driver.send_message(event)
+        while app.question_input.value != "x":
+            await asyncio.sleep(0.0005)
+        interactive = time.time() - t0
+        loading = app.retriever is None
+        # Keys typed while torch and chromadb load in the background thread.
+        echoes = []
+        while app.retriever is None and app.index_state == "loading":
+            before = len(app.question_input.value)
+            started = time.perf_counter()
+            event = events.Key("x", "x"); event.set_sender(app); app._driver.send_message(event)
+            while len(app.question_input.value) == before:
+                await asyncio.sleep(0.0005)
+            echoes.append(time.perf_counter() - started)
+            await asyncio.sleep(0.05)
+        echoes.sort()
+        print(interactive, loading, time.time() - t0, echoes[int(0.95 * (len(echoes) - 1))] if echoes else 0.0)
+asyncio.run(main())
+'''
+
+STARTUP_BARE = r'''
+import asyncio, sys, time
+t0 = float(sys.argv[1])
+from textual.app import App
+from textual.widgets import Input
+class Bare(App):
+    def compose(self):
+        yield Input()
+app = Bare()
+async def main():
+    async with app.run_test(size=(100, 30)) as pilot:
+        from textual import events
+        event = events.Key("x", "x"); event.set_sender(app); app._driver.send_message(event)
+        while app.query_one(Input).value != "x":
+            await asyncio.sleep(0.0005)
+        print(time.time() - t0, False, 0.0, 0.0)
+asyncio.run(main())
+'''
+
+
+def startup(runs: int = 5) -> dict:
+    rows = {"rag chat app": [], "bare Textual app with an Input (baseline)": []}
+    for _ in range(runs):
+        for name, script in (("rag chat app", STARTUP_APP), ("bare Textual app with an Input (baseline)", STARTUP_BARE)):
+            done = subprocess.run([sys.executable, "-c", script, repr(time.time())], cwd=Path.cwd(),
+                                  capture_output=True, text=True, env={**__import__("os").environ,
+                                                                       "PYTHONPATH": str(ROOT)})
+            if done.returncode:
+                raise SystemExit(done.stderr[-2000:])
+            interactive, loading, ready, echo_p95 = done.stdout.split()
+            rows[name].append((float(interactive), loading == "True", float(ready), float(echo_p95)))
+    return rows
+
+
+def main() -> int:
+    echo = key_echo()
+    p50 = lambda xs: 1000 * statistics.median(xs)  # noqa: E731
+    p95 = lambda xs: 1000 * sorted(xs)[int(0.95 * (len(xs) - 1))]  # noqa: E731
+    print(f"### Key echo ({PRESSES} presses each; the answer was still streaming at the end: "
+          f"{echo['still_streaming']}, {echo['answer_chars']} characters written)\n")
+    print("| app state | p50 ms | p95 ms | max ms |")
+    print("|---|---|---|---|")
+    for name, key in (("idle (baseline)", "idle"), ("answer streaming from the tiny GGUF", "streaming")):
+        xs = echo[key]
+        print(f"| {name} | {p50(xs):.1f} | {p95(xs):.1f} | {1000 * max(xs):.1f} |")
+
+    rows = startup()
+    print("\n### Start-up to an interactive prompt (fresh process, 5 runs, median)\n")
+    print("| app | first key echoed after s | index still loading then | index ready after s "
+          "| key echo p95 while loading, ms |")
+    print("|---|---|---|---|---|")
+    for name, runs in rows.items():
+        interactive = statistics.median(r[0] for r in runs)
+        if name != "rag chat app":
+            print(f"| {name} | {interactive:.2f} | – | – | – |")
+            continue
+        loading = sum(r[1] for r in runs)
+        ready = statistics.median(r[2] for r in runs)
+        echo = statistics.median(r[3] for r in runs)
+        print(f"| {name} | {interactive:.2f} | {loading} of {len(runs)} | {ready:.2f} | {1000 * echo:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,295 @@
+"""The Textual app driven by its Pilot, with the real pipeline: the seed index on
+disk, the real MiniLM model, extractive answers and the tiny GGUF through
+llama-cpp-python. Waits poll a condition (`wait_until`), never a fixed sleep."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from tui.app import RagApp
+from tui.screens import HelpScreen, PassageScreen
+from tui.widgets import AnswerView, SourcesPanel, StatusBar
+
+QUESTION = "How many votes did the first UN resolution get?"
+
+
+async def wait_until(pilot, condition, timeout: float = 60.0, what: str = "condition") -> None:
+    """Poll `condition` while the app runs; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def status_text(app) -> str:
+    return str(app.query_one(StatusBar).render())
+
+
+def notes(app, severity: str | None = None) -> list[str]:
+    return [n.message for n in app._notifications if severity is None or n.severity == severity]
+
+
+async def wait_for_note(pilot, app, text: str, severity: str | None = None) -> None:
+    """Notifications are posted, then shown: wait for one that contains `text`."""
+    await wait_until(pilot, lambda: any(text in n for n in notes(app, severity)), timeout=30,
+                     what=f"a {severity or ''} notification with {text!r}")
+
+
+@pytest.fixture
+def index_copy(seed_index, tmp_path) -> Settings:
+    """The seed index copied into the test's folder as .rag (writable, and shown as
+    ".rag" in the status bar)."""
+    shutil.copytree(seed_index.index_dir, tmp_path / ".rag")
+    return Settings(index_dir=Path(".rag"))
+
+
+def make_app(settings, embedder_factory, generator=None, extractive=False, **kwargs) -> RagApp:
+    return RagApp(settings, extractive=extractive, embedder_factory=embedder_factory,
+                  generator_factory=(lambda s: generator) if generator is not None else None, **kwargs)
+
+
+async def ask(pilot, app, question: str) -> AnswerView:
+    app.question_input.value = question
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: app.answering is None and app.pending is None, what="the answer")
+    return app.query(AnswerView).last()
+
+
+def test_ask_see_the_checked_answer_and_its_sources_then_read_a_passage(index_copy, embedder_factory):
+    async def scenario():
+        app = make_app(index_copy, embedder_factory, extractive=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            assert "extractive" in status_text(app) and "5 documents · 91 passages" in status_text(app)
+            assert ".rag" in status_text(app)
+            view = await ask(pilot, app, QUESTION)
+            assert "93 votes in favor" in view.markdown and "[1] ✓" in view.markdown
+            assert "3 of 3 sentences supported" in str(view.summary.render())
+            panel = app.query_one(SourcesPanel)
+            assert panel.option_count == len(app.answers[-1].cited_sources) >= 1
+
+            await pilot.press("f2")
+            assert app.focused is panel
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, PassageScreen), what="the passage screen")
+            screen = app.screen
+            assert screen.source.number == 1 and screen.source.passage.paragraph == 6
+            assert screen.highlighted == [
+                "This resolution garnered 93 votes in favor, 18 against—including the US, Russia, Belarus, "
+                "and North Korea—and witnessed 65 abstentions."]
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, PassageScreen), what="back to the chat")
+
+            # A mouse click on a source opens it too.
+            await pilot.click(SourcesPanel, offset=(3, 1))
+            await wait_until(pilot, lambda: isinstance(app.screen, PassageScreen), what="a clicked source")
+
+    asyncio.run(scenario())
+
+
+def test_a_question_asked_while_the_index_loads_is_answered_when_it_is_in(index_copy, embedder):
+    import threading
+
+    release = threading.Event()
+
+    def slow_factory(name):
+        release.wait(30)  # the embedding model "loads" until the test lets it
+        return embedder
+
+    async def scenario():
+        app = make_app(index_copy, slow_factory, extractive=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.question_input.value = QUESTION
+            await pilot.press("enter")
+            view = app.query(AnswerView).last()
+            assert app.pending is not None and "waiting for the index" in str(view.summary.render())
+            assert "loading the index" in status_text(app)
+            release.set()
+            await wait_until(pilot, lambda: bool(app.answers), what="the answer")
+            assert "93 votes in favor" in view.markdown and app.pending is None
+
+    asyncio.run(scenario())
+
+
+def test_a_local_model_streams_and_follow_ups_use_the_conversation(index_copy, embedder_factory, tiny_generator,
+                                                                    monkeypatch):
+    """The tiny GGUF's words are random; what is checked is the streaming, the mode
+    and that the second question is sent with the first turn as history."""
+    settings = index_copy.replace(max_tokens=120, temperature=0.8)
+    app = make_app(settings, embedder_factory, generator=tiny_generator)
+    # The tiny model is found through the same factory a real GGUF goes through.
+    monkeypatch.setattr("rag.generate.configured_model", lambda s: Path("tiny-test.gguf"))
+    progress: list[str] = []
+    original = app._answer_progress
+
+    def spy(view, text, checks):
+        progress.append(text)
+        original(view, text, checks)
+
+    app._answer_progress = spy
+
+    async def scenario():
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+                             what="index and model")
+            assert status_text(app).lstrip().startswith("local · tiny-test.gguf")
+            view = await ask(pilot, app, "What did Lammy say about troops?")
+            answer = app.answers[-1]
+            assert answer.mode == "local" and answer.text
+            assert len(progress) >= 1 and len(progress[0]) < len(view.text)  # it arrived in pieces
+            assert view.text.strip() == answer.text
+            assert str(view.summary.render()).startswith(answer.citations.summary())
+            await ask(pilot, app, "and what about Macron?")
+            assert len(app.history) == 2 and app.history[0].question == "What did Lammy say about troops?"
+
+    asyncio.run(scenario())
+
+
+def test_escape_stops_the_answer_and_gives_the_question_back(index_copy, embedder_factory, tiny_generator,
+                                                              monkeypatch):
+    settings = index_copy.replace(max_tokens=1500, temperature=0.8, n_ctx=2048)
+    app = make_app(settings, embedder_factory, generator=tiny_generator)
+    monkeypatch.setattr("rag.generate.configured_model", lambda s: Path("tiny-test.gguf"))
+
+    async def scenario():
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+                             what="index and model")
+            before = tiny_generator.last_stats
+            app.question_input.value = "What did Lammy say about troops?"
+            await pilot.press("enter")
+            # The random model may write bytes that decode to no text for a while: wait
+            # until it is generating, not for words.
+            await wait_until(pilot, lambda: tiny_generator.last_stats is not before, what="generation to start")
+            worker = app.answering[0]
+            await pilot.press("escape")
+            assert app.answering is None and worker.is_cancelled
+            assert app.question_input.value == "What did Lammy say about troops?"
+            assert not app.query(AnswerView) and not app.answers
+            # The model itself stopped early, at the next token.
+            await wait_until(pilot, lambda: tiny_generator.last_stats.stopped_by == "cancelled",
+                             timeout=30, what="the model to stop")
+            assert tiny_generator.last_stats.answer_tokens < 1500
+
+    asyncio.run(scenario())
+
+
+def test_ingest_a_new_file_then_ask_about_it(index_copy, embedder_factory, tmp_path):
+    note = tmp_path / "ferries.txt"
+    note.write_text("Island ferry timetable\n\nThe night ferry to Skerryvore leaves Oban at 23:40 on "
+                    "Thursdays and carries at most 212 passengers.\n", encoding="utf-8")
+
+    app = make_app(index_copy, embedder_factory, extractive=True)
+    shown: list[str] = []
+    original = app._ingest_progress
+    app._ingest_progress = lambda what: (shown.append(what), original(what))
+
+    async def scenario():
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            app.question_input.value = f"/ingest {note}"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: not app.ingesting, what="the ingest")
+            assert any(what.startswith(f"ingesting {note}: embed") for what in shown)  # progress was shown
+            assert "6 documents" in status_text(app)
+            await wait_for_note(pilot, app, "added 1")
+            view = await ask(pilot, app, "When does the night ferry to Skerryvore leave?")
+            assert "23:40" in view.markdown and "✓" in view.markdown
+            assert app.answers[-1].cited_sources[0].passage.source.endswith("ferries.txt")
+
+    asyncio.run(scenario())
+
+
+def test_each_error_is_a_notification_and_the_question_is_kept(tmp_path, embedder_factory, index_copy):
+    async def empty_index():
+        app = make_app(Settings(index_dir=tmp_path / "empty"), embedder_factory, extractive=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.index_state == "missing", what="the missing index")
+            await wait_for_note(pilot, app, "/ingest", "warning")
+            app.question_input.value = QUESTION
+            await pilot.press("enter")
+            await wait_for_note(pilot, app, "no index", "error")
+            assert app.question_input.value == QUESTION  # not lost
+
+    async def missing_model():
+        app = make_app(index_copy.replace(model="no-such-model.gguf"), embedder_factory)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.model_state == "failed", what="the model error")
+            await wait_for_note(pilot, app, "no-such-model.gguf", "error")
+            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            view = await ask(pilot, app, QUESTION)  # still answers, extractively
+            assert app.answers[-1].mode == "extractive" and "✓" in view.markdown
+
+    async def failing_server():
+        from test_chroma_server import free_port
+
+        settings = index_copy.replace(llm_url=f"http://127.0.0.1:{free_port()}/v1")
+        app = make_app(settings, embedder_factory)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+                             what="index and remote model")
+            view = await ask(pilot, app, QUESTION)
+            await wait_for_note(pilot, app, "cannot reach the model server", "error")
+            assert "failed" in str(view.summary.render())
+            assert app.question_input.value == QUESTION
+
+    async def bad_ingest_path():
+        app = make_app(index_copy, embedder_factory, extractive=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.question_input.value = "/ingest no/such/folder"
+            await pilot.press("enter")
+            await wait_for_note(pilot, app, "no/such/folder: no such file or folder", "error")
+            assert app.question_input.value == "/ingest no/such/folder" and not app.ingesting
+            app.question_input.value = "/frobnicate"
+            await pilot.press("enter")
+            await wait_for_note(pilot, app, "unknown command /frobnicate", "error")
+
+    for scenario in (empty_index, missing_model, failing_server, bad_ingest_path):
+        asyncio.run(scenario())
+
+
+def test_keys_and_commands(index_copy, embedder_factory, tmp_path):
+    async def scenario():
+        app = make_app(index_copy, embedder_factory, extractive=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            await ask(pilot, app, QUESTION)
+            await ask(pilot, app, "What did Lammy tell MPs about sending troops?")
+            # Up recalls earlier questions, down comes back.
+            await pilot.press("up")
+            assert app.question_input.value == "What did Lammy tell MPs about sending troops?"
+            await pilot.press("up")
+            assert app.question_input.value == QUESTION
+            await pilot.press("down", "down")
+            assert app.question_input.value == ""
+            # Copy the answer without borders or marks.
+            await pilot.press("ctrl+y")
+            assert app.clipboard == app.answers[-1].text and "✓" not in app.clipboard
+            # Export the last answer and the whole chat as briefings.
+            app.question_input.value = "/export last.md"
+            await pilot.press("enter")
+            assert (tmp_path / "last.md").read_text().startswith("# What did Lammy tell MPs")
+            app.question_input.value = "/export all.md --all"
+            await pilot.press("enter")
+            whole = (tmp_path / "all.md").read_text()
+            assert whole.count("## Sources") == 2 and whole.startswith(f"# {QUESTION}")
+            app.question_input.value = f"/export {tmp_path}/no/such/dir/x.md"
+            await pilot.press("enter")
+            await wait_for_note(pilot, app, "cannot write", "error")
+            # Help lists every key; /clear starts again.
+            await pilot.press("f1")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            app.question_input.value = "/clear"
+            await pilot.press("enter")
+            assert not app.query(AnswerView) and not app.history
+            await pilot.press("ctrl+q")
+        assert app.return_code == 0
+
+    asyncio.run(scenario())

@@ -1,0 +1,97 @@
+"""Screens over the chat: one passage in full, and the help."""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from rag.types import SentenceCheck, Source
+from tui.commands import COMMANDS
+
+
+def _display_path(path: str) -> str:
+    relative = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if relative.startswith("..") else relative
+
+
+class PassageScreen(ModalScreen):
+    """A cited passage, whole: title, file and paragraph, with the sentences the
+    answer rests on highlighted."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "close")]
+
+    def __init__(self, source: Source, checks: Sequence[SentenceCheck]) -> None:
+        super().__init__()
+        self.source = source
+        self.checks = checks
+
+    @property
+    def highlighted(self) -> list[str]:
+        """The passage sentences shown highlighted (what a test or reader checks)."""
+        return [self.source.passage.text[a:b] for a, b in self._spans()]
+
+    def _spans(self) -> list[tuple[int, int]]:
+        spans = set()
+        for check in self.checks:
+            for evidence in (check.evidence, check.supported_by):
+                if evidence is not None and evidence.passage.id == self.source.passage.id:
+                    spans.add((evidence.start, evidence.end))
+        return sorted(spans)
+
+    def compose(self) -> ComposeResult:
+        p = self.source.passage
+        with VerticalScroll(id="passage-box") as box:
+            box.border_title = f"[{self.source.number}] {p.title}"
+            box.border_subtitle = "Esc: back"
+            yield Static(Text.assemble(("paragraph ", "dim"), str(p.paragraph), ("  ·  ", "dim"),
+                                       _display_path(p.source)), id="passage-where")
+            text = Text(p.text)
+            for start, end in self._spans():
+                text.stylize("bold reverse", start, end)
+            yield Static(text, id="passage-text")
+
+
+KEYS = (
+    ("Enter", "ask the question (or run the /command)"),
+    ("Escape", "stop the answer being written; the question goes back in the input"),
+    ("Up / Down", "earlier and later questions"),
+    ("F2", "move to the sources panel; Enter or a click opens a passage"),
+    ("Tab / Shift+Tab", "move between the input and the panels"),
+    ("Ctrl+Y", "copy the last answer's text (with its [n] markers, no borders)"),
+    ("mouse drag", "select text; Ctrl+C copies the selection"),
+    ("F1", "this help"),
+    ("Ctrl+Q", "quit"),
+)
+
+MARKS = (
+    ("✓", "supported: the cited passage states it"),
+    ("✗", "unsupported: a number, name, date or quotation is not in the cited passage, or the meaning differs"),
+    ("↪", "wrong source: another passage states it (its number is shown)"),
+    ("?", "uncited: a claim without a source"),
+)
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,q,f1", "dismiss", "close")]
+
+    def compose(self) -> ComposeResult:
+        from rich.table import Table
+
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "Help"
+            box.border_subtitle = "Esc: back"
+            for title, rows in (("Keys", KEYS), ("Commands", COMMANDS), ("Marks", MARKS)):
+                # A grid keeps a wrapped description in its own column.
+                grid = Table.grid(padding=(0, 2))
+                grid.add_column(style="bold", no_wrap=True)
+                grid.add_column()
+                for key, what in rows:
+                    grid.add_row(Text(key), Text(what))  # Text: "[n]" is not markup
+                yield Static(Text(title, style="bold underline"), classes="help-title")
+                yield Static(grid)

@@ -1,0 +1,164 @@
+"""The chat's widgets. Each knows how to show one thing; the app decides when."""
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rag.types import Answer, SentenceCheck
+from tui.render import problems, with_marks
+
+# Re-rendering the Markdown for every streamed token would cost the screen its
+# responsiveness; 25 frames a second reads as smooth.
+RENDER_INTERVAL_S = 0.04
+
+
+class ChatInput(Input):
+    """The question line. Up and down recall earlier questions, as in a shell."""
+
+    BINDINGS = [
+        Binding("up", "previous", "earlier question", show=False),
+        Binding("down", "next", "later question", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(placeholder="Ask about your documents, or /help", **kwargs)
+        self.asked: list[str] = []
+        self._recall: int | None = None  # index into `asked` while recalling
+        self._draft = ""
+
+    def remember(self, question: str) -> None:
+        if not self.asked or self.asked[-1] != question:
+            self.asked.append(question)
+        self._recall = None
+
+    def action_previous(self) -> None:
+        if not self.asked:
+            return
+        if self._recall is None:
+            self._draft = self.value
+            self._recall = len(self.asked)
+        self._recall = max(0, self._recall - 1)
+        self._show(self.asked[self._recall])
+
+    def action_next(self) -> None:
+        if self._recall is None:
+            return
+        self._recall += 1
+        if self._recall >= len(self.asked):
+            self._recall = None
+            self._show(self._draft)
+        else:
+            self._show(self.asked[self._recall])
+
+    def _show(self, text: str) -> None:
+        self.value = text
+        self.cursor_position = len(text)
+
+
+class QuestionView(Static):
+    """A question as asked."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(Text(question), classes="question")
+        self.question = question
+
+
+class AnswerView(Vertical):
+    """An answer as it is written: Markdown, each sentence marked once checked, then
+    a summary line and the reasons for any sentence that is not supported."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="answer")
+        self.text = ""
+        self.checks: list[SentenceCheck] = []
+        self.answer: Answer | None = None
+        self._rendered_at = 0.0
+        self._render_pending = False
+
+    def compose(self):
+        yield Markdown("", classes="body")
+        yield Static("writing…", classes="summary pending")
+
+    @property
+    def body(self) -> Markdown:
+        return self.query_one(Markdown)
+
+    @property
+    def summary(self) -> Static:
+        return self.query_one(".summary", Static)
+
+    @property
+    def markdown(self) -> str:
+        """What the body shows now."""
+        return with_marks(self.text, self.checks)
+
+    def add(self, text: str, checks: list[SentenceCheck]) -> None:
+        """More of the answer: the text so far and any sentences newly checked."""
+        self.text = text
+        self.checks.extend(checks)
+        since = time.monotonic() - self._rendered_at
+        if since >= RENDER_INTERVAL_S:
+            self._redraw()
+        elif not self._render_pending:
+            self._render_pending = True
+            self.set_timer(RENDER_INTERVAL_S - since, self._redraw)
+
+    def finish(self, answer: Answer, text: str) -> None:
+        self.answer = answer
+        self.text = text
+        self.checks = list(answer.citations.checks) if answer.citations else self.checks
+        self._redraw()
+        summary = answer.citations.summary() if answer.citations else ""
+        mode = answer.mode + (f" · {answer.model}" if answer.model else "")
+        sources = " · F2: sources" if answer.cited else ""
+        lines = [f"{summary} · {mode}{sources}"] + problems(self.checks)
+        self.summary.update(Text("\n".join(lines)))
+        self.summary.remove_class("pending")
+        self.set_class(bool(problems(self.checks)), "has-problems")
+
+    def fail(self, message: str) -> None:
+        self.summary.update(Text(message))
+        self.summary.remove_class("pending")
+        self.add_class("failed")
+
+    def _redraw(self) -> None:
+        self._render_pending = False
+        self._rendered_at = time.monotonic()
+        self.body.update(self.markdown)
+
+
+class SourcesPanel(OptionList):
+    """The passages the last answer cites; Enter or a click opens one."""
+
+    def show_answer(self, answer: Answer | None) -> None:
+        self.clear_options()
+        if answer is None or not answer.cited_sources:
+            self.border_subtitle = ""
+            return
+        for source in answer.cited_sources:
+            verdicts = [c.mark for c in (answer.citations.checks if answer.citations else ())
+                        if source.number in c.sentence.cited]
+            label = Text.assemble((f"[{source.number}] ", "bold"), source.passage.title,
+                                  (f", ¶{source.passage.paragraph}", "dim"),
+                                  (f"  {''.join(verdicts)}" if verdicts else "", "dim"))
+            self.add_option(Option(label, id=str(source.number)))
+        self.border_subtitle = "Enter: read"
+
+
+class StatusBar(Static):
+    """Mode, documents and passages, index location, and what is loading."""
+
+    def show(self, mode: str, documents: int | None, passages: int | None, location: str,
+             busy: str = "") -> None:
+        parts = [Text(f" {mode} ", style="reverse")]
+        if documents is not None:
+            parts.append(Text(f"  {documents} documents · {passages} passages"))
+        parts.append(Text(f"  {location}", style="dim"))
+        if busy:
+            parts.append(Text(f"  ⋯ {busy}", style="italic"))
+        self.update(Text.assemble(*parts))
