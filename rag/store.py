@@ -155,7 +155,9 @@ def open_client(index_dir: Path, chroma_url: str | None):
         return client, chroma_url
     path = index_dir / "chroma"
     try:
-        client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+        # Absolute: chromadb keeps one client per path string in a process, so a relative
+        # ".rag/chroma" opened from two working folders would share the first one's store.
+        client = chromadb.PersistentClient(path=str(path.resolve()), settings=_chroma_settings())
     except Exception as exc:
         raise StoreError(f"cannot open the Chroma store in {path}: {_one_line(exc)}") from None
     return client, str(path)

@@ -216,3 +216,28 @@ def test_an_ingest_killed_mid_way_leaves_a_usable_index(tmp_path, seeds_copy, em
     final = read_manifest(settings.index_dir)
     assert len(final.files) == 1505 and not report.problems
     assert stored_ids(settings, final) == final.live_ids
+
+
+def test_the_same_relative_index_dir_in_two_working_folders_stays_apart(tmp_path, embedder, embedder_factory,
+                                                                         monkeypatch):
+    """chromadb keeps one client per path string in a process: a relative ".rag"
+    opened from two folders must still reach two stores. Here the second folder
+    holds a copy of the first index (same collection name, as the chat app's tests
+    make), then ingests a file of its own."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    (a / "a.txt").write_text("Alpacas graze on the high plateau.\n", encoding="utf-8")
+    monkeypatch.chdir(a)
+    settings = make_settings(Path(".rag"))
+    ingest_paths([Path("a.txt")], settings, embedder_factory)
+    Retriever(Index.open(settings), embedder, settings).search("alpacas", 1)  # the client is cached now
+    shutil.copytree(a, b)
+    (b / "b.txt").write_text("Barges carry coal down the canal.\n", encoding="utf-8")
+    monkeypatch.chdir(b)
+    ingest_paths([Path("b.txt")], settings, embedder_factory)
+    index = Index.open(settings)
+    assert index.store.all_ids() >= set(index.manifest.live_ids)
+    hits = Retriever(index, embedder, settings).search("Which boats carry coal on the canal?", 1, method="dense")
+    assert hits and hits[0].passage.text == "Barges carry coal down the canal."
+    monkeypatch.chdir(a)  # and the first folder's index never saw the second one's file
+    assert len(Index.open(settings).store.all_ids()) == 1
