@@ -22,7 +22,7 @@ from rag.types import (
 # --------------------------------------------------------------------------- writing
 
 
-def _display_path(source: str) -> str:
+def display_path(source: str) -> str:
     """Relative to the working folder when the file is below it, so a briefing
     stays readable and `rag check` finds the file from the same place."""
     try:
@@ -55,7 +55,8 @@ def render_markdown(answer: Answer) -> str:
         lines.append(f"*{note}.*")
         problems = [c for c in checks if c.verdict not in (SUPPORTED, "no claim")]
         for check in problems:
-            fix = f"; [{check.supported_by.number}] states it" if check.supported_by and check.supported_by.number else ""
+            fix = (f"; {check.supported_by.where} states it"
+                   if check.supported_by and check.supported_by.number else "")
             lines.append(f"- {check.mark} “{_clip(check.sentence.text, 80)}”: {check.verdict}, {check.reason}{fix}")
         lines.append("")
     cited = answer.cited_sources
@@ -63,7 +64,7 @@ def render_markdown(answer: Answer) -> str:
         lines += ["## Sources", ""]
         for source in cited:
             p = source.passage
-            lines.append(f"[^{source.number}]: **{p.title}**, ¶{p.paragraph} — `{_display_path(p.source)}`")
+            lines.append(f"[^{source.number}]: **{p.title}**, ¶{p.paragraph} — `{display_path(p.source)}`")
             spans = [(c.evidence.start, c.evidence.end) for c in checks
                      if c.verdict == SUPPORTED and c.evidence and c.evidence.passage.id == p.id]
             lines.append(f"    > {_emphasise(p.text, spans)}")
@@ -213,7 +214,7 @@ def suggestion(check: SentenceCheck, sources: Mapping[int, Passage | None]) -> s
     for number, passage in sources.items():
         if passage is not None and passage.id == fix.passage.id:
             return f"cite [{number}]"
-    return f"cite {_display_path(fix.passage.source)}#{fix.passage.paragraph}"
+    return f"cite {display_path(fix.passage.source)}#{fix.passage.paragraph}"
 
 
 def read_draft_file(path: Path) -> str:

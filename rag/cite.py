@@ -276,7 +276,7 @@ class CitationChecker:
                 return _Support(True, "quoted verbatim", Evidence(c.number, c.passage, a, b, 1.0))
 
         best = max((self._closest_in(sentence, c, vectors) for c in cited), key=lambda e: e.similarity)
-        label = _markers(tuple(c.number for c in cited if c.number is not None)) or _where(best)
+        label = _markers(tuple(c.number for c in cited if c.number is not None)) or best.where
         # Every fact must be somewhere in what it cites (a merged claim may cite two).
         missing = missing_facts(sentence, _merged(c.facts for c in cited), known)
         if missing:
@@ -340,12 +340,6 @@ def _locate(c: _Candidate, sentence: str) -> tuple[int, int]:
 
 def _markers(numbers_: Sequence[int]) -> str:
     return "".join(f"[{n}]" for n in numbers_)
-
-
-def _where(evidence: Evidence) -> str:
-    if evidence.number is not None:
-        return f"[{evidence.number}]"
-    return evidence.passage.label
 
 
 def _join(items: Sequence[str]) -> str:

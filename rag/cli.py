@@ -384,15 +384,12 @@ def _print_check(check, fix: str | None = None, width: int = 100) -> None:
     if check.verdict in (SUPPORTED, NO_CLAIM):
         return
     evidence = check.supported_by or check.evidence
-    where = None
-    if evidence is not None:
-        where = f"[{evidence.number}]" if evidence.number is not None else evidence.passage.label
     if fix is None and check.supported_by is not None:
-        fix = f"{where} states it"
+        fix = f"{check.supported_by.where} states it"
     print(textwrap.fill(f"{check.verdict}: {check.reason}" + (f"; {fix}" if fix else ""), width=width,
                         initial_indent="    ", subsequent_indent="    "))
     if evidence is not None:
-        print(textwrap.fill(f"{where} says: “{' '.join(evidence.text.split())}”", width=width,
+        print(textwrap.fill(f"{evidence.where} says: “{' '.join(evidence.text.split())}”", width=width,
                             initial_indent="    ", subsequent_indent="    "))
 
 

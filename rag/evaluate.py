@@ -35,13 +35,18 @@ class EvalQuestion:
         return bool(self.evidence)
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
+def read_lines(path: Path) -> list[str]:
+    """The lines of an evaluation file, or an EvalFileError naming it."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise EvalFileError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalFileError(f"{path}: cannot read: {exc}") from None
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    lines = read_lines(path)
     questions: list[EvalQuestion] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, 1):

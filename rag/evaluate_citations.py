@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from rag.cite import CitationChecker
+from rag.evaluate import read_lines
 from rag.lookup import PassageLookup
 from rag.types import (
     SUPPORTED, UNSUPPORTED, WRONG_SOURCE, AnswerSentence, EvalFileError, SentenceCheck, Source,
@@ -40,12 +41,7 @@ class LabelledPair:
 
 
 def load_pairs(path: Path) -> list[LabelledPair]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise EvalFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"{path}: cannot read: {exc}") from None
+    lines = read_lines(path)
     pairs: list[LabelledPair] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

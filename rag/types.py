@@ -157,6 +157,11 @@ class Evidence:
     def text(self) -> str:
         return self.passage.text[self.start:self.end]
 
+    @property
+    def where(self) -> str:
+        """How a reader finds it: "[3]" when the answer numbered it, else its label."""
+        return f"[{self.number}]" if self.number is not None else self.passage.label
+
     def to_json(self) -> dict[str, Any]:
         return {"number": self.number, "id": self.passage.id, "label": self.passage.label,
                 "source": self.passage.source, "sentence": self.text, "start": self.start, "end": self.end,

@@ -10,7 +10,6 @@ failed goes back into the input.
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Callable
@@ -22,6 +21,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.worker import Worker, get_current_worker
 
+from rag.briefing import display_path
 from rag.config import Settings
 from rag.types import Answer, RagError, SentenceCheck, Turn
 from tui.commands import CommandError, parse_command
@@ -46,12 +46,6 @@ def _default_generator_factory(settings: Settings):
     from rag.generate import open_generator
 
     return open_generator(settings)
-
-
-def _display(path: Path | str) -> str:
-    text = str(path)
-    relative = os.path.relpath(text) if os.path.isabs(text) else text
-    return text if relative.startswith("..") else relative
 
 
 class RagApp(App):
@@ -127,7 +121,7 @@ class RagApp(App):
         else:
             mode = "extractive"
         manifest = self.retriever.index.manifest if self.retriever is not None else None
-        location = (manifest.chroma_url if manifest and manifest.chroma_url else _display(self.settings.index_dir))
+        location = (manifest.chroma_url if manifest and manifest.chroma_url else display_path(str(self.settings.index_dir)))
         if self.index_state == "missing":
             location += " (no index yet: /ingest PATH)"
         self.query_one(StatusBar).show(mode, len(manifest.files) if manifest else None,
@@ -172,7 +166,7 @@ class RagApp(App):
         self.busy.pop("index", None)
         self.refresh_status()
         if state == "missing":
-            self.notify(f"Nothing is indexed in {_display(self.settings.index_dir)} yet. Type /ingest PATH "
+            self.notify(f"Nothing is indexed in {display_path(str(self.settings.index_dir))} yet. Type /ingest PATH "
                         "(a file or folder, e.g. /ingest seeds/) to build the index.",
                         title="no index yet", severity="warning", timeout=10)
         else:

@@ -31,11 +31,7 @@ def problems(checks: Sequence[SentenceCheck]) -> list[str]:
     for check in checks:
         if check.verdict in (SUPPORTED, NO_CLAIM):
             continue
-        fix = ""
-        if check.supported_by is not None:
-            where = (f"[{check.supported_by.number}]" if check.supported_by.number is not None
-                     else check.supported_by.passage.label)
-            fix = f"; {where} states it"
+        fix = f"; {check.supported_by.where} states it" if check.supported_by is not None else ""
         lines.append(f"{check.mark} sentence {check.sentence.index + 1}, {check.verdict}: {check.reason}{fix}")
     return lines
 

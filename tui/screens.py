@@ -1,7 +1,6 @@
 """Screens over the chat: one passage in full, and the help."""
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
 from rich.text import Text
@@ -11,13 +10,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from rag.briefing import display_path
 from rag.types import SentenceCheck, Source
 from tui.commands import COMMANDS
-
-
-def _display_path(path: str) -> str:
-    relative = os.path.relpath(path) if os.path.isabs(path) else path
-    return path if relative.startswith("..") else relative
 
 
 class PassageScreen(ModalScreen):
@@ -50,7 +45,7 @@ class PassageScreen(ModalScreen):
             box.border_title = f"[{self.source.number}] {p.title}"
             box.border_subtitle = "Esc: back"
             yield Static(Text.assemble(("paragraph ", "dim"), str(p.paragraph), ("  ·  ", "dim"),
-                                       _display_path(p.source)), id="passage-where")
+                                       display_path(p.source)), id="passage-where")
             text = Text(p.text)
             for start, end in self._spans():
                 text.stylize("bold reverse", start, end)
