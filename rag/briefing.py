@@ -59,7 +59,12 @@ def render_markdown(answer: Answer) -> str:
                    if check.supported_by and check.supported_by.number else "")
             lines.append(f"- {check.mark} “{_clip(check.sentence.text, 80)}”: {check.verdict}, {check.reason}{fix}")
         lines.append("")
-    cited = answer.cited_sources
+    if answer.alternative is not None:
+        alternative = answer.alternative.citations.checks if answer.alternative.citations else ()
+        lines += [f"**Warning: {answer.warning}.** What the documents themselves say:", "",
+                  " ".join(c.sentence.text + "".join(f"[^{n}]" for n in c.sentence.cited) for c in alternative), ""]
+        checks = answer.shown_checks
+    cited = answer.shown_sources
     if cited:
         lines += ["## Sources", ""]
         for source in cited:

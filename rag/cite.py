@@ -44,12 +44,27 @@ _ENDS_WITH_STOP = re.compile(r"[.!?…][\"'”’)]*\s*$")
 MIN_SIMILARITY = 0.64
 PAIR_MARGIN = 0.02
 
-# Sentences that decline to answer: no claim, so no citation needed.
+# Sentences that decline to answer: no claim, so no citation needed. Models word a
+# refusal many ways ("The sources don't mention…", "There is no information about…",
+# "I'm sorry, but I cannot find…"); each is recognised, not only our own sentence.
 _REFUSAL = re.compile(
     r"\b(?:do(?:es)?\s+not|don[’']t|doesn[’']t|cannot|can[’']t)\s+(?:cover|say|mention|answer|contain|state|specify)"
-    r"|\bnot\s+(?:covered|mentioned|stated|specified)\b|\bno\s+information\b|\bI\s+(?:do\s+not|don[’']t)\s+know\b",
+    r"|\bnot\s+(?:covered|mentioned|stated|specified)\b|\bno\s+(?:information|mention)\b"
+    r"|\bI\s+(?:do\s+not|don[’']t)\s+know\b"
+    # The subject is the documents themselves, or the assistant: "the sources do not
+    # provide…", "I'm sorry, I cannot find…". A claim about the world ("Trump did not
+    # provide guarantees") is not a refusal and stays checked.
+    r"|\b(?:documents?|sources?|passages?|texts?|articles?|context)\s+(?:\w+\s+){0,3}?"
+    r"(?:do(?:es)?\s+not|don[’']t|doesn[’']t|did\s+not|didn[’']t|cannot|can[’']t|fail\s+to)\b"
+    r"|\bI(?:\s+am|[’']m)\s+(?:sorry|unable|not\s+able)\b|\bI\s+apologi[sz]e\b"
+    r"|\bI\s+(?:cannot|can[’']t|could\s+not|couldn[’']t|am\s+unable\s+to)\s+(?:find|answer|determine|tell|say)\b",
     re.I,
 )
+
+
+def is_refusal(sentence: str) -> bool:
+    """Does the sentence decline to answer (in any of the usual wordings)?"""
+    return bool(_REFUSAL.search(sentence))
 
 
 # --------------------------------------------------------------------------- parsing

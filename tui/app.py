@@ -276,7 +276,7 @@ class RagApp(App):
                     answer = item
                 now = time.monotonic()
                 if now - last_sent >= RENDER_INTERVAL_S:
-                    self.call_from_thread(self._answer_progress, view, "".join(pieces), fresh)
+                    self.call_from_thread(self._answer_progress, view, "".join(pieces).lstrip(), fresh)
                     fresh, last_sent = [], now
         except RagError as exc:
             self.call_from_thread(self._answer_failed, view, question, str(exc))
@@ -286,7 +286,7 @@ class RagApp(App):
                                   f"internal error: {type(exc).__name__}: {exc}")
             return
         if not worker.is_cancelled and answer is not None:
-            self.call_from_thread(self._answered, view, answer, "".join(pieces))
+            self.call_from_thread(self._answered, view, answer, answer.text)
 
     def _is_current(self, view: AnswerView) -> bool:
         return self.answering is not None and self.answering[3] is view
@@ -478,9 +478,9 @@ class RagApp(App):
             return
         answer = self.answers[-1]
         number = int(event.option.id)
-        source = next((s for s in answer.sources if s.number == number), None)
+        source = next((s for s in answer.shown_sources if s.number == number), None)
         if source is not None:
-            checks = [c for c in (answer.citations.checks if answer.citations else ()) if number in c.sentence.cited]
+            checks = [c for c in answer.shown_checks if number in c.sentence.cited]
             self.push_screen(PassageScreen(source, checks))
 
     def on_descendant_blur(self, event) -> None:

@@ -94,8 +94,15 @@ class AnswerView(Vertical):
 
     @property
     def markdown(self) -> str:
-        """What the body shows now."""
-        return with_marks(self.text, self.checks)
+        """What the body shows now: the answer, and when too little of it is
+        supported, the warning and the documents' own words beside it."""
+        shown = with_marks(self.text, self.checks)
+        alternative = self.answer.alternative if self.answer is not None else None
+        if alternative is not None:
+            checks = alternative.citations.checks if alternative.citations else ()
+            shown += (f"\n\n**⚠ {self.answer.warning}.** What the documents themselves say:\n\n"
+                      + with_marks(alternative.text, checks))
+        return shown
 
     def add(self, text: str, checks: list[SentenceCheck]) -> None:
         """More of the answer: the text so far and any sentences newly checked."""
@@ -137,12 +144,11 @@ class SourcesPanel(OptionList):
 
     def show_answer(self, answer: Answer | None) -> None:
         self.clear_options()
-        if answer is None or not answer.cited_sources:
+        if answer is None or not answer.shown_sources:
             self.border_subtitle = ""
             return
-        for source in answer.cited_sources:
-            verdicts = [c.mark for c in (answer.citations.checks if answer.citations else ())
-                        if source.number in c.sentence.cited]
+        for source in answer.shown_sources:
+            verdicts = [c.mark for c in answer.shown_checks if source.number in c.sentence.cited]
             label = Text.assemble((f"[{source.number}] ", "bold"), source.passage.title,
                                   (f", ¶{source.passage.paragraph}", "dim"),
                                   (f"  {''.join(verdicts)}" if verdicts else "", "dim"))

