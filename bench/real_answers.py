@@ -169,6 +169,8 @@ def main() -> int:
     parser.add_argument("--sets", default="seeds,squad")
     parser.add_argument("--configs", default="extractive,plain,shipped")
     parser.add_argument("--show", type=int, default=3, help="answers printed in full per model and set")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="at most N answerable and N/4 off-corpus questions per set (for a quick run)")
     args = parser.parse_args()
 
     embedder = Embedder()
@@ -180,6 +182,10 @@ def main() -> int:
         questions = squad_questions(args.squad, args.off, corpus)
         sets["squad"] = (build_index("squad", [corpus], embedder), questions)
 
+    if args.limit:
+        for name, (base, questions) in sets.items():
+            sets[name] = (base, [q for q in questions if q.answers][:args.limit]
+                          + [q for q in questions if not q.answers][:max(1, args.limit // 4)])
     table = []
     samples = []
     sentences = []  # every model sentence with its verdict, for labelling by hand

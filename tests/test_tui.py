@@ -153,10 +153,13 @@ def test_a_local_model_streams_and_follow_ups_use_the_conversation(index_copy, e
 
 def test_escape_stops_the_answer_and_gives_the_question_back(index_copy, embedder_factory, tiny_generator,
                                                               monkeypatch):
-    # Mechanics only: the random model writes free text (no citation grammar), for long.
-    settings = index_copy.replace(max_tokens=1500, temperature=0.8, n_ctx=2048, constrain_answers=False)
+    # Mechanics only. The random model may pick its end token (or the refusal) at any
+    # step, so it answers under a grammar that never completes: only Escape (or the
+    # token limit) can end this answer.
+    settings = index_copy.replace(max_tokens=1500, temperature=0.8, n_ctx=2048)
     app = make_app(settings, embedder_factory, generator=tiny_generator)
     monkeypatch.setattr("rag.generate.configured_model", lambda s: Path("tiny-test.gguf"))
+    monkeypatch.setattr("rag.assistant.cited_answer_grammar", lambda *a, **k: "root ::= [a-z ] root\n")
 
     async def scenario():
         async with app.run_test(size=(100, 30)) as pilot:
@@ -168,6 +171,8 @@ def test_escape_stops_the_answer_and_gives_the_question_back(index_copy, embedde
             # The random model may write bytes that decode to no text for a while: wait
             # until it is generating, not for words.
             await wait_until(pilot, lambda: tiny_generator.last_stats is not before, what="generation to start")
+            assert app.answering is not None, \
+                f"the answer ended at once: {app.answers[-1].timings if app.answers else notes(app)}"
             worker = app.answering[0]
             await pilot.press("escape")
             assert app.answering is None and worker.is_cancelled
