@@ -228,15 +228,9 @@ class Assistant:
                 next_number += 1
                 numbers[hit.passage.id] = next_number
         chosen = choose(scored)
-        sources = {}
-        parts = []
-        for c in chosen:
-            passage = hits[c.hit_index].passage
-            number = numbers[passage.id]
-            sources[number] = Source(number, passage, passage.text)
-            parts.extend(f"{sentence} [{number}]" for sentence in c.sentences)
-        text = " ".join(parts)
-        ordered = tuple(sources[n] for n in sorted(sources))
+        text = compose(chosen, lambda i: numbers[hits[i].passage.id])
+        cited = sorted({numbers[hits[c.hit_index].passage.id]: hits[c.hit_index].passage for c in chosen}.items())
+        ordered = tuple(Source(n, passage, passage.text) for n, passage in cited)
         checking = _Checking(self.checker, ordered, ())
         checking.advance(text, final=True)
         alternative = Answer(answer.question, text, "extractive", None, ordered, tuple(cited_numbers(text)),

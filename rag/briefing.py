@@ -61,7 +61,7 @@ def render_markdown(answer: Answer) -> str:
         lines.append("")
     if answer.alternative is not None:
         alternative = answer.alternative.citations.checks if answer.alternative.citations else ()
-        lines += [f"**Warning: {answer.warning}.** What the documents themselves say:", "",
+        lines += [f"**Warning:** {answer.warning_line}", "",
                   " ".join(c.sentence.text + "".join(f"[^{n}]" for n in c.sentence.cited) for c in alternative), ""]
         checks = answer.shown_checks
     cited = answer.shown_sources

@@ -409,7 +409,7 @@ def _print_summary(answer) -> None:
         line += f"; --strict dropped {answer.dropped_sentences} unsupported or uncited sentence(s)"
     print(line)
     if answer.alternative is not None:
-        print(f"\n! {answer.warning}. What the documents themselves say:")
+        print(f"\n! {answer.warning_line}")
         for check in answer.alternative.citations.checks:
             _print_check(check)
 

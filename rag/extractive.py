@@ -5,7 +5,7 @@ The mode a newcomer meets first, on a machine with no GGUF model.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from rag.select import ScoredSentence, pick
 
@@ -22,6 +22,7 @@ def choose(scored: Sequence[ScoredSentence], max_sentences: int = MAX_SENTENCES)
     return pick(scored, max_sentences, max(s.score for s in scored) * RELATIVE_FLOOR)
 
 
-def compose(chosen: Sequence[ScoredSentence]) -> str:
-    """Each sentence verbatim, each followed by its 1-based source number."""
-    return " ".join(f"{sentence} [{c.hit_index + 1}]" for c in chosen for sentence in c.sentences)
+def compose(chosen: Sequence[ScoredSentence], number: Callable[[int], int] = lambda hit_index: hit_index + 1) -> str:
+    """Each sentence verbatim, each followed by its source number: by default the
+    hit's 1-based rank; `number` maps a hit index to another numbering."""
+    return " ".join(f"{sentence} [{number(c.hit_index)}]" for c in chosen for sentence in c.sentences)

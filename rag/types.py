@@ -266,6 +266,11 @@ class Answer:
         return tuple(by_number[n] for n in self.cited if n in by_number)
 
     @property
+    def warning_line(self) -> str:
+        """The words that introduce the extractive alternative, wherever it is shown."""
+        return f"{self.warning}. What the documents themselves say:"
+
+    @property
     def shown_checks(self) -> tuple[SentenceCheck, ...]:
         """The checks of the answer's sentences, then of its alternative's."""
         own = self.citations.checks if self.citations else ()

@@ -62,3 +62,14 @@ def test_models_list_shows_source_and_licence_and_what_can_be_installed(smollm2_
     data = json.loads(capsys.readouterr().out)
     assert data["installed"][0]["licence"] == "Apache-2.0"
     assert [m["name"] for m in data["installable"]] == [k for k in CATALOG if k != "smollm2"]
+
+
+def test_a_models_folder_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    """A file where the folder should be (as a full disk or missing permission would,
+    it fails the write): one line naming the folder, exit 2, no traceback."""
+    blocker = tmp_path / "models"
+    blocker.write_text("not a folder")
+    assert main(["models", "install", "smollm2", "--models-dir", str(blocker)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"rag: error: cannot write {SMOLLM2.filename} into {blocker}")
+    assert "internal error" not in "\n".join(err)

@@ -100,7 +100,7 @@ class AnswerView(Vertical):
         alternative = self.answer.alternative if self.answer is not None else None
         if alternative is not None:
             checks = alternative.citations.checks if alternative.citations else ()
-            shown += (f"\n\n**⚠ {self.answer.warning}.** What the documents themselves say:\n\n"
+            shown += (f"\n\n**⚠** {self.answer.warning_line}\n\n"
                       + with_marks(alternative.text, checks))
         return shown
 
