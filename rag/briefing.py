@@ -3,8 +3,9 @@ briefing back to check its citations (`rag ask --format markdown`, `rag check`).
 
 A draft cites as the assistant does, `[2]` or the footnote `[^2]`, and lists its
 sources in a "Sources" section or as footnote definitions, each naming a passage
-by file and paragraph (`seeds/a.txt#6`, or `` `seeds/a.txt` `` with `¶6`) or by
-title and paragraph ("Starmer to press Trump…, ¶6"): the forms `rag ask` prints.
+by file and paragraph (`seeds/a.txt#6`, or `` `seeds/a.txt` `` with `¶6`), by
+title and paragraph ("Starmer to press Trump…, ¶6", "Report, p. 4, ¶12": the forms
+`rag ask` prints), or by page ("report.pdf#p4", "Report, p. 4").
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 from rag.cite import CitationChecker, parse_answer
+from rag.readers import SUPPORTED_SUFFIXES
 from rag.types import (
     SUPPORTED, UNCITED, WRONG_SOURCE, Answer, AnswerSentence, CitationReport, Passage, SentenceCheck, Source,
 )
@@ -69,7 +71,7 @@ def render_markdown(answer: Answer) -> str:
         lines += ["## Sources", ""]
         for source in cited:
             p = source.passage
-            lines.append(f"[^{source.number}]: **{p.title}**, ¶{p.paragraph} — `{display_path(p.source)}`")
+            lines.append(f"[^{source.number}]: **{p.title}**, {p.place} — `{display_path(p.source)}`")
             spans = [(c.evidence.start, c.evidence.end) for c in checks
                      if c.verdict == SUPPORTED and c.evidence and c.evidence.passage.id == p.id]
             lines.append(f"    > {_emphasise(p.text, spans)}")
@@ -100,7 +102,10 @@ _DEFINITION = re.compile(r"^\s*\[\^?(\d+)\]:\s*(.+)$")  # "[^1]: …" / "[1]: �
 _LISTED = re.compile(r"^\s*\[\^?(\d+)\]\s+(.+)$")  # "[1] …" inside a sources section
 _SOURCES_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:sources|references)\s*:?\s*$", re.I)
 _PARAGRAPH = re.compile(r"(?:¶\s*|#|\bpara(?:graph)?\.?\s*)(\d+)\b", re.I)
-_PATH = re.compile(r"`([^`]+)`|(\S+\.(?:txt|md|markdown))(?:#\d+)?\b")
+_PAGE = re.compile(r"(?:#p|\bpp?\.\s*|\bpage\s+)(\d+)", re.I)  # "report.pdf#p4", "p. 4", "pp. 4–5"
+_PLACE = re.compile(r",\s*(?:pp?\.\s*\d+(?:\s*[–-]\s*\d+)?|page\s+\d+|§[^,]*)", re.I)
+_PATH = re.compile(r"`([^`]+)`|(\S+\.(?:" + "|".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
+                   + r"))(?:#p?\d+)?\b", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
@@ -160,18 +165,23 @@ def read_draft(text: str) -> Draft:
 
 
 def resolve_source(description: str, lookup) -> Passage | None:
-    """The indexed passage a source line names, or None."""
-    paragraph = _PARAGRAPH.search(description)
-    if not paragraph:
+    """The indexed passage a source line names, or None. A paragraph number names
+    one passage; a page alone ("report.pdf#p4", "Title, p. 4") names the page,
+    whose passages are checked together."""
+    paragraph = _PARAGRAPH.search(description.replace("#p", "#page"))
+    page = _PAGE.search(description)
+    if not paragraph and not page:
         return None
-    number = int(paragraph.group(1))
     for match in _PATH.finditer(description):
         path = (match.group(1) or match.group(2)).split("#")[0]
-        found = lookup.by_file(path, number)
+        found = (lookup.by_file(path, int(paragraph.group(1))) if paragraph
+                 else lookup.by_page(path, int(page.group(1))))
         if found:
             return found
-    title = re.split(r",?\s*¶", description)[0].replace("**", "").strip(" “”\"'*_")
-    return lookup.by_title(title, number)
+    title = _PLACE.sub("", re.split(r",?\s*¶", description)[0]).replace("**", "").strip(" “”\"'*_")
+    if paragraph:
+        return lookup.by_title(title, int(paragraph.group(1)))
+    return lookup.by_page(title, int(page.group(1)), by_title=True)
 
 
 @dataclass(frozen=True)

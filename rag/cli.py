@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -94,11 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common, answer], help="answer a question with cited sources",
                        description="Retrieve passages, answer from them (local GGUF model, remote server, or "
                                    "extractively when no model is available) and list the sources cited.")
-    p.add_argument("question")
+    p.add_argument("question", nargs="?", help="the question (or use --batch)")
+    p.add_argument("--batch", metavar="FILE",
+                   help="answer the questions in FILE, one per line ('-' reads standard input), in one process")
     p.add_argument("-k", type=int, default=None, metavar="N", help="passages to retrieve (default 5)")
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
-                   help="text (each sentence marked as it is checked), json (one object with the verdicts), "
-                        "or markdown (a briefing with footnoted sources)")
+                   help="text (each sentence marked as it is checked), json (one object with the verdicts; "
+                        "with --batch one object per line), or markdown (a briefing with footnoted sources; "
+                        "with --batch one briefing with a section per question)")
     p.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
     p.add_argument("--strict", action="store_true",
                    help="drop unsupported and uncited sentences; point wrong-source markers at the right source")
@@ -142,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hub repository and file (default Qwen/Qwen2.5-1.5B-Instruct-GGUF, Q4_K_M)")
     q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
     q.set_defaults(func=cmd_models_pull)
+
+    p = sub.add_parser("show", parents=[common], help="show what was read from one ingested file",
+                       description="Print the title and every passage of an ingested file, with its page, "
+                                   "section and paragraph number: what the assistant retrieves and cites.")
+    p.add_argument("file", metavar="FILE", help="the file as ingested (a path, or a file name unique in the index)")
+    p.add_argument("--json", action="store_true", help="print the passages as JSON")
+    p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("status", parents=[common], help="describe the index")
     p.add_argument("--json", action="store_true")
@@ -414,37 +425,81 @@ def _print_summary(answer) -> None:
             _print_check(check)
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.cite import strict_answer, strict_checks
-    from rag.retrieve import validate_question
-    from rag.types import Answer, SentenceCheck
+def _batch_questions(name: str) -> list[str]:
+    from rag.types import QueryError
 
+    if name == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            lines = Path(name).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise QueryError(f"{name}: no such file (--batch takes a file of questions, one per line)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueryError(f"{name}: cannot read the questions: {exc}") from None
+    questions = [line.strip() for line in lines if line.strip()]
+    if not questions:
+        raise QueryError(f"{name}: no questions in it (one per line)")
+    return questions
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.retrieve import validate_question
+    from rag.types import QueryError
+
+    if (args.question is None) == (args.batch is None):
+        raise QueryError("give one question, or --batch FILE, not both" if args.question
+                         else "give a question, or --batch FILE with one question per line")
     settings = _settings(args, k=args.k)
-    question = validate_question(args.question)
+    questions = _batch_questions(args.batch) if args.batch else [args.question]
+    questions = [validate_question(q) for q in questions]
     text_mode = args.format == "text"
     assistant = build_assistant(settings, args.extractive, quiet=not text_mode)
-    final = None
     if text_mode:
         print(f"[{assistant.mode if not args.extractive else 'extractive'} mode"
               + (f": {assistant.generator.name}" if assistant.generator and not args.extractive else "") + "]")
+    footnotes_so_far = 0
+    for number, question in enumerate(questions):
+        if text_mode and args.batch:
+            print(("\n" if number else "") + f"Q{number + 1}: {question}")
+        final = _answer(assistant, question, args, text_mode)
+        if args.format == "json":
+            indent = None if args.batch else 2  # --batch: one object per line
+            print(json.dumps(final.to_json(), ensure_ascii=False, indent=indent), flush=True)
+        elif args.format == "markdown":
+            from rag.briefing import render_markdown
+
+            briefing = render_markdown(final)
+            if args.batch:
+                # One briefing: each answer a section with its sources under it, and
+                # footnotes numbered on through the whole file, so none collide.
+                shift = footnotes_so_far
+                briefing = re.sub(r"\[\^(\d+)\]", lambda m: f"[^{int(m.group(1)) + shift}]", briefing)
+                footnotes_so_far += max((s.number for s in final.shown_sources), default=0)
+                briefing = "\n".join("#" + line if line.startswith("#") else line for line in briefing.splitlines())
+                print(("\n" if number else "") + briefing, flush=True)
+            else:
+                print(briefing, end="")
+        else:
+            _print_summary(final)
+            _print_sources(final)
+    return EXIT_OK
+
+
+def _answer(assistant, question: str, args: argparse.Namespace, text_mode: bool):
+    """One answer; in text mode its sentences are printed as they are checked."""
+    from rag.cite import strict_answer, strict_checks
+    from rag.types import Answer, SentenceCheck
+
+    final = None
     for item in assistant.ask(question, extractive=args.extractive):
         if isinstance(item, Answer):
             final = strict_answer(item) if args.strict else item
         elif isinstance(item, SentenceCheck) and text_mode:
-            # Sentences appear as they are checked, each with its mark.
             kept, _ = strict_checks([item]) if args.strict else ([item], 0)
             for check in kept:
                 _print_check(check)
-    if args.format == "json":
-        print(json.dumps(final.to_json(), ensure_ascii=False, indent=2))
-    elif args.format == "markdown":
-        from rag.briefing import render_markdown
-
-        print(render_markdown(final), end="")
-    else:
-        _print_summary(final)
-        _print_sources(final)
-    return EXIT_OK
+    return final
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -581,6 +636,47 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
     print(f"downloading {repo}/{filename} into {settings.models_dir}/ …", file=sys.stderr)
     path = pull(settings.models_dir, repo, filename)
     print(f"saved {path}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from rag.index import read_manifest
+    from rag.lookup import PassageLookup
+    from rag.store import open_client, open_store
+    from rag.types import IndexNotFoundError, QueryError
+
+    settings = _settings(args)
+    manifest = read_manifest(settings.index_dir)
+    if manifest is None:
+        raise IndexNotFoundError(f"no index in {settings.index_dir}; build one with `rag ingest PATH …`")
+
+    class _Stored:  # what PassageLookup needs, without loading the embedding model
+        def __init__(self) -> None:
+            self.manifest = manifest
+            client, location = open_client(settings.index_dir, manifest.chroma_url)
+            self.store = open_store(client, location, manifest.collection, manifest.embed_model,
+                                    manifest.dimension, create=False)
+
+    index = _Stored()
+    source = PassageLookup(index).source_for_file(args.file)
+    if source is None:
+        raise QueryError(f"{args.file}: not in the index (see `rag status`; ingest it with `rag ingest {args.file}`)")
+    entry = manifest.files[source]
+    stored = index.store.get(list(entry.passages))
+    passages = sorted(stored.values(), key=lambda p: p.ordinal)
+    if args.json:
+        print(json.dumps({"source": source, "title": entry.title, "passages": [
+            {"id": p.id, "label": p.label, **p.place_json(), "text": p.text} for p in passages]},
+            ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{entry.title}\n{source}: {len(passages)} passages\n")
+    for p in passages:
+        where = "  ".join(part for part in (f"¶{p.paragraph}", f"p. {p.pages}" if p.page else "",
+                                            f"§{p.section}" if p.section else "") if part)
+        print(where)
+        print(textwrap.fill(" ".join(p.text.split()), width=100, initial_indent="    ", subsequent_indent="    "))
     return EXIT_OK
 
 

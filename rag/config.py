@@ -28,6 +28,10 @@ class Settings:
     # A passage must fit the embedding model's window (256 word pieces for MiniLM,
     # special tokens included), so longer paragraphs are split at sentences.
     max_passage_tokens: int = 254
+    # PDF, Word, web pages and e-books are read in worker processes (0: one fewer
+    # than the cores, at most 4), each file within a time limit.
+    read_workers: int = 0
+    read_timeout_s: float = 120.0
     k: int = 5
     # How many candidates each retriever contributes before fusion.
     candidates: int = 100

@@ -17,10 +17,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from rag.config import Settings
-from rag.documents import TokenCounter, discover, parse_document, read_text
+from rag.documents import TokenCounter, build_document, content_hash, discover, read_bytes
+from rag.readers import ReadResult, format_for
+from rag.readers import read as read_format
+from rag.reading_pool import default_workers, read_in_workers
 from rag.embed import Embedder, resolve_model
 from rag.index import FileEntry, IngestLock, Manifest, new_collection_name, read_manifest, write_manifest
 from rag.lexical import LexicalIndex
@@ -37,8 +40,21 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """What an ingest will do, worked out before anything is read in full."""
+
+    to_read: tuple[str, ...]  # new or changed files
+    hashes: dict[str, str]  # their content hashes
+    known: frozenset[str]  # sources the previous index holds
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    problems: tuple[FileProblem, ...]
+    skipped_types: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Changes:
-    """What an ingest will do, worked out before anything is written."""
+    """What an ingest did: the files read (parsed) and what became of the others."""
 
     documents: tuple[Document, ...]  # new or changed files, parsed
     added: tuple[str, ...]
@@ -49,42 +65,103 @@ class Changes:
     skipped_types: dict[str, int]
 
 
-def plan_changes(
-    paths: Sequence[Path],
-    manifest: Manifest | None,
-    count_tokens: Callable[[], TokenCounter],
-    max_tokens: int,
-    progress: ProgressCallback = _no_progress,
-) -> Changes:
-    """Compare the files under `paths` with the manifest. Files that fail to read
-    keep their previous passages; files gone from a walked folder are removed."""
+def plan(paths: Sequence[Path], manifest: Manifest | None) -> Plan:
+    """Compare the files under `paths` with the manifest by content hash. Files that
+    fail to read keep their previous passages; files gone from a walked folder are
+    removed."""
     files, problems, other_types = discover(paths)
     problems = list(problems)
     known = manifest.files if manifest else {}
-    documents, added, updated, unchanged = [], [], [], []
-    counter: TokenCounter | None = None
-    for done, path in enumerate(files, 1):
+    to_read, hashes, unchanged = [], {}, []
+    for path in files:
         source = str(path)
         try:
-            text, file_hash = read_text(path)
-            if source in known and known[source].hash == file_hash:
-                unchanged.append(source)
-            else:
-                counter = counter or count_tokens()
-                documents.append(parse_document(text, source, counter, max_tokens, file_hash))
-                (updated if source in known else added).append(source)
+            file_hash = content_hash(read_bytes(path))
         except DocumentError as exc:
             problems.append(FileProblem(exc.path, exc.reason))
-        progress("reading", done, len(files))
-
+            continue
+        if source in known and known[source].hash == file_hash:
+            unchanged.append(source)
+        else:
+            to_read.append(source)
+            hashes[source] = file_hash
     seen = {str(f) for f in files}
     roots = [p.resolve() for p in paths if p.is_dir()]
     removed = [
         source for source in known
         if source not in seen and any(Path(source).is_relative_to(root) for root in roots)
     ]
-    return Changes(tuple(documents), tuple(added), tuple(updated), tuple(sorted(removed)),
-                   tuple(unchanged), tuple(problems), dict(sorted(other_types.items())))
+    return Plan(tuple(to_read), hashes, frozenset(known), tuple(sorted(removed)), tuple(unchanged),
+                tuple(problems), dict(sorted(other_types.items())))
+
+
+def read_documents(
+    plan: Plan,
+    count_tokens: Callable[[], TokenCounter],
+    settings: Settings,
+    problems: list[FileProblem],
+    progress: ProgressCallback = _no_progress,
+) -> Iterator[Document]:
+    """The plan's files as Documents, as they are read: plain text in this process,
+    other formats in worker processes with a time limit each (`rag/reading_pool.py`).
+    Files that cannot be read are appended to `problems` and not yielded."""
+    in_process = [s for s in plan.to_read if not (format_for(s) and format_for(s).isolated)]
+    isolated = [s for s in plan.to_read if s not in set(in_process)]
+    total, done = len(plan.to_read), 0
+    pages: dict[str, tuple[int, int]] = {}
+
+    def on_page(path: str, read: int, of: int) -> None:
+        pages[path] = (read, of)
+        progress("pages", sum(r for r, _ in pages.values()), sum(o for _, o in pages.values()))
+
+    def outcomes() -> Iterator[tuple[str, ReadResult | None, str]]:
+        for source in in_process:
+            try:
+                yield source, read_format(read_bytes(Path(source)), source), ""
+            except DocumentError as exc:
+                yield source, None, exc.reason
+        if isolated:
+            for outcome in read_in_workers(isolated, settings.read_workers or default_workers(),
+                                           settings.read_timeout_s, on_page):
+                yield outcome.path, outcome.result, outcome.problem
+
+    for source, result, problem in outcomes():
+        done += 1
+        progress("reading", done, total)
+        if result is None:
+            problems.append(FileProblem(source, problem))
+            continue
+        try:
+            yield build_document(result, source, count_tokens(), settings.max_passage_tokens,
+                                 plan.hashes[source])
+        except DocumentError as exc:
+            problems.append(FileProblem(exc.path, exc.reason))
+
+
+def plan_changes(
+    paths: Sequence[Path],
+    manifest: Manifest | None,
+    count_tokens: Callable[[], TokenCounter],
+    max_tokens: int,
+    progress: ProgressCallback = _no_progress,
+    settings: Settings | None = None,
+) -> Changes:
+    """Plan and read in one go (no embedding): what `rag ingest` would do."""
+    the_plan = plan(paths, manifest)
+    problems = list(the_plan.problems)
+    settings = (settings or Settings()).replace(max_passage_tokens=max_tokens)
+    documents = tuple(read_documents(the_plan, count_tokens, settings, problems, progress))
+    return _changes(the_plan, documents, problems)
+
+
+def _changes(the_plan: Plan, documents: Sequence[Document], problems: Sequence[FileProblem]) -> Changes:
+    read = {d.source for d in documents}
+    order = {source: i for i, source in enumerate(the_plan.to_read)}
+    documents = tuple(sorted(documents, key=lambda d: order[d.source]))
+    added = tuple(s for s in the_plan.to_read if s in read and s not in the_plan.known)
+    updated = tuple(s for s in the_plan.to_read if s in read and s in the_plan.known)
+    return Changes(documents, added, updated, the_plan.removed, the_plan.unchanged, tuple(problems),
+                   the_plan.skipped_types)
 
 
 def ingest_paths(
@@ -122,29 +199,39 @@ def ingest_paths(
                 embedder = embedder_factory(model_name)
             return embedder
 
-        changes = plan_changes(paths, previous, lambda: get_embedder().count_tokens,
-                               settings.max_passage_tokens, progress)
-        if not changes.documents and (previous is None or not changes.removed):
-            return _report(changes, previous, 0, started, index_dir)  # nothing to write
+        the_plan = plan(paths, previous)
+        if not the_plan.to_read and (previous is None or not the_plan.removed):
+            return _report(_changes(the_plan, (), the_plan.problems), previous, 0, started, index_dir)
+
+        problems = list(the_plan.problems)
+        documents: list[Document] = []
+
+        def read_and_keep() -> Iterator[Document]:
+            for document in read_documents(the_plan, lambda: get_embedder().count_tokens, settings,
+                                           problems, progress):
+                documents.append(document)
+                yield document
 
         new_manifest, embedded = apply_documents(
-            settings, previous, changes.documents, changes.removed, get_embedder(), progress
+            settings, previous, read_and_keep(), the_plan.removed, get_embedder(), progress
         )
         old_collection = manifest.collection if (manifest and rebuild) else None
         collect_garbage(settings, new_manifest, old_collection)
-        return _report(changes, new_manifest, embedded, started, index_dir)
+        return _report(_changes(the_plan, documents, problems), new_manifest, embedded, started, index_dir)
 
 
 def apply_documents(
     settings: Settings,
     previous: Manifest | None,
-    documents: Sequence[Document],
+    documents: Iterable[Document],
     removed: Iterable[str],
     embedder: Embedder,
     progress: ProgressCallback = _no_progress,
 ) -> tuple[Manifest, int]:
     """Steps 2–4 of an ingest: store new records, write BM25, commit the manifest.
-    Returns the committed manifest and how many passages were embedded."""
+    `documents` may be a stream: passages are embedded as they arrive, so reading
+    (in worker processes) overlaps with embedding. Returns the committed manifest
+    and how many passages were embedded."""
     index_dir = settings.index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
     collection = previous.collection if previous else new_collection_name(settings.collection)
@@ -155,17 +242,22 @@ def apply_documents(
     for source in removed:
         files.pop(source, None)
     already_stored = previous.live_ids if previous else frozenset()
-    to_embed: list[Passage] = []
-    for doc in documents:
-        files[doc.source] = FileEntry(doc.content_hash, doc.doc_id, doc.title, tuple(p.id for p in doc.passages))
-        # A passage whose id (content hash included) is already live needs no new vector.
-        to_embed.extend(p for p in doc.passages if p.id not in already_stored)
-    to_embed = list({p.id: p for p in to_embed}.values())
 
-    _embed_and_store(to_embed, embedder, store, progress)
+    def fresh_passages() -> Iterator[Passage]:
+        seen: set[str] = set()
+        for doc in documents:
+            files[doc.source] = FileEntry(doc.content_hash, doc.doc_id, doc.title,
+                                          tuple(p.id for p in doc.passages))
+            for passage in doc.passages:
+                # A passage whose id (content hash included) is already live needs no new vector.
+                if passage.id not in already_stored and passage.id not in seen:
+                    seen.add(passage.id)
+                    yield passage
+
+    embedded = _embed_and_store(fresh_passages(), embedder, store, progress)
 
     live = [pid for entry in files.values() for pid in entry.passages]
-    texts = _texts_for(live, to_embed, store)
+    texts = _texts_for(live, embedded, store)
     progress("indexing", 0, 1)
     generation = (previous.generation if previous else 0) + 1
     # A token in the name keeps a rebuild (which restarts the count) from writing
@@ -177,30 +269,43 @@ def apply_documents(
     manifest = Manifest(embedder.name, embedder.dimension, collection, generation, lexical_dir, files,
                         settings.chroma_url)
     write_manifest(index_dir, manifest)  # the commit point
-    return manifest, len(to_embed)
+    return manifest, len(embedded)
 
 
-def _embed_and_store(passages: list[Passage], embedder: Embedder, store, progress: ProgressCallback) -> None:
-    """Embed in chunks and hand each chunk to Chroma on a second thread, so that
-    writing one chunk overlaps with embedding the next (torch releases the GIL)."""
-    total = len(passages)
-    progress("embedding", 0, total)
-    if not total:
-        return
+def _embed_and_store(passages: Iterable[Passage], embedder: Embedder, store,
+                     progress: ProgressCallback) -> list[Passage]:
+    """Embed in chunks as passages arrive and hand each chunk to Chroma on a second
+    thread, so that writing one chunk overlaps with embedding the next (torch
+    releases the GIL). Within a chunk, passages go longest first, so batches pad
+    little. Returns the passages embedded."""
     chunk = 512  # passages per hand-over to the store
-    ordered = sorted(passages, key=lambda p: len(p.text), reverse=True)
-    done = 0
+    embedded: list[Passage] = []
+    progress("embedding", 0, 0)
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending = None
-        for lo in range(0, total, chunk):
-            batch = ordered[lo:lo + chunk]
+
+        def flush(batch: list[Passage]) -> None:
+            nonlocal pending
+            batch.sort(key=lambda p: len(p.text), reverse=True)
+            base, total = len(embedded), len(embedded) + len(batch)
             vectors = embedder.embed([p.text for p in batch],
-                                     lambda d, _n, base=done: progress("embedding", base + d, total))
+                                     lambda d, _n: progress("embedding", base + d, total))
             if pending is not None:
                 pending.result()  # surfaces a store error before more work is done
-            pending = writer.submit(store.upsert, batch, vectors)
-            done += len(batch)
-        pending.result()
+            pending = writer.submit(store.upsert, list(batch), vectors)
+            embedded.extend(batch)
+
+        buffer: list[Passage] = []
+        for passage in passages:
+            buffer.append(passage)
+            if len(buffer) >= chunk:
+                flush(buffer)
+                buffer = []
+        if buffer:
+            flush(buffer)
+        if pending is not None:
+            pending.result()
+    return embedded
 
 
 def _texts_for(live: list[str], fresh: list[Passage], store) -> dict[str, str]:

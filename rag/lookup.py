@@ -1,11 +1,13 @@
 """Find indexed passages by how people refer to them: "file.txt#6", a file path
-and paragraph number, or a title and paragraph number ("Starmer to press Trump…, ¶4").
+and paragraph number, a title and paragraph number ("Starmer to press Trump…, ¶4"),
+or a page ("report.pdf#p4", "Report, p. 4").
 
 Used by `rag check` (a briefing's sources list) and `rag eval-cite` (the labelled
 set's references). Reads the manifest for ids, then the store for the texts.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rag.types import Passage
@@ -23,7 +25,7 @@ class PassageLookup:
     def by_file(self, file: str, paragraph: int) -> Passage | None:
         """`file` is a path (absolute, or relative to the working folder) or a file
         name that is unique in the index; `paragraph` is 1-based."""
-        source = self._source_for_file(file)
+        source = self.source_for_file(file)
         return self._paragraph(source, paragraph) if source else None
 
     def by_reference(self, reference: str) -> Passage | None:
@@ -43,7 +45,29 @@ class PassageLookup:
                    or wanted.startswith(" ".join(entry.title.split()).rstrip("…").strip().lower())]
         return self._paragraph(matches[0], paragraph) if len(matches) == 1 else None
 
-    def _source_for_file(self, file: str) -> str | None:
+    def by_page(self, name: str, page: int, by_title: bool = False) -> Passage | None:
+        """A page of a file (or of the document with that title) as one passage:
+        the texts of the passages on it, joined, labelled with the page."""
+        source = self._source_for_title(name) if by_title else self.source_for_file(name)
+        if source is None:
+            return None
+        stored = self.index.store.get(list(self._files[source].passages))
+        on_page = sorted((p for p in stored.values()
+                          if p.page is not None and p.page <= page <= (p.last_page or p.page)),
+                         key=lambda p: p.ordinal)
+        if not on_page:
+            return None
+        first = on_page[0]
+        return replace(first, id=f"{first.doc_id}:p{page}", text="\n\n".join(p.text for p in on_page),
+                       end=on_page[-1].end, page=page, last_page=page)
+
+    def _source_for_title(self, title: str) -> str | None:
+        wanted = " ".join(title.split()).rstrip("…").rstrip(".").strip().lower()
+        matches = [src for src, entry in self._files.items()
+                   if wanted and " ".join(entry.title.split()).rstrip("…").strip().lower().startswith(wanted)]
+        return matches[0] if len(matches) == 1 else None
+
+    def source_for_file(self, file: str) -> str | None:
         path = Path(file).expanduser()
         absolute = str(path.resolve()) if not path.is_absolute() else str(path)
         if absolute in self._files:

@@ -29,20 +29,45 @@ class Passage:
     start: int
     end: int
     text: str
+    page: int | None = None  # 1-based page the passage starts on (paged formats: PDF)
+    last_page: int | None = None  # the page it ends on, when it runs onto the next
+    section: str = ""  # heading path, "Methods › Data", where the format has headings
 
     @property
     def paragraph(self) -> int:
-        """1-based paragraph number, as a person counts."""
+        """1-based paragraph number within the document, as a person counts."""
         return self.ordinal + 1
 
     @property
+    def pages(self) -> str:
+        """"4" or "4–5"; empty for formats without pages."""
+        if self.page is None:
+            return ""
+        if self.last_page is not None and self.last_page != self.page:
+            return f"{self.page}–{self.last_page}"
+        return str(self.page)
+
+    @property
+    def place(self) -> str:
+        """Where in the document: "p. 4, ¶12", "§Methods, ¶3" or "¶6"."""
+        parts = []
+        if self.page is not None:
+            parts.append(f"pp. {self.pages}" if "–" in self.pages else f"p. {self.pages}")
+        elif self.section:
+            parts.append(f"§{self.section}")
+        parts.append(f"¶{self.paragraph}")
+        return ", ".join(parts)
+
+    @property
     def label(self) -> str:
-        """Human citation label: title and paragraph number."""
-        return f"{self.title}, ¶{self.paragraph}"
+        """Human citation label: "Title, p. 4, ¶12" (paged), "Title, §Heading, ¶3"
+        (with sections) or "Title, ¶6"."""
+        return f"{self.title}, {self.place}"
 
     def to_metadata(self) -> dict[str, Any]:
-        """Flat metadata for the vector store (Chroma takes str/int/float/bool only)."""
-        return {
+        """Flat metadata for the vector store (Chroma takes str/int/float/bool only;
+        a key without a value is left out)."""
+        meta: dict[str, Any] = {
             "doc_id": self.doc_id,
             "source": self.source,
             "title": self.title,
@@ -50,6 +75,17 @@ class Passage:
             "start": self.start,
             "end": self.end,
         }
+        if self.page is not None:
+            meta["page"] = self.page
+            meta["last_page"] = self.last_page if self.last_page is not None else self.page
+        if self.section:
+            meta["section"] = self.section
+        return meta
+
+    def place_json(self) -> dict[str, Any]:
+        """The fields that say where a passage lies, for JSON output."""
+        return {"source": self.source, "page": self.page, "last_page": self.last_page,
+                "section": self.section or None, "paragraph": self.paragraph}
 
     @classmethod
     def from_metadata(cls, passage_id: str, text: str, meta: Mapping[str, Any]) -> "Passage":
@@ -62,6 +98,10 @@ class Passage:
             start=int(meta["start"]),
             end=int(meta["end"]),
             text=text,
+            # Indexes written before pages and sections existed have neither key.
+            page=int(meta["page"]) if meta.get("page") is not None else None,
+            last_page=int(meta["last_page"]) if meta.get("last_page") is not None else None,
+            section=str(meta.get("section") or ""),
         )
 
 
@@ -96,8 +136,7 @@ class Hit:
             "label": p.label,
             "id": p.id,
             "title": p.title,
-            "paragraph": p.paragraph,
-            "source": p.source,
+            **p.place_json(),
             "start": p.start,
             "end": p.end,
             "text": p.text,
@@ -119,8 +158,8 @@ class Source:
 
     def to_json(self) -> dict[str, Any]:
         p = self.passage
-        return {"number": self.number, "id": p.id, "title": p.title, "paragraph": p.paragraph,
-                "label": p.label, "source": p.source, "text": p.text}
+        return {"number": self.number, "id": p.id, "title": p.title, **p.place_json(),
+                "label": p.label, "text": p.text}
 
 
 # Citation verdicts, one per answer sentence (rag/cite.py).

@@ -44,8 +44,13 @@ class PassageScreen(ModalScreen):
         with VerticalScroll(id="passage-box") as box:
             box.border_title = f"[{self.source.number}] {p.title}"
             box.border_subtitle = "Esc: back"
-            yield Static(Text.assemble(("paragraph ", "dim"), str(p.paragraph), ("  ·  ", "dim"),
-                                       display_path(p.source)), id="passage-where")
+            where: list = [("paragraph ", "dim"), str(p.paragraph)]
+            if p.page is not None:
+                where += [("  ·  page ", "dim"), p.pages]
+            if p.section:
+                where += [("  ·  ", "dim"), f"§ {p.section}"]
+            where += [("  ·  ", "dim"), display_path(p.source)]
+            yield Static(Text.assemble(*where), id="passage-where")
             text = Text(p.text)
             for start, end in self._spans():
                 text.stylize("bold reverse", start, end)

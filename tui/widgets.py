@@ -150,7 +150,7 @@ class SourcesPanel(OptionList):
         for source in answer.shown_sources:
             verdicts = [c.mark for c in answer.shown_checks if source.number in c.sentence.cited]
             label = Text.assemble((f"[{source.number}] ", "bold"), source.passage.title,
-                                  (f", ¶{source.passage.paragraph}", "dim"),
+                                  (f", {source.passage.place}", "dim"),
                                   (f"  {''.join(verdicts)}" if verdicts else "", "dim"))
             self.add_option(Option(label, id=str(source.number)))
         self.border_subtitle = "Enter: read"

@@ -1,0 +1,130 @@
+"""Read files in worker processes, each with a time limit.
+
+PDF, Word, web-page and e-book parsers are large third-party code that a damaged
+or hostile file can send into a long loop or a crash. Each such file is read in a
+worker process: one that runs past the limit is killed, one that dies is noticed,
+and either way the file is reported as a problem and the ingest goes on with a
+fresh worker. Reading also overlaps with embedding, which runs in the main process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+from rag.readers import ReadResult
+
+PageProgress = Callable[[str, int, int], None]  # (path, pages done, pages in the file)
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    path: str
+    result: ReadResult | None  # None when the file could not be read
+    problem: str = ""  # the one-line reason, when it could not
+
+
+def default_workers() -> int:
+    # Leave a core to the embedder, which works while the files are read.
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+def _worker(tasks, results) -> None:
+    """A worker's loop: read the files it is given until it is given None."""
+    from pathlib import Path
+
+    from rag.documents import read_bytes
+    from rag.readers import read
+    from rag.types import DocumentError
+
+    while True:
+        path = tasks.get()
+        if path is None:
+            return
+        try:
+            data = read_bytes(Path(path))
+            result = read(data, path, on_page=lambda done, total: results.put(("pages", path, done, total)))
+            results.put(("done", path, result, ""))
+        except DocumentError as exc:
+            results.put(("done", path, None, exc.reason))
+        except MemoryError:
+            results.put(("done", path, None, "the reader ran out of memory"))
+        except Exception as exc:  # a parser's own bug on a malformed file: one line, go on
+            message = " ".join(str(exc).split())[:160]
+            results.put(("done", path, None, f"the reader failed ({type(exc).__name__}: {message})"))
+
+
+class _Slot:
+    """One worker process and the file it is reading."""
+
+    def __init__(self, context, results) -> None:
+        self.tasks = context.Queue()
+        self.process = context.Process(target=_worker, args=(self.tasks, results), daemon=True)
+        self.process.start()
+        self.path: str | None = None
+        self.started = 0.0
+
+    def give(self, path: str) -> None:
+        self.path, self.started = path, time.monotonic()
+        self.tasks.put(path)
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.tasks.put(None)
+            except (OSError, ValueError):
+                pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+
+
+def read_in_workers(paths: Sequence[str], workers: int, timeout_s: float,
+                    on_page: PageProgress | None = None) -> Iterator[ReadOutcome]:
+    """Outcomes in the order the files finish. Spawned workers (not forked), since
+    the main process may hold torch's threads."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    waiting = list(reversed(paths))
+    slots = [_Slot(context, results) for _ in range(min(workers, len(paths)))]
+    try:
+        while waiting or any(slot.path for slot in slots):
+            for slot in slots:
+                if slot.path is None and waiting:
+                    slot.give(waiting.pop())
+            try:
+                message = results.get(timeout=0.2)
+            except queue.Empty:
+                message = None
+            if message is not None:
+                kind, path = message[0], message[1]
+                slot = next((s for s in slots if s.path == path), None)
+                if kind == "pages" and on_page:
+                    on_page(path, message[2], message[3])
+                elif kind == "done" and slot is not None:
+                    slot.path = None
+                    yield ReadOutcome(path, message[2], message[3])
+            for index, slot in enumerate(slots):
+                if slot.path is None:
+                    continue
+                if time.monotonic() - slot.started > timeout_s:
+                    reason = (f"reading took longer than {timeout_s:g} s, so it was stopped "
+                              "(a damaged or hostile file?)")
+                elif not slot.process.is_alive():
+                    reason = f"the reader crashed on it (exit code {slot.process.exitcode})"
+                else:
+                    continue
+                path = slot.path
+                slot.stop(kill=True)
+                slots[index] = _Slot(context, results)
+                yield ReadOutcome(path, None, reason)
+    finally:
+        for slot in slots:
+            slot.stop()
+        results.close()

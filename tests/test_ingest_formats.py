@@ -1,0 +1,141 @@
+"""Ingesting PDF, Word, web pages and e-books as a user does: the `rag` command in a
+real subprocess, the real embedding model and Chroma store, files made by real
+tools (tests/document_fixtures.py). Bad files cost one line each and nothing else."""
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+
+import document_fixtures as fx
+from rag.index import read_manifest
+from rag.ingest import ingest_paths
+
+from conftest import make_settings
+from test_cli import assert_no_traceback, run
+
+CAPE_WRATH = "How many ships did the keeper at Cape Wrath count passing the northern cape?"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """A folder with one good file of each format and five bad ones, ingested once."""
+    root = tmp_path_factory.mktemp("formats")
+    docs = root / "docs"
+    docs.mkdir()
+    fx.report_pdf(docs / "report.pdf")
+    fx.word_file(docs / "review.docx")
+    fx.news_page(docs / "barrier.html")
+    fx.small_epub(docs / "tales.epub")
+    fx.report_pdf(docs / "locked.pdf", encrypt="secret")
+    fx.image_only_pdf(docs / "scan.pdf")
+    (docs / "liar.pdf").write_text("Plain text that claims to be a PDF.\n", encoding="utf-8")
+    with zipfile.ZipFile(docs / "broken.docx", "w") as archive:
+        archive.writestr("readme.txt", "not a Word package")
+    (docs / "menu.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>", encoding="utf-8")
+    result = run(["ingest", "docs"], cwd=root)
+    return root, result
+
+
+def test_every_format_is_ingested_and_each_bad_file_is_one_line(library):
+    root, result = library
+    assert_no_traceback(result)
+    assert result.returncode == 1, result.stderr
+    assert "added 4, updated 0, removed 0, unchanged 0" in result.stdout
+    problems = [line for line in result.stderr.splitlines() if line.startswith("rag: skipped")]
+    expected = {"locked.pdf": "password-protected", "scan.pdf": "no text layer (scanned?): needs OCR",
+                "liar.pdf": "not a PDF", "broken.docx": "damaged Word file", "menu.html": "no main content"}
+    assert len(problems) == len(expected), problems
+    for name, reason in expected.items():
+        assert any(name in line and reason in line for line in problems), (name, problems)
+
+
+def test_a_question_answered_on_page_3_is_cited_with_page_3(library):
+    root, _ = library
+    result = run(["ask", "--extractive", "--json", CAPE_WRATH], cwd=root)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    [cited] = answer["cited_sources"]
+    assert cited["page"] == 3 and cited["source"].endswith("report.pdf")
+    assert ", p. 3, ¶" in cited["label"] and cited["section"] == "2 Traffic"
+    assert all({"source", "page", "section"} <= set(hit) for hit in answer["retrieved"])
+
+
+def test_show_prints_what_was_read_from_one_file(library):
+    root, _ = library
+    result = run(["show", "--json", "report.pdf"], cwd=root)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["title"] == "Lighthouse Board Annual Report"
+    pages = {p["page"] for p in shown["passages"]}
+    assert pages == {1, 2, 3, 4}
+    assert not any(fx.HEADER in p["text"] for p in shown["passages"])
+    text = run(["show", "review.docx"], cwd=root)
+    assert "§Findings › Pilots" in text.stdout and "Northgate | 148" in text.stdout
+
+
+def test_batch_answers_every_question_as_json_lines(library):
+    root, _ = library
+    questions = root / "questions.txt"
+    questions.write_text(f"{CAPE_WRATH}\n\nWhat will the flood barrier cost?\n", encoding="utf-8")
+    result = run(["ask", "--extractive", "--batch", str(questions), "--json"], cwd=root)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == [CAPE_WRATH, "What will the flood barrier cost?"]
+    assert answers[1]["cited_sources"][0]["source"].endswith("barrier.html")
+    markdown = run(["ask", "--extractive", "--batch", "-", "--format", "markdown"], cwd=root,
+                   input=questions.read_text(encoding="utf-8"))
+    assert markdown.stdout.count("\n## ") + markdown.stdout.startswith("## ") == 2
+    assert "[^1]:" in markdown.stdout and "[^2]:" in markdown.stdout and ", p. 3, ¶" in markdown.stdout
+
+
+def test_check_accepts_page_references(library):
+    root, _ = library
+    draft = root / "draft.md"
+    draft.write_text("The keeper at Cape Wrath counted 4,812 ships passing the northern cape in 2023 [1]. "
+                     "Spending on the foghorn station rose to 1.2 million pounds [2].\n\n## Sources\n"
+                     "[1] docs/report.pdf#p3\n[2] Lighthouse Board Annual Report, p. 4\n", encoding="utf-8")
+    result = run(["check", "--json", str(draft)], cwd=root)
+    assert_no_traceback(result)
+    verdicts = json.loads(result.stdout)
+    assert verdicts["unresolved_sources"] == []
+    assert [s["verdict"] for s in verdicts["sentences"]] == ["supported", "supported"], verdicts
+
+
+def test_unchanged_files_are_not_read_again(library):
+    root, _ = library
+    again = run(["ingest", "docs"], cwd=root)
+    assert "added 0, updated 0, removed 0, unchanged 4" in again.stdout
+
+
+def test_a_pdf_that_turns_damaged_keeps_its_passages(tmp_path, embedder, embedder_factory):
+    from rag.index import Index
+    from rag.retrieve import Retriever
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    pdf = fx.report_pdf(docs / "report.pdf")
+    settings = make_settings(tmp_path / "idx")
+    ingest_paths([docs], settings, embedder_factory)
+    before = read_manifest(settings.index_dir)
+    pdf.write_bytes(pdf.read_bytes()[:700])
+    report = ingest_paths([docs], settings, embedder_factory)
+    assert [p.reason.split(":")[0] for p in report.problems] == ["damaged or truncated PDF"]
+    assert read_manifest(settings.index_dir).files == before.files
+    [top] = Retriever(Index.open(settings), embedder, settings).search(CAPE_WRATH, 1)
+    assert top.passage.page == 3 and "4,812 ships" in top.passage.text
+
+
+def test_a_reader_past_its_time_limit_is_stopped_and_the_rest_goes_on(tmp_path, embedder_factory):
+    """The limit is set below the time a worker takes to start, so that the PDF's
+    reader is stopped for certain; a real hang cannot be produced on demand."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    fx.report_pdf(docs / "report.pdf")
+    (docs / "note.txt").write_text("Note\nThe tide table changes in May.\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "idx", read_timeout_s=0.01)
+    report = ingest_paths([docs], settings, embedder_factory)
+    assert [p.path.rsplit("/", 1)[-1] for p in report.problems] == ["report.pdf"]
+    assert "took longer than 0.01 s" in report.problems[0].reason
+    assert [a.rsplit("/", 1)[-1] for a in report.added] == ["note.txt"]
