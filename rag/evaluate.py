@@ -4,7 +4,10 @@ A question file has one JSON object per line:
     {"id": "q1", "question": "...", "evidence": ["phrase", ...]}
 A passage is relevant when it contains any evidence phrase (case and runs of
 whitespace ignored). An empty list marks a question the corpus cannot answer;
-those are counted apart and left out of the averages.
+those are counted apart and left out of the averages. A question may name the
+page its evidence is on ("page": 4): then page@5 counts whether the first relevant
+passage in the top 5 carries that page, i.e. whether its citation points the
+reader to the right page.
 
 recall@k here is the share of answerable questions with a relevant passage in
 the top k (the usual definition when each question has one answering passage);
@@ -29,6 +32,7 @@ class EvalQuestion:
     id: str
     question: str
     evidence: tuple[str, ...]
+    page: int | None = None  # the page the evidence is on (paged documents)
 
     @property
     def answerable(self) -> bool:
@@ -55,6 +59,9 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         try:
             row = json.loads(line)
             qid, question, evidence = str(row["id"]), row["question"], row.get("evidence", [])
+            page = row.get("page")
+            if page is not None and (not isinstance(page, int) or page < 1):
+                raise ValueError("'page' must be a page number (1 or more)")
             if not isinstance(question, str) or not question.strip():
                 raise ValueError("'question' must be a non-empty string")
             if not isinstance(evidence, list) or not all(isinstance(e, str) and e.strip() for e in evidence):
@@ -64,7 +71,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         if qid in seen:
             raise EvalFileError(f"{path}, line {number}: duplicate id '{qid}'")
         seen.add(qid)
-        questions.append(EvalQuestion(qid, question, tuple(evidence)))
+        questions.append(EvalQuestion(qid, question, tuple(evidence), page))
     if not questions:
         raise EvalFileError(f"{path}: no questions")
     return questions
@@ -107,12 +114,19 @@ class EvalResult:
 
 def evaluate(retriever, questions: Sequence[EvalQuestion], methods: Sequence[str] = METHODS) -> EvalResult:
     answerable = [q for q in questions if q.answerable]
+    paged = [q for q in answerable if q.page is not None]
     metrics, misses = {}, {}
     for method in methods:
-        ranks = []
+        ranks, right_pages = [], 0
         for q in answerable:
             hits = retriever.search(q.question, k=max(KS), method=method)
-            ranks.append(first_relevant_rank([h.passage.text for h in hits], q.evidence))
+            rank = first_relevant_rank([h.passage.text for h in hits], q.evidence)
+            ranks.append(rank)
+            if q.page is not None and rank is not None and rank <= 5:
+                found = hits[rank - 1].passage
+                right_pages += found.page is not None and found.page <= q.page <= (found.last_page or found.page)
         metrics[method] = summarise(ranks)
+        if paged:
+            metrics[method]["page@5"] = round(right_pages / len(paged), 4)
         misses[method] = [q.id for q, r in zip(answerable, ranks) if r is None or r > 5]
     return EvalResult(metrics, len(answerable), len(questions) - len(answerable), misses)

@@ -19,15 +19,20 @@ from statistics import median
 from rag.readers import Assembler, ReadResult
 from rag.types import DocumentError
 
-_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+# Ligatures spelled out; the typographic hyphens (U+2010, U+2011) as the plain one.
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
+                            "\u2010": "-", "\u2011": "-"})
 _CONTROL = re.compile(r"[\x00-\x01\x03-\x08\x0b-\x1f\uffff]")
 _PAGE_NUMBER = re.compile(r"(?:page\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:/|of)\s*\d{1,4})?", re.IGNORECASE)
-_NUMBERED_HEADING = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2}){0,3})\.?|[A-Z]\.|[IVX]{1,4}\.)\s+\S")
+# "2", "2.1.3", "IV." or, for appendices, "A" and "A.1" before a capitalised title.
+_NUMBERED_HEADING = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2}){0,3})\.?|([A-Z](?:\.\d{1,2}){0,3})\.?|[IVX]{1,4}\.)\s+\S")
 _NAMED_HEADINGS = frozenset({
     "abstract", "introduction", "background", "related work", "method", "methods", "methodology",
     "results", "discussion", "conclusion", "conclusions", "references", "bibliography",
     "acknowledgements", "acknowledgments", "appendix", "summary", "limitations",
 })
+_REFERENCES = re.compile(r"^(?:\d{1,2}\.?\s+)?(?:references|bibliography|works cited|literature cited)$",
+                         re.IGNORECASE)
 _SENTENCE_END = (".", "!", "?", ":", ".”", ".\"", ".)")
 MARGIN_SHARE = 0.09  # top and bottom share of a page where running headers and footers sit
 
@@ -87,19 +92,32 @@ def read(data: bytes, path: str, on_page=None) -> ReadResult:
 
     assembler = Assembler()
     section: tuple[str, ...] = ()
-    dropped = 0
+    dropped = references = 0
+    in_references = False
     for paragraph in paragraphs:
         text = _join([ln.text for ln in paragraph], vocabulary)
         heading_level = _heading_level(paragraph, text, body, lefts)
         if heading_level:
+            # The reference list names other works: its entries, dense with the
+            # words of their titles, would crowd the document's own text out of
+            # the search results. It is left out up to the next heading (appendices).
+            in_references = _REFERENCES.match(text) is not None
+            if in_references:
+                continue
             section = section[: heading_level - 1] + (text,)
             assembler.add([(text, paragraph[0].page)], section, heading=True)
+            continue
+        if in_references:
+            references += 1
             continue
         if len(text.split()) < 4:  # figure labels, axis ticks, stray symbols
             dropped += 1
             continue
         assembler.add(_pieces_by_page(paragraph, vocabulary), section)
-    notes = (f"{dropped} fragments of under four words left out (figure labels, axis ticks)",) if dropped else ()
+    notes = tuple(note for count, note in (
+        (references, f"the reference list ({references} entries) left out"),
+        (dropped, f"{dropped} fragments of under four words left out (figure labels, axis ticks)"),
+    ) if count)
     return assembler.result(title, page_count, notes)
 
 
@@ -274,7 +292,8 @@ def _paragraphs(lines: list[_Line], body: float) -> list[list[_Line]]:
                      and right is not None and right - prev.right > first_word)
         size_change = abs(prev.height - line.height) > 0.12 * body  # footnotes, captions
         unrelated = line.page == prev.page and not same_column and not jump_up
-        if gap_break or indent or outdent or short_end or size_change or unrelated:
+        mid_word = prev.text.endswith("\x02") and line.text[:1].islower()  # no paragraph ends so
+        if (gap_break or indent or outdent or short_end or size_change or unrelated) and not mid_word:
             paragraphs.append([line])
         else:
             paragraphs[-1].append(line)
@@ -288,7 +307,7 @@ def _heading_level(paragraph: list[_Line], text: str, body: float, lefts: list[f
         return 0
     numbered = _NUMBERED_HEADING.match(text)
     if numbered and text[numbered.end() - 1].isupper():
-        depth = numbered.group(1)
+        depth = numbered.group(1) or numbered.group(2)
         return depth.count(".") + 1 if depth else 1
     if text.lower().rstrip(":") in _NAMED_HEADINGS:
         return 1
@@ -356,13 +375,14 @@ def _join(texts: list[str], vocabulary: Counter[str]) -> str:
 
 def _hyphen(before: str, after: str, vocabulary: Counter[str]) -> str:
     """"-" where a word broken at a line end is a compound the document spells with
-    a hyphen elsewhere ("decoder-only"), else "" (a word hyphenated to fit: "evolu-tion")."""
+    a hyphen more often than without ("decoder-only"), else "" (a word hyphenated
+    to fit: "evolu-tion")."""
     head = re.search(r"([^\W\d_]+)$", before)
     tail = re.match(r"[^\W\d_]+", after)
     if not head or not tail:
         return ""
     joined, hyphenated = (head.group(1) + tail.group(0)).lower(), f"{head.group(1)}-{tail.group(0)}".lower()
-    return "-" if vocabulary[hyphenated] > 0 and vocabulary[joined] == 0 else ""
+    return "-" if vocabulary[hyphenated] > vocabulary[joined] else ""
 
 
 def _pieces_by_page(paragraph: list[_Line], vocabulary: Counter[str]) -> list[tuple[str, int]]:
