@@ -139,3 +139,63 @@ def test_a_reader_past_its_time_limit_is_stopped_and_the_rest_goes_on(tmp_path, 
     assert [p.path.rsplit("/", 1)[-1] for p in report.problems] == ["report.pdf"]
     assert "took longer than 0.01 s" in report.problems[0].reason
     assert [a.rsplit("/", 1)[-1] for a in report.added] == ["note.txt"]
+
+
+@pytest.fixture
+def four_formats(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    fx.report_pdf(docs / "report.pdf")
+    fx.word_file(docs / "review.docx")
+    fx.news_page(docs / "barrier.html")
+    fx.small_epub(docs / "tales.epub")
+    return docs
+
+
+def test_an_interrupted_ingest_of_every_format_leaves_the_previous_index_whole(
+        tmp_path, four_formats, embedder, embedder_factory, monkeypatch):
+    """The interruption is injected at the commit point (a KeyboardInterrupt from
+    write_manifest), as in tests/test_ingest.py: a real Ctrl-C cannot be timed."""
+    import rag.ingest as ingest_module
+
+    settings = make_settings(tmp_path / "idx")
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nThe ferry runs twice a day.\n", encoding="utf-8")
+    ingest_paths([note], settings, embedder_factory)
+    before = read_manifest(settings.index_dir)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_module, "write_manifest", interrupt)
+    with pytest.raises(KeyboardInterrupt):  # all four formats read and embedded, not committed
+        ingest_paths([four_formats], settings, embedder_factory)
+    monkeypatch.undo()
+    assert read_manifest(settings.index_dir) == before
+    report = ingest_paths([four_formats], settings, embedder_factory)
+    assert len(report.added) == 4 and report.documents_total == 5 and not report.problems
+
+
+def test_another_embedding_model_is_refused_for_every_format(tmp_path, four_formats, embedder, embedder_factory):
+    import shutil
+
+    from rag.types import ModelMismatchError
+
+    settings = make_settings(tmp_path / "idx")
+    report = ingest_paths([four_formats], settings, embedder_factory)
+    assert report.documents_total == 4 and not report.problems
+    other = tmp_path / "other-model"
+    shutil.copytree(embedder.location.path, other)
+    with pytest.raises(ModelMismatchError, match="--rebuild"):
+        ingest_paths([four_formats], settings.replace(embed_model=str(other)), embedder_factory)
+    assert read_manifest(settings.index_dir).embed_model == embedder.name
+
+
+def test_an_index_written_before_pages_and_sections_opens():
+    """Passages stored before this change have no page or section keys."""
+    from rag.types import Passage
+
+    old = {"doc_id": "d", "source": "/x/a.txt", "title": "A", "ordinal": 2, "start": 10, "end": 40}
+    passage = Passage.from_metadata("d:2:abc", "Some text.", old)
+    assert (passage.page, passage.last_page, passage.section) == (None, None, "")
+    assert passage.label == "A, ¶3" and passage.to_metadata() == old
