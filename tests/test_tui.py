@@ -299,3 +299,27 @@ def test_keys_and_commands(index_copy, embedder_factory, tmp_path):
         assert app.return_code == 0
 
     asyncio.run(scenario())
+
+
+def test_a_pdf_passage_shows_its_page_and_section(tmp_path, embedder_factory):
+    """A PDF made by reportlab (tests/document_fixtures.py), ingested for real."""
+    import document_fixtures as fx
+    from rag.ingest import ingest_paths
+
+    fx.report_pdf(tmp_path / "report.pdf")
+    settings = Settings(index_dir=Path(".rag"))
+    ingest_paths([tmp_path / "report.pdf"], settings, embedder_factory)
+
+    async def scenario():
+        app = make_app(settings, embedder_factory, extractive=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            await ask(pilot, app, "How many ships did the keeper at Cape Wrath count?")
+            panel = app.query_one(SourcesPanel)
+            assert ", p. 3, ¶" in str(panel.get_option_at_index(0).prompt)
+            await pilot.press("f2", "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, PassageScreen), what="the passage screen")
+            where = str(app.screen.query_one("#passage-where").render())
+            assert "page 3" in where and "§ 2 Traffic" in where and "report.pdf" in where
+
+    asyncio.run(scenario())
