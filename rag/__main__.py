@@ -1,3 +1,4 @@
 from rag.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a reader worker process is spawned
+    raise SystemExit(main())

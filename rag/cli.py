@@ -65,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("ingest", parents=[common], help="add or update files and folders in the index",
-                       description="Read .txt and .md files (folders recursively) into the index. Unchanged "
-                                   "files are skipped, changed ones replaced, files deleted from a folder removed.")
+                       description="Read PDF, Word (.docx), web pages (.html), e-books (.epub), text and "
+                                   "Markdown files (folders recursively) into the index. Unchanged files are "
+                                   "skipped, changed ones replaced, files deleted from a folder removed; a file "
+                                   "that cannot be read is named on one line and the rest goes on (exit 1).")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default seeds/)")
     p.add_argument("--rebuild", action="store_true",
                    help="build a fresh index from PATH… only (e.g. after changing --embed-model)")

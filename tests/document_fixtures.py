@@ -201,3 +201,13 @@ def small_epub(path: Path) -> Path:
 <html xmlns="http://www.w3.org/1999/xhtml"><head><title>{heading}</title></head>
 <body><h1>{heading}</h1>{body}</body></html>""")
     return path
+
+
+def one_of_each(folder: Path) -> Path:
+    """A folder with one good file of each format beyond plain text."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report_pdf(folder / "report.pdf")
+    word_file(folder / "review.docx")
+    news_page(folder / "barrier.html")
+    small_epub(folder / "tales.epub")
+    return folder

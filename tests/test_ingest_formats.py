@@ -22,12 +22,7 @@ CAPE_WRATH = "How many ships did the keeper at Cape Wrath count passing the nort
 def library(tmp_path_factory):
     """A folder with one good file of each format and five bad ones, ingested once."""
     root = tmp_path_factory.mktemp("formats")
-    docs = root / "docs"
-    docs.mkdir()
-    fx.report_pdf(docs / "report.pdf")
-    fx.word_file(docs / "review.docx")
-    fx.news_page(docs / "barrier.html")
-    fx.small_epub(docs / "tales.epub")
+    docs = fx.one_of_each(root / "docs")
     fx.report_pdf(docs / "locked.pdf", encrypt="secret")
     fx.image_only_pdf(docs / "scan.pdf")
     (docs / "liar.pdf").write_text("Plain text that claims to be a PDF.\n", encoding="utf-8")
@@ -143,13 +138,7 @@ def test_a_reader_past_its_time_limit_is_stopped_and_the_rest_goes_on(tmp_path, 
 
 @pytest.fixture
 def four_formats(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    fx.report_pdf(docs / "report.pdf")
-    fx.word_file(docs / "review.docx")
-    fx.news_page(docs / "barrier.html")
-    fx.small_epub(docs / "tales.epub")
-    return docs
+    return fx.one_of_each(tmp_path / "docs")
 
 
 def test_an_interrupted_ingest_of_every_format_leaves_the_previous_index_whole(

@@ -17,6 +17,13 @@ def load(path: Path):
     return load_document(path, word_count_tokens, 200)
 
 
+def zip_holding(path: Path, name: str, text: str) -> Path:
+    """A zip that is not the package its suffix promises."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(name, text)
+    return path
+
+
 def passages_with(doc, phrase: str):
     return [p for p in doc.passages if phrase in " ".join(p.text.split())]
 
@@ -103,9 +110,7 @@ def test_word_headings_tables_and_footnotes(tmp_path):
 def test_word_problems(tmp_path):
     not_zip = tmp_path / "a.docx"
     not_zip.write_bytes(b"plain words pretending")
-    broken_zip = tmp_path / "b.docx"
-    with zipfile.ZipFile(broken_zip, "w") as archive:
-        archive.writestr("hello.txt", "no Word parts here")
+    broken_zip = zip_holding(tmp_path / "b.docx", "hello.txt", "no Word parts here")
     old_format = tmp_path / "c.docx"
     old_format.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
     for path, start in ((not_zip, "not a Word file"), (broken_zip, "damaged Word file"),
@@ -147,9 +152,7 @@ def test_epub_chapters_in_spine_order(tmp_path):
 def test_epub_problems(tmp_path):
     not_zip = tmp_path / "x.epub"
     not_zip.write_bytes(b"not a zip")
-    no_container = tmp_path / "y.epub"
-    with zipfile.ZipFile(no_container, "w") as archive:
-        archive.writestr("mimetype", "application/epub+zip")
+    no_container = zip_holding(tmp_path / "y.epub", "mimetype", "application/epub+zip")
     with pytest.raises(DocumentError, match="not an e-book"):
         load(not_zip)
     with pytest.raises(DocumentError, match="damaged e-book"):
