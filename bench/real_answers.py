@@ -28,10 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import statistics
 from collections import Counter
-import string
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +40,7 @@ from rag.assistant import make_assistant
 from rag.cite import parse_answer
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.evaluate import load_questions
+from rag.evaluate import contains_answer, load_questions
 from rag.generate import LlamaCppGenerator
 from rag.index import Index
 from rag.ingest import ingest_paths
@@ -60,19 +58,6 @@ class Question:
     id: str
     text: str
     answers: tuple[str, ...]  # empty: off-corpus
-
-
-def normalise(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation, no articles."""
-    text = text.lower().replace("’", "'")
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def contains_answer(text: str, answers) -> bool:
-    body = normalise(text)
-    return any(normalise(a) and f" {normalise(a)} " in f" {body} " for a in answers)
 
 
 def squad_questions(n_answerable: int, n_off: int, corpus_dir: Path) -> list[Question]:

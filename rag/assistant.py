@@ -14,6 +14,7 @@ from rag.cite import CitationChecker, cited_numbers, is_refusal, parse_answer
 from rag.config import Settings
 from rag.extractive import choose, compose
 from rag.prompt import NOT_COVERED, fit_prompt
+from rag.question import KeyTerm, QuestionAnalysis, analyse, gives_answer, missing_terms
 from rag.retrieve import Retriever, validate_question
 from rag.select import ScoredSentence, SentenceSelector, content_words, pick, singles
 from rag.types import NO_CLAIM, SUPPORTED, Answer, CitationReport, Hit, SentenceCheck, Source, Turn
@@ -124,8 +125,13 @@ class Assistant:
         query = condense(question, history)
         hits = self.retriever.search(query, settings.k)
         retrieved = time.perf_counter()
-        scored = self.selector.score(query, hits)
+        analysis = analyse(query)
+        scored = self.selector.score(query, hits, analysis=analysis)
         coverage = judge_coverage(hits, scored, settings)
+        # A name the question asks about that no retrieved passage mentions: the
+        # documents are about something else, however close the topic.
+        missing = (missing_terms(analysis, [h.passage.text for h in hits])
+                   if coverage.covered and settings.refuse_missing_names else ())
         timings = {"retrieval_ms": round(1000 * (retrieved - started), 1),
                    "selection_ms": round(1000 * (time.perf_counter() - retrieved), 1),
                    "best_similarity": round(coverage.best_similarity, 4),
@@ -133,11 +139,13 @@ class Assistant:
         mode = "extractive" if extractive or self.generator is None else self.generator.mode
         model = None if mode == "extractive" else self.generator.name
 
-        if not coverage.covered:
-            yield NOT_COVERED
+        timings["answer_type"] = analysis.answer_type
+        if not coverage.covered or missing:
+            refusal = not_mentioned(missing) if missing else NOT_COVERED
+            yield refusal
             checking = _Checking(self.checker, (), ())
-            yield from checking.advance(NOT_COVERED, final=True)
-            yield Answer(question, NOT_COVERED, mode, model, (), (), tuple(hits), False, query, timings,
+            yield from checking.advance(refusal, final=True)
+            yield Answer(question, refusal, mode, model, (), (), tuple(hits), False, query, timings,
                          citations=checking.report(timings))
             return
 
@@ -148,8 +156,9 @@ class Assistant:
                 yield piece
             checking = _Checking(self.checker, sources, ())
             yield from checking.advance(text, final=True)
-            yield Answer(question, text, mode, model, sources, tuple(cited_numbers(text)), tuple(hits), True,
-                         query, timings, citations=checking.report(timings))
+            yield with_verdict(Answer(question, text, mode, model, sources, tuple(cited_numbers(text)),
+                                      tuple(hits), True, query, timings, citations=checking.report(timings)),
+                               analysis)
             return
 
         candidates = compact_sources(hits, scored, prompt_sentences(settings, self.generator))
@@ -214,7 +223,7 @@ class Assistant:
                            f"supported by the documents" if report.claims
                            else "the model's answer makes no checkable claim")
                 answer = self._with_alternative(answer, scored, hits, warning)
-        yield answer
+        yield with_verdict(answer, analysis)
 
     def _with_alternative(self, answer: Answer, scored: Sequence[ScoredSentence], hits: Sequence[Hit],
                           warning: str) -> Answer:
@@ -236,6 +245,26 @@ class Assistant:
         alternative = Answer(answer.question, text, "extractive", None, ordered, tuple(cited_numbers(text)),
                              answer.hits, True, answer.search_query, {}, citations=checking.report({}))
         return replace(answer, warning=warning, alternative=alternative)
+
+
+def not_mentioned(terms: Sequence[KeyTerm]) -> str:
+    """The refusal that names what the documents lack: "The documents do not mention Xi Jinping."."""
+    names = [t.text for t in terms]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"The documents do not mention {listed}."
+
+
+def with_verdict(answer: Answer, analysis: QuestionAnalysis) -> Answer:
+    """The answer with "answers the question": whether a sentence of it (not a
+    refusal) holds what the question asks for. Unknown (None) for questions whose
+    answer type cannot be checked, and for declined answers."""
+    if not analysis.missing_words or answer.declined or not answer.citations:
+        return answer
+    claims = [c.sentence.text for c in answer.citations.checks if c.verdict != NO_CLAIM]
+    if not claims:
+        return answer
+    gives = any(gives_answer(text, analysis) for text in claims)
+    return replace(answer, answers_question=gives, missing="" if gives else analysis.missing_words)
 
 
 SMALL_MODEL_PARAMETERS = 1_000_000_000
@@ -315,4 +344,5 @@ def make_assistant(retriever: Retriever, settings: Settings, generator=None) -> 
     from rag.embed import EmbeddingCache
 
     cache = EmbeddingCache(retriever.embedder)
-    return Assistant(retriever, SentenceSelector(cache), settings, generator, CitationChecker(cache))
+    return Assistant(retriever, SentenceSelector(cache, type_bonus=settings.answer_type_bonus), settings,
+                     generator, CitationChecker(cache))

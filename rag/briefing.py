@@ -50,7 +50,7 @@ def render_markdown(answer: Answer) -> str:
         lines.append(answer.text)
     lines.append("")
     if answer.citations:
-        note = f"Checked: {answer.citations.summary()}. Mode: {answer.mode}"
+        note = f"Checked: {answer.summary}. Mode: {answer.mode}"
         note += f" ({answer.model})" if answer.model else ""
         if answer.dropped_sentences:
             note += f". {answer.dropped_sentences} unchecked sentence(s) left out (--strict)"

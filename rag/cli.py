@@ -82,8 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the passages as JSON")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("eval", parents=[common], help="measure retrieval on a question file (JSONL)")
+    p = sub.add_parser("eval", parents=[common, answer], help="measure retrieval (and answers) on a question file",
+                       description="Recall@1/5/10 and MRR of each retrieval method on a JSONL question file "
+                                   "(id, question, evidence; optional page and answers). With --answers, the "
+                                   "assistant also answers every question (as `rag ask` would: the local model, "
+                                   "else extractively) and the answers are scored.")
     p.add_argument("file", type=Path, metavar="FILE.jsonl")
+    p.add_argument("--answers", action="store_true",
+                   help="also answer each question: share containing an expected answer, false refusals, "
+                        "and unanswerable questions declined")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)
 
@@ -300,9 +307,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     questions = load_questions(args.file)
     result = evaluate(_open_retriever(settings), questions)
+    answers = records = None
+    if args.answers:
+        from rag.evaluate import evaluate_answers
+
+        assistant = build_assistant(settings, args.extractive, quiet=args.json)
+        answers, records = evaluate_answers(assistant, questions, extractive=args.extractive)
+        answers["mode"] = "extractive" if args.extractive else assistant.mode
     if args.json:
-        print(json.dumps({**result.metrics, "answerable": result.answerable,
-                          "unanswerable": result.unanswerable}, indent=2))
+        out = {**result.metrics, "answerable": result.answerable, "unanswerable": result.unanswerable}
+        if answers is not None:
+            out["answers"] = {**answers, "questions": [r.to_json() for r in records]}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
         return EXIT_OK
     names = list(next(iter(result.metrics.values())))
     print(f"{result.answerable} answerable questions ({result.unanswerable} unanswerable left out)")
@@ -312,6 +328,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for method, missed in result.misses.items():
         if missed:
             print(f"{method}: no relevant passage in the top 5 for {', '.join(missed)}")
+    if answers is not None:
+        def pct(value):
+            return "–" if value is None else f"{value:.3f}"
+
+        print(f"\nanswers ({answers['mode']} mode): contain an expected answer {pct(answers['contains_answer'])} "
+              f"of {answers['answerable']} answerable; declined {pct(answers['answerable_declined'])} of them "
+              f"(false refusals); unanswerable declined {pct(answers['unanswerable_declined'])} "
+              f"of {answers['unanswerable']}")
+        wrong = [r.id for r in records if r.answerable and not r.contains_answer]
+        if wrong:
+            print(f"no expected answer in the answer to: {', '.join(wrong)}")
     return EXIT_OK
 
 
@@ -417,7 +444,7 @@ def _print_check(check, fix: str | None = None, width: int = 100) -> None:
 def _print_summary(answer) -> None:
     if answer.citations is None:
         return
-    line = answer.citations.summary()
+    line = answer.summary
     if answer.dropped_sentences:
         line += f"; --strict dropped {answer.dropped_sentences} unsupported or uncited sentence(s)"
     print(line)

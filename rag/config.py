@@ -64,6 +64,12 @@ class Settings:
     # answerable questions' best sentences score 0.50 and up, the unanswerable
     # ones' 0.36 and below (bench/RESULTS.md).
     min_similarity: float = 0.43
+    # Decline when a name the question asks about is in none of the retrieved
+    # passages ("The documents do not mention Xi Jinping."), and rank sentences that
+    # hold the asked-for type of answer (a number for "how many") this much higher
+    # (bench/answer_quality.py measured both).
+    refuse_missing_names: bool = True
+    answer_type_bonus: float = 0.05
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)

@@ -33,6 +33,12 @@ class EvalQuestion:
     question: str
     evidence: tuple[str, ...]
     page: int | None = None  # the page the evidence is on (paged documents)
+    answers: tuple[str, ...] = ()  # acceptable answers (any one counts); `rag eval --answers`
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        """What a right answer contains: the answers given, else the evidence phrases."""
+        return self.answers or self.evidence
 
     @property
     def answerable(self) -> bool:
@@ -59,7 +65,9 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         try:
             row = json.loads(line)
             qid, question, evidence = str(row["id"]), row["question"], row.get("evidence", [])
-            page = row.get("page")
+            page, answers = row.get("page"), row.get("answers", [])
+            if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
+                raise ValueError("'answers' must be a list of non-empty strings")
             if page is not None and (not isinstance(page, int) or page < 1):
                 raise ValueError("'page' must be a page number (1 or more)")
             if not isinstance(question, str) or not question.strip():
@@ -71,7 +79,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         if qid in seen:
             raise EvalFileError(f"{path}, line {number}: duplicate id '{qid}'")
         seen.add(qid)
-        questions.append(EvalQuestion(qid, question, tuple(evidence), page))
+        questions.append(EvalQuestion(qid, question, tuple(evidence), page, tuple(answers)))
     if not questions:
         raise EvalFileError(f"{path}: no questions")
     return questions
@@ -130,3 +138,62 @@ def evaluate(retriever, questions: Sequence[EvalQuestion], methods: Sequence[str
             metrics[method]["page@5"] = round(right_pages / len(paged), 4)
         misses[method] = [q.id for q, r in zip(answerable, ranks) if r is None or r > 5]
     return EvalResult(metrics, len(answerable), len(questions) - len(answerable), misses)
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def normalise_answer(text: str) -> str:
+    """SQuAD's normalisation, for any script's punctuation: lower case, punctuation
+    (curly quotes and dashes too) to spaces, no articles, single spaces."""
+    text = re.sub(r"[^\w\s]|_", " ", text.lower())
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    body = f" {normalise_answer(text)} "
+    return any(normalise_answer(a) and f" {normalise_answer(a)} " in body for a in answers)
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    id: str
+    question: str
+    answerable: bool
+    answer: str
+    declined: bool
+    contains_answer: bool | None  # None for a question the corpus cannot answer
+    answers_question: bool | None
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def evaluate_answers(assistant, questions: Sequence[EvalQuestion], extractive: bool = True
+                     ) -> tuple[dict[str, float | int], list[AnswerRecord]]:
+    """Run the assistant on every question (one process, one model load) and score
+    the answers: the share of answerable questions whose answer contains an
+    expected answer, the share of answerable questions declined (false refusals),
+    and the share of unanswerable ones declined."""
+    from rag.types import Answer
+
+    records = []
+    for q in questions:
+        answer = [x for x in assistant.ask(q.question, extractive=extractive) if isinstance(x, Answer)][-1]
+        declined = (not answer.covered) or answer.declined
+        shown = answer.text + (" " + answer.alternative.text if answer.alternative else "")
+        records.append(AnswerRecord(q.id, q.question, q.answerable, answer.text, declined,
+                                    contains_answer(shown, q.expected) if q.answerable else None,
+                                    answer.answers_question))
+    answerable = [r for r in records if r.answerable]
+    unanswerable = [r for r in records if not r.answerable]
+    share = lambda n, d: round(n / d, 4) if d else None  # noqa: E731
+    summary = {
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "contains_answer": share(sum(bool(r.contains_answer) for r in answerable), len(answerable)),
+        "answerable_declined": share(sum(r.declined for r in answerable), len(answerable)),
+        "unanswerable_declined": share(sum(r.declined for r in unanswerable), len(unanswerable)),
+    }
+    return summary, records

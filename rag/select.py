@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from rag.question import QuestionAnalysis, gives_answer
 from rag.sentences import sentence_spans
 from rag.types import Hit
 
@@ -32,6 +33,7 @@ _FINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
 SIMILARITY_WEIGHT = 0.7
 TOP_PASSAGE_BONUS = 0.05  # the fused retriever saw the whole passage: trust its first pick a little
 PAIR_PENALTY = 0.03  # a pair must earn its second sentence
+TYPE_BONUS = 0.05  # holds what the question asks for (bench/answer_quality.py)
 
 
 def content_words(text: str) -> set[str]:
@@ -85,11 +87,16 @@ class ScoredSentence:
 class SentenceSelector:
     """Scores candidate sentences of hits against a question."""
 
-    def __init__(self, embedder, similarity_weight: float = SIMILARITY_WEIGHT):
+    def __init__(self, embedder, similarity_weight: float = SIMILARITY_WEIGHT, type_bonus: float = TYPE_BONUS):
         self.embedder = embedder
         self.similarity_weight = similarity_weight
+        self.type_bonus = type_bonus
 
-    def score(self, question: str, hits: Sequence[Hit], pairs: bool = True) -> list[ScoredSentence]:
+    def score(self, question: str, hits: Sequence[Hit], pairs: bool = True,
+              analysis: QuestionAnalysis | None = None) -> list[ScoredSentence]:
+        """Each candidate's score; with the question's `analysis`, a candidate that
+        holds an answer of the asked type (a number for "how many", a date for
+        "when", a name for "who") gains `type_bonus` over one that only shares the topic."""
         pieces: list[tuple[int, int, int, tuple[str, ...]]] = []
         for i, hit in enumerate(hits):
             text = hit.passage.text
@@ -112,6 +119,8 @@ class SentenceSelector:
             overlap = len(q_words & content_words(text)) / len(q_words) if q_words else 0.0
             score = (w * float(sim) + (1 - w) * overlap + (TOP_PASSAGE_BONUS if i == 0 else 0.0)
                      - PAIR_PENALTY * (len(sentences) - 1))
+            if analysis is not None and analysis.missing_words and gives_answer(text, analysis):
+                score += self.type_bonus
             out.append(ScoredSentence(i, s, e, text, sentences, float(sim), overlap, score))
         return out
 

@@ -295,6 +295,11 @@ class Answer:
     # extractive answer offered beside it, numbered like this answer's sources.
     warning: str | None = None
     alternative: "Answer | None" = None
+    # Does the answer hold what the question asks for (a number for "how many", a date
+    # for "when", a name for "who")? None when that cannot be told (other questions,
+    # refusals); `missing` then names what it lacks ("a number").
+    answers_question: bool | None = None
+    missing: str = ""
 
     def to_turn(self) -> Turn:
         return Turn(self.question, self.text, self.user_message)
@@ -303,6 +308,15 @@ class Answer:
     def cited_sources(self) -> tuple[Source, ...]:
         by_number = {s.number: s for s in self.sources}
         return tuple(by_number[n] for n in self.cited if n in by_number)
+
+    @property
+    def summary(self) -> str:
+        """The check's one line, and whether the answer gives what was asked:
+        "2 of 2 sentences supported; none gives a number"."""
+        line = self.citations.summary() if self.citations else ""
+        if self.answers_question is False and self.missing:
+            line += f"; none gives {self.missing}"
+        return line
 
     @property
     def warning_line(self) -> str:
@@ -338,6 +352,9 @@ class Answer:
             "citations": self.citations.to_json() if self.citations else None,
             "dropped_sentences": self.dropped_sentences,
             "declined": self.declined,
+            "answers_question": self.answers_question,
+            "missing": self.missing or None,
+            "summary": self.summary,
             "warning": self.warning,
             "alternative": self.alternative.to_json() if self.alternative else None,
             "retrieved": [h.to_json() for h in self.hits],

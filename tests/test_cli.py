@@ -100,6 +100,27 @@ def test_eval_json_has_the_three_methods(workdir, tmp_path):
     assert data["unanswerable"] == 5
 
 
+def test_eval_answers_scores_every_answer_in_one_process(workdir, tmp_path):
+    root, _ = workdir
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"id": "a", "question": "How many votes in favour did the UN resolution drafted by Ukraine get?", '
+        '"evidence": ["93 votes in favor"], "answers": ["93"]}\n'
+        '{"id": "b", "question": "What did Chinese President Xi Jinping say about the peace talks?", '
+        '"evidence": []}\n', encoding="utf-8")
+    result = run(["eval", str(questions), "--answers", "--extractive", "--json"], cwd=root)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout)["answers"]
+    assert answers["mode"] == "extractive" and answers["answerable"] == 1 and answers["unanswerable"] == 1
+    assert answers["contains_answer"] == 1.0 and answers["answerable_declined"] == 0.0
+    assert answers["unanswerable_declined"] == 1.0
+    by_id = {r["id"]: r for r in answers["questions"]}
+    assert by_id["a"]["answers_question"] is True and "93" in by_id["a"]["answer"]
+    assert by_id["b"]["answer"] == "The documents do not mention Chinese President Xi Jinping."
+    text = run(["eval", str(questions), "--answers", "--extractive"], cwd=root)
+    assert "contain an expected answer 1.000 of 1 answerable" in text.stdout
+
+
 def test_status_and_chat_loop(workdir):
     root, _ = workdir
     status = json.loads(run(["status", "--json"], cwd=root).stdout)

@@ -120,7 +120,7 @@ class AnswerView(Vertical):
         self.text = text
         self.checks = list(answer.citations.checks) if answer.citations else self.checks
         self._redraw()
-        summary = answer.citations.summary() if answer.citations else ""
+        summary = answer.summary
         mode = answer.mode + (f" · {answer.model}" if answer.model else "")
         sources = " · F2: sources" if answer.cited else ""
         lines = [f"{summary} · {mode}{sources}"] + problems(self.checks)

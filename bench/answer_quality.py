@@ -1,0 +1,149 @@
+"""Answer-level quality of extractive answers, on questions nobody here wrote.
+
+Sets:
+- seeds: eval/seed_questions.jsonl on the five demo articles (35 answerable, 5 not).
+- squad, two folds: SQuAD 2.0 dev, `../shared/benchdata/squad-half/` (eight Wikipedia
+  articles). Fold A ingests articles 1–4 and asks their answerable questions
+  ("answer"), SQuAD's unanswerable questions about them ("unanswerable": a swapped
+  name, a detail the paragraph never gives), and answerable questions about
+  articles 5–8 ("off-corpus"); fold B swaps the halves. Questions are sampled with
+  a fixed seed (`--per-kind` each kind and fold).
+
+Configurations, run side by side in one process on the same indexes:
+- before: the selection and refusal of the previous release (no name check, no
+  answer-type bonus);
+- each setting considered; the shipped one is marked.
+
+Figures: answer contains an expected answer (SQuAD normalisation) among answerable
+questions; false refusals (answerable questions declined); off-corpus and
+unanswerable questions declined; answer time per question.
+
+    .venv/bin/python bench/answer_quality.py [--per-kind 150]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+SQUAD = ROOT.parent / "shared" / "benchdata" / "squad-half" / "dev-v2.0-half.json"
+CACHE = ROOT / "bench" / ".cache"
+
+from rag.config import Settings  # noqa: E402
+from rag.evaluate import EvalQuestion, evaluate_answers, load_questions  # noqa: E402
+
+CONFIGS = {  # name -> settings changes
+    "before": {"refuse_missing_names": False, "answer_type_bonus": 0.0},
+    "names only": {"refuse_missing_names": True, "answer_type_bonus": 0.0},
+    "type bonus only": {"refuse_missing_names": False, "answer_type_bonus": 0.05},
+    "shipped: names + type bonus 0.05": {"refuse_missing_names": True, "answer_type_bonus": 0.05},
+    "names + type bonus 0.10": {"refuse_missing_names": True, "answer_type_bonus": 0.10},
+}
+
+
+def squad_fold(fold: str, per_kind: int) -> tuple[Path, list[EvalQuestion], dict[str, str]]:
+    """The corpus folder of one fold and its questions, with each question's kind."""
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))["data"]
+    inside = range(0, 4) if fold == "A" else range(4, 8)
+    corpus = CACHE / f"squad-fold-{fold}"
+    corpus.mkdir(parents=True, exist_ok=True)
+    answerable, unanswerable, off = [], [], []
+    for i, article in enumerate(data):
+        if i in inside:
+            paragraphs = [p["context"].strip() for p in article["paragraphs"]]
+            (corpus / f"{article['title']}.txt").write_text(
+                article["title"].replace("_", " ") + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
+                if i in inside and not qa.get("is_impossible"):
+                    answerable.append(EvalQuestion(qa["id"], qa["question"].strip(), answers, None, answers))
+                elif i in inside:
+                    unanswerable.append(EvalQuestion(qa["id"], qa["question"].strip(), ()))
+                elif not qa.get("is_impossible"):
+                    off.append(EvalQuestion(qa["id"], qa["question"].strip(), ()))
+    rng = random.Random(20261124)
+    kinds = {}
+    questions = []
+    for kind, pool in (("answer", answerable), ("unanswerable", unanswerable), ("off-corpus", off)):
+        for q in rng.sample(pool, min(per_kind, len(pool))):
+            kinds[q.id] = kind
+            questions.append(q)
+    return corpus, questions, kinds
+
+
+def build(name: str, paths, embedder) -> Settings:
+    from rag.ingest import ingest_paths
+
+    settings = Settings(index_dir=CACHE / f"aq-{name}-index")
+    ingest_paths(paths, settings, lambda _name: embedder)
+    return settings
+
+
+def run(settings: Settings, changes: dict, embedder, questions, kinds) -> dict:
+    from rag.assistant import Assistant
+    from rag.cite import CitationChecker
+    from rag.embed import EmbeddingCache
+    from rag.index import Index
+    from rag.retrieve import Retriever
+    from rag.select import SentenceSelector
+
+    settings = settings.replace(**changes)
+    cache = EmbeddingCache(embedder)
+    assistant = Assistant(Retriever(Index.open(settings), embedder, settings),
+                          SentenceSelector(cache, type_bonus=settings.answer_type_bonus), settings, None,
+                          CitationChecker(cache))
+    started = time.perf_counter()
+    _, records = evaluate_answers(assistant, questions, extractive=True)
+    seconds = time.perf_counter() - started
+    by_kind: dict[str, list] = {}
+    for record in records:
+        by_kind.setdefault(kinds[record.id], []).append(record)
+    share = lambda rs, f: sum(map(f, rs)) / len(rs) if rs else float("nan")  # noqa: E731
+    return {
+        "answer": share(by_kind.get("answer", []), lambda r: bool(r.contains_answer)),
+        "false refusals": share(by_kind.get("answer", []), lambda r: r.declined),
+        "unanswerable declined": share(by_kind.get("unanswerable", []), lambda r: r.declined),
+        "off-corpus declined": share(by_kind.get("off-corpus", []), lambda r: r.declined),
+        "ms/question": 1000 * seconds / len(records),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--per-kind", type=int, default=150, help="questions of each kind per SQuAD fold")
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    args = parser.parse_args()
+    from rag.embed import Embedder
+
+    embedder = Embedder()
+    sets = []
+    seeds = load_questions(ROOT / "eval" / "seed_questions.jsonl")
+    sets.append(("seeds", build("seeds", [ROOT / "seeds"], embedder), seeds,
+                 {q.id: "answer" if q.answerable else "unanswerable" for q in seeds}))
+    for fold in ("A", "B"):
+        corpus, questions, kinds = squad_fold(fold, args.per_kind)
+        sets.append((f"squad {fold}", build(f"squad-{fold}", [corpus], embedder), questions, kinds))
+    names = [c for c in args.configs.split(",") if c]
+    print(f"extractive answers; SQuAD: {args.per_kind} questions of each kind per fold\n")
+    print("| set | configuration | answer contains expected | false refusals | unanswerable declined "
+          "| off-corpus declined | ms/question |")
+    print("|---|---|---|---|---|---|---|")
+    for set_name, settings, questions, kinds in sets:
+        for name in names:
+            r = run(settings, CONFIGS[name], embedder, questions, kinds)
+            cells = [f"{r[k]:.3f}" if r[k] == r[k] else "–" for k in
+                     ("answer", "false refusals", "unanswerable declined", "off-corpus declined")]
+            print(f"| {set_name} | {name} | " + " | ".join(cells) + f" | {r['ms/question']:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
