@@ -18,7 +18,7 @@ Figures: answer contains an expected answer (SQuAD normalisation) among answerab
 questions; false refusals (answerable questions declined); off-corpus and
 unanswerable questions declined; answer time per question.
 
-    .venv/bin/python bench/answer_quality.py [--per-kind 150]
+    .venv/bin/python bench/answer_quality.py [--per-kind 100] [--ceiling] [--configs before,…]
 """
 from __future__ import annotations
 
@@ -117,10 +117,37 @@ def run(settings: Settings, changes: dict, embedder, questions, kinds) -> dict:
     }
 
 
+def ceiling(settings: Settings, embedder, questions, kinds) -> dict:
+    """Where the expected answer is lost: in the top 5 passages at all, in the top
+    passage, in the extractive answer, in the best 1 / 3 scored sentences."""
+    from rag.extractive import choose
+    from rag.index import Index
+    from rag.question import analyse
+    from rag.retrieve import Retriever
+    from rag.select import SentenceSelector, singles
+    from rag.evaluate import contains_answer
+
+    retriever = Retriever(Index.open(settings), embedder, settings)
+    selector = SentenceSelector(embedder, type_bonus=settings.answer_type_bonus)
+    counts = dict.fromkeys(("top 5 passages", "top passage", "answer", "best sentence", "best 3 sentences"), 0)
+    answerable = [q for q in questions if kinds[q.id] == "answer"]
+    for q in answerable:
+        hits = retriever.search(q.question, settings.k)
+        scored = selector.score(q.question, hits, analysis=analyse(q.question))
+        best = sorted(singles(scored), key=lambda s: -s.score)
+        counts["top 5 passages"] += any(contains_answer(h.passage.text, q.expected) for h in hits)
+        counts["top passage"] += bool(hits) and contains_answer(hits[0].passage.text, q.expected)
+        counts["answer"] += contains_answer(" ".join(c.text for c in choose(scored)), q.expected)
+        counts["best sentence"] += any(contains_answer(s.text, q.expected) for s in best[:1])
+        counts["best 3 sentences"] += any(contains_answer(s.text, q.expected) for s in best[:3])
+    return {key: value / len(answerable) for key, value in counts.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--per-kind", type=int, default=150, help="questions of each kind per SQuAD fold")
+    parser.add_argument("--per-kind", type=int, default=100, help="questions of each kind per SQuAD fold")
     parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--ceiling", action="store_true", help="also show where the expected answer is lost")
     args = parser.parse_args()
     from rag.embed import Embedder
 
@@ -133,6 +160,15 @@ def main() -> None:
         corpus, questions, kinds = squad_fold(fold, args.per_kind)
         sets.append((f"squad {fold}", build(f"squad-{fold}", [corpus], embedder), questions, kinds))
     names = [c for c in args.configs.split(",") if c]
+    if args.ceiling:
+        print("where the expected answer is (answerable questions, shipped settings)\n")
+        print("| set | " + " | ".join(("top 5 passages", "top passage", "answer", "best sentence",
+                                       "best 3 sentences")) + " |")
+        print("|---|---|---|---|---|---|")
+        for set_name, settings, questions, kinds in sets:
+            figures = ceiling(settings, embedder, questions, kinds)
+            print(f"| {set_name} | " + " | ".join(f"{v:.3f}" for v in figures.values()) + " |")
+        print()
     print(f"extractive answers; SQuAD: {args.per_kind} questions of each kind per fold\n")
     print("| set | configuration | answer contains expected | false refusals | unanswerable declined "
           "| off-corpus declined | ms/question |")

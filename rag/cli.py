@@ -256,6 +256,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                               rebuild=args.rebuild)
     for problem in report.problems:
         print(f"rag: skipped {problem}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"rag: note {warning}", file=sys.stderr)
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
         f"unchanged {len(report.unchanged)}; embedded {report.passages_embedded} passages in "

@@ -157,7 +157,7 @@ def build_document(
             text=text, page=page, last_page=last_page, section=section,
         ))
     return Document(doc_id=doc_id, source=source, title=title, content_hash=file_hash,
-                    passages=tuple(passages))
+                    passages=tuple(passages), warnings=result.warnings)
 
 
 def _title_from(text: str) -> str:

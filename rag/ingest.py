@@ -63,6 +63,7 @@ class Changes:
     unchanged: tuple[str, ...]
     problems: tuple[FileProblem, ...]
     skipped_types: dict[str, int]
+    warnings: tuple[FileProblem, ...] = ()  # files read with a caveat
 
 
 def plan(paths: Sequence[Path], manifest: Manifest | None) -> Plan:
@@ -161,7 +162,8 @@ def _changes(the_plan: Plan, documents: Sequence[Document], problems: Sequence[F
     added = tuple(s for s in the_plan.to_read if s in read and s not in the_plan.known)
     updated = tuple(s for s in the_plan.to_read if s in read and s in the_plan.known)
     return Changes(documents, added, updated, the_plan.removed, the_plan.unchanged, tuple(problems),
-                   the_plan.skipped_types)
+                   the_plan.skipped_types,
+                   tuple(FileProblem(d.source, w) for d in documents for w in d.warnings))
 
 
 def ingest_paths(
@@ -351,6 +353,7 @@ def _report(changes: Changes, manifest: Manifest | None, embedded: int, started:
         removed=changes.removed,
         unchanged=changes.unchanged,
         problems=changes.problems,
+        warnings=changes.warnings,
         skipped_types=changes.skipped_types,
         passages_embedded=embedded,
         passages_total=manifest.passage_count if manifest else 0,

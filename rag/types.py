@@ -114,6 +114,7 @@ class Document:
     title: str
     content_hash: str  # sha256 of the file's bytes: the manifest's change detector
     passages: tuple[Passage, ...]
+    warnings: tuple[str, ...] = ()  # read, but with something a person should know ("3 pages have no text")
 
 
 @dataclass(frozen=True)
@@ -382,6 +383,7 @@ class IngestReport:
     removed: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     problems: tuple[FileProblem, ...] = ()
+    warnings: tuple[FileProblem, ...] = ()  # files read with a caveat (not failures)
     skipped_types: Mapping[str, int] = field(default_factory=dict)  # ".pdf" -> count
     passages_embedded: int = 0
     passages_total: int = 0

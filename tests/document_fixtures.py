@@ -99,7 +99,9 @@ def report_pdf(path: Path, encrypt: str | None = None) -> Path:
     return path
 
 
-def image_only_pdf(path: Path) -> Path:
+def image_only_pdf(path: Path, text_first_page: bool = False) -> Path:
+    """A scan: pages that are only an image; with `text_first_page`, a first page of
+    text before the scanned one."""
     from PIL import Image
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.utils import ImageReader
@@ -107,6 +109,10 @@ def image_only_pdf(path: Path) -> Path:
 
     image = Image.new("RGB", (200, 100), "white")
     c = canvas.Canvas(str(path), pagesize=A4)
+    if text_first_page:
+        c.setFont(_vera(canvas), 11)
+        c.drawString(72, 700, "The cover letter explains that the survey pages follow as scans.")
+        c.showPage()
     c.drawImage(ImageReader(image), 72, 500, 400, 200)
     c.showPage()
     c.save()

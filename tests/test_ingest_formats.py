@@ -188,3 +188,12 @@ def test_an_index_written_before_pages_and_sections_opens():
     passage = Passage.from_metadata("d:2:abc", "Some text.", old)
     assert (passage.page, passage.last_page, passage.section) == (None, None, "")
     assert passage.label == "A, ¶3" and passage.to_metadata() == old
+
+
+def test_a_partly_scanned_pdf_is_ingested_with_a_note(tmp_path, embedder_factory):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    fx.image_only_pdf(docs / "letter.pdf", text_first_page=True)
+    report = ingest_paths([docs], make_settings(tmp_path / "idx"), embedder_factory)
+    assert len(report.added) == 1 and not report.problems
+    assert [w.reason for w in report.warnings] == ["1 of 2 pages have no text layer (scanned?): their text needs OCR"]

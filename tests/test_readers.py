@@ -93,6 +93,12 @@ def test_pdf_problems_are_one_line_each(tmp_path):
     assert reasons["notes.pdf"].startswith("not a PDF")
 
 
+def test_pdf_with_some_scanned_pages_is_read_with_a_warning(tmp_path):
+    doc = load(fx.image_only_pdf(tmp_path / "letter.pdf", text_first_page=True))
+    assert [p.page for p in doc.passages] == [1]
+    assert doc.warnings == ("1 of 2 pages have no text layer (scanned?): their text needs OCR",)
+
+
 def test_word_headings_tables_and_footnotes(tmp_path):
     doc = load(fx.word_file(tmp_path / "review.docx"))
     assert doc.title == "Harbour Safety Review"

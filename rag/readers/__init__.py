@@ -58,7 +58,8 @@ class ReadResult:
     blocks: tuple[Block, ...]
     pages: int = 0  # pages read (PDF); 0 for formats without pages
     text: str = ""  # the text the offsets refer to, when it is not the file itself
-    notes: tuple[str, ...] = field(default=())  # what was left out, for `rag show`
+    notes: tuple[str, ...] = field(default=())  # what was left out on purpose (reference list, …)
+    warnings: tuple[str, ...] = field(default=())  # what a person should know (pages without text)
 
 
 class Format(NamedTuple):
@@ -133,5 +134,6 @@ class Assembler:
         self._parts.append(text)
         self._length += len(text)
 
-    def result(self, title: str, pages: int = 0, notes: tuple[str, ...] = ()) -> ReadResult:
-        return ReadResult(title, tuple(self.blocks), pages, "".join(self._parts), notes)
+    def result(self, title: str, pages: int = 0, notes: tuple[str, ...] = (),
+               warnings: tuple[str, ...] = ()) -> ReadResult:
+        return ReadResult(title, tuple(self.blocks), pages, "".join(self._parts), notes, warnings)

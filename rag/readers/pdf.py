@@ -60,7 +60,7 @@ def read(data: bytes, path: str, on_page=None) -> ReadResult:
         code = getattr(exc, "err_code", None)
         if code == pdfium.raw.FPDF_ERR_PASSWORD:
             raise DocumentError(path, "password-protected PDF: cannot read it without the password") from None
-        if data[:5] != b"%PDF-":
+        if b"%PDF-" not in data[:1024]:
             raise DocumentError(path, "not a PDF (the file does not start with %PDF-), though it is named .pdf") from None
         raise DocumentError(path, "damaged or truncated PDF: PDFium cannot open it") from None
     try:
@@ -114,11 +114,14 @@ def read(data: bytes, path: str, on_page=None) -> ReadResult:
             dropped += 1
             continue
         assembler.add(_pieces_by_page(paragraph, vocabulary), section)
+    textless = sum(1 for page_lines in pages if not page_lines)
+    warnings = (f"{textless} of {page_count} pages have no text layer (scanned?): their text needs OCR",) \
+        if textless else ()
     notes = tuple(note for count, note in (
         (references, f"the reference list ({references} entries) left out"),
         (dropped, f"{dropped} fragments of under four words left out (figure labels, axis ticks)"),
     ) if count)
-    return assembler.result(title, page_count, notes)
+    return assembler.result(title, page_count, notes, warnings)
 
 
 # --------------------------------------------------------------------------- lines
