@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
@@ -33,7 +32,9 @@ def default_workers() -> int:
 
 
 def _worker(tasks, results) -> None:
-    """A worker's loop: read the files it is given until it is given None."""
+    """A worker's loop: read the files it is given until it is given None. Results
+    go back on the worker's own pipe, so that killing a worker can damage nothing
+    another worker uses."""
     from pathlib import Path
 
     from rag.documents import read_bytes
@@ -41,75 +42,81 @@ def _worker(tasks, results) -> None:
     from rag.types import DocumentError
 
     while True:
-        path = tasks.get()
+        path = tasks.recv()
         if path is None:
             return
         try:
             data = read_bytes(Path(path))
-            result = read(data, path, on_page=lambda done, total: results.put(("pages", path, done, total)))
-            results.put(("done", path, result, ""))
+            result = read(data, path, on_page=lambda done, total: results.send(("pages", path, done, total)))
+            results.send(("done", path, result, ""))
         except DocumentError as exc:
-            results.put(("done", path, None, exc.reason))
+            results.send(("done", path, None, exc.reason))
         except MemoryError:
-            results.put(("done", path, None, "the reader ran out of memory"))
+            results.send(("done", path, None, "the reader ran out of memory"))
         except Exception as exc:  # a parser's own bug on a malformed file: one line, go on
             message = " ".join(str(exc).split())[:160]
-            results.put(("done", path, None, f"the reader failed ({type(exc).__name__}: {message})"))
+            results.send(("done", path, None, f"the reader failed ({type(exc).__name__}: {message})"))
 
 
 class _Slot:
-    """One worker process and the file it is reading."""
+    """One worker process, its two pipes, and the file it is reading."""
 
-    def __init__(self, context, results) -> None:
-        self.tasks = context.Queue()
-        self.process = context.Process(target=_worker, args=(self.tasks, results), daemon=True)
+    def __init__(self, context) -> None:
+        self._tasks, tasks = context.Pipe(duplex=False)[::-1]  # (write end here, read end there)
+        self.results, results = context.Pipe(duplex=False)
+        self.process = context.Process(target=_worker, args=(tasks, results), daemon=True)
         self.process.start()
+        tasks.close()  # the worker's ends belong to the worker now
+        results.close()
         self.path: str | None = None
         self.started = 0.0
 
     def give(self, path: str) -> None:
         self.path, self.started = path, time.monotonic()
-        self.tasks.put(path)
+        self._tasks.send(path)
 
     def stop(self, kill: bool = False) -> None:
         if kill:
             self.process.kill()
         else:
             try:
-                self.tasks.put(None)
+                self._tasks.send(None)
             except (OSError, ValueError):
                 pass
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout=5)
+        self._tasks.close()
+        self.results.close()
 
 
 def read_in_workers(paths: Sequence[str], workers: int, timeout_s: float,
                     on_page: PageProgress | None = None) -> Iterator[ReadOutcome]:
     """Outcomes in the order the files finish. Spawned workers (not forked), since
     the main process may hold torch's threads."""
+    from multiprocessing.connection import wait
+
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
     waiting = list(reversed(paths))
-    slots = [_Slot(context, results) for _ in range(min(workers, len(paths)))]
+    slots = [_Slot(context) for _ in range(min(workers, len(paths)))]
     try:
         while waiting or any(slot.path for slot in slots):
             for slot in slots:
                 if slot.path is None and waiting:
                     slot.give(waiting.pop())
-            try:
-                message = results.get(timeout=0.2)
-            except queue.Empty:
-                message = None
-            if message is not None:
-                kind, path = message[0], message[1]
-                slot = next((s for s in slots if s.path == path), None)
-                if kind == "pages" and on_page:
-                    on_page(path, message[2], message[3])
-                elif kind == "done" and slot is not None:
+            busy = [slot for slot in slots if slot.path is not None]
+            for connection in wait([slot.results for slot in busy], timeout=0.2):
+                slot = next(s for s in busy if s.results is connection)
+                try:
+                    message = connection.recv()
+                except (EOFError, OSError):
+                    continue  # the worker died: noticed below
+                if message[0] == "pages" and on_page:
+                    on_page(message[1], message[2], message[3])
+                elif message[0] == "done":
                     slot.path = None
-                    yield ReadOutcome(path, message[2], message[3])
+                    yield ReadOutcome(message[1], message[2], message[3])
             for index, slot in enumerate(slots):
                 if slot.path is None:
                     continue
@@ -122,9 +129,8 @@ def read_in_workers(paths: Sequence[str], workers: int, timeout_s: float,
                     continue
                 path = slot.path
                 slot.stop(kill=True)
-                slots[index] = _Slot(context, results)
+                slots[index] = _Slot(context)
                 yield ReadOutcome(path, None, reason)
     finally:
         for slot in slots:
             slot.stop()
-        results.close()
