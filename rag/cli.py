@@ -673,24 +673,12 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import textwrap
 
-    from rag.index import read_manifest
+    from rag.index import Index
     from rag.lookup import PassageLookup
-    from rag.store import open_client, open_store
-    from rag.types import IndexNotFoundError, QueryError
+    from rag.types import QueryError
 
-    settings = _settings(args)
-    manifest = read_manifest(settings.index_dir)
-    if manifest is None:
-        raise IndexNotFoundError(f"no index in {settings.index_dir}; build one with `rag ingest PATH …`")
-
-    class _Stored:  # what PassageLookup needs, without loading the embedding model
-        def __init__(self) -> None:
-            self.manifest = manifest
-            client, location = open_client(settings.index_dir, manifest.chroma_url)
-            self.store = open_store(client, location, manifest.collection, manifest.embed_model,
-                                    manifest.dimension, create=False)
-
-    index = _Stored()
+    index = Index.open(_settings(args))  # the store and manifest; no embedding model is loaded
+    manifest = index.manifest
     source = PassageLookup(index).source_for_file(args.file)
     if source is None:
         raise QueryError(f"{args.file}: not in the index (see `rag status`; ingest it with `rag ingest {args.file}`)")

@@ -106,8 +106,9 @@ def read_documents(
     """The plan's files as Documents, as they are read: plain text in this process,
     other formats in worker processes with a time limit each (`rag/reading_pool.py`).
     Files that cannot be read are appended to `problems` and not yielded."""
-    in_process = [s for s in plan.to_read if not (format_for(s) and format_for(s).isolated)]
-    isolated = [s for s in plan.to_read if s not in set(in_process)]
+    formats = {s: format_for(s) for s in plan.to_read}
+    in_process = [s for s in plan.to_read if not (formats[s] and formats[s].isolated)]
+    isolated = [s for s in plan.to_read if formats[s] and formats[s].isolated]
     total, done = len(plan.to_read), 0
     pages: dict[str, tuple[int, int]] = {}
 

@@ -13,6 +13,10 @@ from pathlib import Path
 from rag.types import Passage
 
 
+def _comparable_title(title: str) -> str:
+    return " ".join(title.split()).rstrip("…").strip().lower()
+
+
 def _ordinal(passage_id: str) -> int:
     return int(passage_id.split(":")[-2])
 
@@ -37,13 +41,8 @@ class PassageLookup:
 
     def by_title(self, title: str, paragraph: int) -> Passage | None:
         """A title as the assistant prints it; a shortened one ("…") matches by prefix."""
-        wanted = " ".join(title.split()).rstrip("…").rstrip(".").strip().lower()
-        if not wanted:
-            return None
-        matches = [src for src, entry in self._files.items()
-                   if " ".join(entry.title.split()).rstrip("…").strip().lower().startswith(wanted)
-                   or wanted.startswith(" ".join(entry.title.split()).rstrip("…").strip().lower())]
-        return self._paragraph(matches[0], paragraph) if len(matches) == 1 else None
+        source = self._source_for_title(title)
+        return self._paragraph(source, paragraph) if source else None
 
     def by_page(self, name: str, page: int, by_title: bool = False) -> Passage | None:
         """A page of a file (or of the document with that title) as one passage:
@@ -62,9 +61,13 @@ class PassageLookup:
                        end=on_page[-1].end, page=page, last_page=page)
 
     def _source_for_title(self, title: str) -> str | None:
-        wanted = " ".join(title.split()).rstrip("…").rstrip(".").strip().lower()
+        """The one document whose title this is, or starts with (or that starts it)."""
+        wanted = _comparable_title(title).rstrip(".")
+        if not wanted:
+            return None
         matches = [src for src, entry in self._files.items()
-                   if wanted and " ".join(entry.title.split()).rstrip("…").strip().lower().startswith(wanted)]
+                   if _comparable_title(entry.title).startswith(wanted)
+                   or wanted.startswith(_comparable_title(entry.title))]
         return matches[0] if len(matches) == 1 else None
 
     def source_for_file(self, file: str) -> str | None:

@@ -247,8 +247,10 @@ def _paragraphs(lines: list[_Line], body: float) -> list[list[_Line]]:
 
     page_lefts: dict[int, list[float]] = {}
     page_rights: dict[int, list[float]] = {}
-    for page in {line.page for line in lines}:
-        on_page = [line for line in lines if line.page == page]
+    by_page: dict[int, list[_Line]] = {}
+    for line in lines:
+        by_page.setdefault(line.page, []).append(line)
+    for page, on_page in by_page.items():
         page_lefts[page] = _edges(on_page, "left")
         # Justified text ends many lines at the column's edge; in ragged text a
         # few lines end together by chance, so a right edge needs a share of them.
