@@ -41,11 +41,12 @@ from rag.config import Settings  # noqa: E402
 from rag.evaluate import EvalQuestion, evaluate_answers, load_questions  # noqa: E402
 
 CONFIGS = {  # name -> settings changes
-    "before": {"refuse_missing_names": False, "answer_type_bonus": 0.0},
-    "names only": {"refuse_missing_names": True, "answer_type_bonus": 0.0},
-    "type bonus only": {"refuse_missing_names": False, "answer_type_bonus": 0.05},
-    "shipped: names + type bonus 0.05": {"refuse_missing_names": True, "answer_type_bonus": 0.05},
-    "names + type bonus 0.10": {"refuse_missing_names": True, "answer_type_bonus": 0.10},
+    "before": {"refuse_missing_names": False, "answer_type_bonus": 0.0, "min_term_coverage": 0.0},
+    "key terms + type bonus (no word coverage)": {"min_term_coverage": 0.0},
+    "word coverage 0.4 below similarity 0.5": {"min_term_coverage": 0.4},
+    "shipped: word coverage 0.5 below similarity 0.5": {},
+    "word coverage 0.6 below similarity 0.5": {"min_term_coverage": 0.6},
+    "word coverage 0.5 below similarity 0.55": {"weak_similarity": 0.55},
 }
 
 

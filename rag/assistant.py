@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
 from rag.answer_format import cited_answer_grammar
 from rag.cite import CitationChecker, cited_numbers, is_refusal, parse_answer
 from rag.config import Settings
+from rag.coverage import judge_coverage
 from rag.extractive import choose, compose
 from rag.prompt import NOT_COVERED, fit_prompt
 from rag.question import KeyTerm, QuestionAnalysis, analyse, gives_answer, missing_terms
 from rag.retrieve import Retriever, validate_question
-from rag.select import ScoredSentence, SentenceSelector, content_words, pick, singles
+from rag.select import ScoredSentence, SentenceSelector, content_words, pick
 from rag.types import NO_CLAIM, SUPPORTED, Answer, CitationReport, Hit, SentenceCheck, Source, Turn
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about|what else|why|and what)\b", re.I)
@@ -50,27 +51,6 @@ def condense(question: str, history: Sequence[Turn]) -> str:
     topic = [w for w in _WORD.findall(previous)
              if content_words(w) and not (content_words(w) & have) and w not in replaced]
     return f"{question} {' '.join(dict.fromkeys(topic))}".strip()
-
-
-@dataclass(frozen=True)
-class Coverage:
-    covered: bool
-    best_similarity: float
-    best_overlap: float
-
-
-def judge_coverage(hits: Sequence[Hit], scored: Sequence[ScoredSentence], settings: Settings) -> Coverage:
-    """Do the retrieved passages bear on the question at all? The best sentence must
-    be close enough to the question in meaning (threshold calibrated on the seed
-    question set). Word overlap alone proved a poor signal: "What is the weather in
-    London today?" shares two of its three content words with the seeds."""
-    scored = singles(scored)  # calibrated on single sentences
-    if not hits or not scored:
-        return Coverage(False, 0.0, 0.0)
-    best_sim = max(s.similarity for s in scored)
-    best_overlap = max(s.overlap for s in scored)
-    covered = best_sim >= settings.min_similarity
-    return Coverage(covered, best_sim, best_overlap)
 
 
 # Candidates within this much of the best score go into a model's prompt, up to
@@ -127,7 +107,7 @@ class Assistant:
         retrieved = time.perf_counter()
         analysis = analyse(query)
         scored = self.selector.score(query, hits, analysis=analysis)
-        coverage = judge_coverage(hits, scored, settings)
+        coverage = judge_coverage(query, hits, scored, settings, self.retriever.index.lexical)
         # A name the question asks about that no retrieved passage mentions: the
         # documents are about something else, however close the topic.
         missing = (missing_terms(analysis, [h.passage.text for h in hits])
@@ -135,7 +115,8 @@ class Assistant:
         timings = {"retrieval_ms": round(1000 * (retrieved - started), 1),
                    "selection_ms": round(1000 * (time.perf_counter() - retrieved), 1),
                    "best_similarity": round(coverage.best_similarity, 4),
-                   "best_overlap": round(coverage.best_overlap, 4)}
+                   "best_overlap": round(coverage.best_overlap, 4),
+                   "term_coverage": round(coverage.term_coverage, 4)}
         mode = "extractive" if extractive or self.generator is None else self.generator.mode
         model = None if mode == "extractive" else self.generator.name
 

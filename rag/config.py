@@ -64,6 +64,12 @@ class Settings:
     # answerable questions' best sentences score 0.50 and up, the unanswerable
     # ones' 0.36 and below (bench/RESULTS.md).
     min_similarity: float = 0.43
+    # Where the best sentence is only weakly close (below `weak_similarity`), one
+    # retrieved passage must also hold this share of the question's words, weighted
+    # by rarity: a question about a neighbouring topic passes on similarity alone.
+    # 0 turns the word signal off (rag/coverage.py; bench/answer_quality.py).
+    weak_similarity: float = 0.5
+    min_term_coverage: float = 0.5
     # Decline when a name the question asks about is in none of the retrieved
     # passages ("The documents do not mention Xi Jinping."), and rank sentences that
     # hold the asked-for type of answer (a number for "how many") this much higher

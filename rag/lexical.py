@@ -81,3 +81,18 @@ class LexicalIndex:
         best = np.argpartition(-scores, n - 1)[:n]
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in best if scores[i] > 0]
+
+    def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
+        """Each token's inverse document frequency over the indexed passages,
+        log((N + 1) / (df + 0.5)): a word no passage holds weighs most. Read from
+        the BM25 matrix (a token's column holds one entry per passage with it)."""
+        vocab = getattr(self._retriever, "vocab_dict", None) or {}
+        scores = getattr(self._retriever, "scores", None) or {}
+        indptr = scores.get("indptr")
+        total = len(self.ids)
+        weights = {}
+        for token in tokens:
+            column = vocab.get(token)
+            df = 0 if column is None or indptr is None else int(indptr[column + 1] - indptr[column])
+            weights[token] = float(np.log((total + 1) / (df + 0.5)))
+        return weights

@@ -184,7 +184,8 @@ def holds_answer_type(text: str, kind: str) -> bool:
 
 
 def _core_words(term: KeyTerm) -> list[str]:
-    words = [re.sub(r"['’]s$", "", w.strip("'’.,:;?!")) for w in term.text.split()]
+    # "Huguenot-descended" is mentioned by "Huguenot": hyphenated parts count alone.
+    words = [re.sub(r"['’]s$", "", w.strip("'’.,:;?!")) for w in re.split(r"[\s\-‐–]+", term.text)]
     return [w for w in words if w and w.lower() not in _CORE_SKIP and len(w) > 1]
 
 
@@ -201,10 +202,19 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+def _plain_number(text: str) -> str:
+    return re.sub(r"(?<=\d)[,\u202f\u00a0 ](?=\d{3}\b)", "", text)
+
+
 def mentioned(term: KeyTerm, texts: Sequence[str]) -> bool:
-    """Is a name (or quoted phrase) of the question in any of the texts? A name
-    counts when one of its own words appears as a word ("President Xi" mentions
-    "Chinese President Xi Jinping"); a quotation when all its words appear in one text."""
+    """Is a name, quoted phrase or number of the question in any of the texts? A
+    name counts when one of its own words appears as a word ("President Xi"
+    mentions "Chinese President Xi Jinping"); a quotation when all its words appear
+    in one text; a number as that number ("1,500" is "1500"), not inside another."""
+    if term.kind == "number":
+        number = re.escape(_plain_number(term.text))
+        pattern = re.compile(rf"(?<![\d.,]){number}(?![\d]|[.,]\d)")
+        return any(pattern.search(_plain_number(t)) for t in texts)
     words = [_fold(w) for w in _core_words(term)]
     if not words:
         return True
@@ -219,8 +229,17 @@ def mentioned(term: KeyTerm, texts: Sequence[str]) -> bool:
 
 
 def missing_terms(analysis: QuestionAnalysis, texts: Sequence[str]) -> tuple[KeyTerm, ...]:
-    """The question's names and quoted phrases that none of the texts mention."""
-    return tuple(t for t in analysis.key_terms if t.kind in ("name", "quoted") and not mentioned(t, texts))
+    """The question's names, quoted phrases and numbers that none of the texts
+    mention ("In 1755 what fort…" is not covered by passages without 1755)."""
+    return tuple(t for t in analysis.key_terms if (t.kind != "number" or _checkable_number(t.text))
+                 and not mentioned(t, texts))
+
+
+def _checkable_number(number: str) -> bool:
+    """Years, counts of hundreds and up, decimals: numbers a text writes in digits.
+    Small ones are as often words ("two") or part of a name ("World War 1" is
+    "World War I"), so their absence proves nothing."""
+    return len(re.sub(r"\D", "", number)) >= 3 or bool(re.search(r"\d[.,]\d", number))
 
 
 def gives_answer(text: str, analysis: QuestionAnalysis) -> bool:

@@ -20,7 +20,7 @@ from rag.sentences import sentence_spans
 from rag.types import Hit
 
 # Words that carry no content in a question.
-_STOP = frozenset("""
+STOP_WORDS = frozenset("""
 a an the and or but if of in on at to for from by with about as into over after before than then
 is are was were be been being do does did has have had will would can could should may might must shall
 what which who whom whose when where why how that this these those there here it its it's he she they them
@@ -38,7 +38,7 @@ TYPE_BONUS = 0.05  # holds what the question asks for (bench/answer_quality.py)
 
 def content_words(text: str) -> set[str]:
     words = {w.lower().strip("'’-").replace("’", "'") for w in _WORD.findall(text)}
-    return {_stem(w) for w in words if w and w not in _STOP and len(w) > 1}
+    return {_stem(w) for w in words if w and w not in STOP_WORDS and len(w) > 1}
 
 
 def _stem(word: str) -> str:

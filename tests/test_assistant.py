@@ -56,6 +56,17 @@ def test_a_name_no_passage_mentions_is_declined_by_name(extractive):
     assert named.covered and named.cited
 
 
+def test_a_neighbouring_topic_is_declined_when_no_passage_holds_its_words(extractive):
+    """Close in meaning to the Ukraine articles (so past the similarity threshold),
+    but no passage speaks of fighter jets or stock markets."""
+    for question in ("What did NATO decide about sending fighter jets to Ukraine?",
+                     "How did European stock markets react to the summit?"):
+        answer = run(extractive, question)
+        assert answer.timings["best_similarity"] >= extractive.settings.min_similarity
+        assert answer.timings["term_coverage"] < extractive.settings.min_term_coverage
+        assert not answer.covered and answer.text == NOT_COVERED and answer.cited == ()
+
+
 def test_the_answer_says_when_it_lacks_what_was_asked(extractive):
     from dataclasses import replace
 

@@ -39,3 +39,12 @@ def test_empty_index_round_trips(tmp_path):
     LexicalIndex.build([], []).save(tmp_path / "empty")
     loaded = LexicalIndex.load(tmp_path / "empty")
     assert loaded.ids == [] and loaded.top("anything", 3) == []
+
+
+def test_term_weights_favour_rare_words_and_survive_a_reload(tmp_path):
+    index = build()
+    weights = index.term_weights(["cat", "defenc", "zebra"])
+    # "cat" is in two passages, "defenc" in one, "zebra" in none: rarer weighs more.
+    assert weights["zebra"] > weights["defenc"] > weights["cat"] > 0
+    index.save(tmp_path / "bm25")
+    assert LexicalIndex.load(tmp_path / "bm25").term_weights(["cat", "defenc", "zebra"]) == weights

@@ -52,3 +52,25 @@ def test_question_words_and_titles_are_not_names():
     assert [t.text for t in analysis.names] == ["Chinese President Xi Jinping"]
     assert [t.text for t in analyse("Who is the President?").names] == []
     assert [t.text for t in analyse("When did the Normans conquer England?").names] == ["Normans", "England"]
+
+
+def test_missing_terms_finds_what_no_text_mentions():
+    from rag.question import missing_terms
+
+    def missing(question, *texts):
+        return [t.text for t in missing_terms(analyse(question), list(texts))]
+
+    text = "In 1755 the British under Braddock took 1,500 men to Fort Duquesne; Céleron had buried plates."
+    assert missing("In 1755 what fort did the British capture?", text) == []
+    assert missing("In 1756 what fort did the British capture?", text) == ["1756"]
+    assert missing("What happened to the 1500 men?", text) == []  # "1,500" is 1500
+    assert missing("What happened to the 500 men?", text) == ["500"]  # not a part of 1,500
+    assert missing("What was Tanaghrisson's response to Celeron?", text) == ["Tanaghrisson"]  # accents folded
+    assert missing("Why did Russian forces fight in Ukraine?", "Russia invaded Ukraine.") == []  # derived forms
+    assert missing("Who was one prominent Huguenot-descended arms manufacturer?", "a Huguenot family") == []
+    assert missing('What did the report call "a managed decline"?', "the decline was managed well") == []
+    assert missing('What did the report call "a managed retreat"?', "the decline was managed well") == [
+        "a managed retreat"]
+    assert missing("What did the US say?", "The United States said so.") == []  # short acronyms never refuse
+    # Small numbers are often words or part of a name: their absence proves nothing.
+    assert missing("Who prospered before World War 1?", "Before World War I, empires prospered.") == []
