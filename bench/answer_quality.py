@@ -18,7 +18,7 @@ Figures: answer contains an expected answer (SQuAD normalisation) among answerab
 questions; false refusals (answerable questions declined); off-corpus and
 unanswerable questions declined; answer time per question.
 
-    .venv/bin/python bench/answer_quality.py [--per-kind 100] [--ceiling] [--configs before,…]
+    .venv/bin/python bench/answer_quality.py [--per-kind 100] [--ceiling] [--configs before,…] [--sets seeds,squad]
 """
 from __future__ import annotations
 
@@ -149,15 +149,17 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=100, help="questions of each kind per SQuAD fold")
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--ceiling", action="store_true", help="also show where the expected answer is lost")
+    parser.add_argument("--sets", default="seeds,squad", help="seeds, squad, or both")
     args = parser.parse_args()
     from rag.embed import Embedder
 
     embedder = Embedder()
     sets = []
     seeds = load_questions(ROOT / "eval" / "seed_questions.jsonl")
-    sets.append(("seeds", build("seeds", [ROOT / "seeds"], embedder), seeds,
-                 {q.id: "answer" if q.answerable else "unanswerable" for q in seeds}))
-    for fold in ("A", "B"):
+    if "seeds" in args.sets:
+        sets.append(("seeds", build("seeds", [ROOT / "seeds"], embedder), seeds,
+                     {q.id: "answer" if q.answerable else "unanswerable" for q in seeds}))
+    for fold in ("A", "B") if "squad" in args.sets else ():
         corpus, questions, kinds = squad_fold(fold, args.per_kind)
         sets.append((f"squad {fold}", build(f"squad-{fold}", [corpus], embedder), questions, kinds))
     names = [c for c in args.configs.split(",") if c]

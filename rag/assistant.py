@@ -15,7 +15,9 @@ from rag.config import Settings
 from rag.coverage import judge_coverage
 from rag.extractive import choose, compose
 from rag.prompt import NOT_COVERED, fit_prompt
-from rag.question import KeyTerm, QuestionAnalysis, analyse, gives_answer, missing_terms
+from rag.question import (
+    KeyTerm, QuestionAnalysis, analyse, asks_about_document, document_topic, gives_answer, missing_terms,
+)
 from rag.retrieve import Retriever, validate_question
 from rag.select import ScoredSentence, SentenceSelector, content_words, pick
 from rag.types import NO_CLAIM, SUPPORTED, Answer, CitationReport, Hit, SentenceCheck, Source, Turn
@@ -121,6 +123,12 @@ class Assistant:
         model = None if mode == "extractive" else self.generator.name
 
         timings["answer_type"] = analysis.answer_type
+        wanted = asks_about_document(question)
+        if wanted and hits and coverage.best_similarity >= settings.min_similarity:
+            # "Who wrote the article about …?": the words "wrote" and "article" are in
+            # no passage, so only closeness in meaning decides that the article is here.
+            yield from self._byline_answer(question, query, wanted, hits, timings, analysis)
+            return
         if not coverage.covered or missing:
             refusal = not_mentioned(missing) if missing else NOT_COVERED
             yield refusal
@@ -206,6 +214,53 @@ class Assistant:
                 answer = self._with_alternative(answer, scored, hits, warning)
         yield with_verdict(answer, analysis)
 
+    def _byline_answer(self, question: str, query: str, wanted: str, hits: Sequence[Hit], timings: dict,
+                       analysis: QuestionAnalysis) -> Iterator[str | SentenceCheck | Answer]:
+        """Who wrote the best-matching document, or when it was published, quoting its
+        byline or date line (read at ingest) and citing the passage that holds it; or
+        that the document does not say."""
+        source, title = self._document_meant(question, hits)
+        entry = self.retriever.index.manifest.files.get(source)
+        field = getattr(entry.byline, wanted) if entry is not None else None
+        passage = None
+        if field is not None:
+            passage = next((h.passage for h in hits if h.passage.id == field.passage_id), None) \
+                or self.retriever.index.store.get([field.passage_id]).get(field.passage_id)
+        if passage is None:
+            what = {"author": "who wrote it", "published": "when it was published",
+                    "publisher": "who published it"}[wanted]
+            text = f'The document "{title}" does not say {what}.'
+            sources: tuple[Source, ...] = ()
+        else:
+            text = f"{field.quote} [1]"
+            sources = (Source(1, passage, passage.text),)
+        for piece in re.findall(r"\S+\s*", text):
+            yield piece
+        checking = _Checking(self.checker, sources, ())
+        yield from checking.advance(text, final=True)
+        timings["byline"] = wanted
+        yield with_verdict(Answer(question, text, "extractive", None, sources, tuple(cited_numbers(text)),
+                                  tuple(hits), True, query, timings, citations=checking.report(timings),
+                                  declined=passage is None), analysis)
+
+    def _document_meant(self, question: str, hits: Sequence[Hit]) -> tuple[str, str]:
+        """(source, title) of the document a question about "the article about X"
+        means: the one whose title is closest to X, since people describe an article
+        by its headline, which its passages do not repeat (all five demo articles are
+        about Starmer and Trump: retrieval alone cannot tell them apart). Every title
+        in the index is compared, up to `TITLES_COMPARED`; beyond that, the titles of
+        the retrieved documents."""
+        files = self.retriever.index.manifest.files
+        if len(files) <= TITLES_COMPARED:
+            candidates = [(source, entry.title) for source, entry in files.items()]
+        else:
+            candidates = list(dict.fromkeys((h.passage.source, h.passage.title) for h in hits))
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else (hits[0].passage.source, hits[0].passage.title)
+        embedder = self.selector.embedder  # the cache: titles are embedded once
+        similarities = embedder.embed([t for _, t in candidates]) @ embedder.embed_query(document_topic(question))
+        return candidates[int(similarities.argmax())]
+
     def _with_alternative(self, answer: Answer, scored: Sequence[ScoredSentence], hits: Sequence[Hit],
                           warning: str) -> Answer:
         """The model's answer with a warning and, beside it, the extractive answer
@@ -249,6 +304,9 @@ def with_verdict(answer: Answer, analysis: QuestionAnalysis) -> Answer:
 
 
 SMALL_MODEL_PARAMETERS = 1_000_000_000
+# Questions about a document's byline compare the question with this many titles at
+# most (one embedding each, cached): a library's worth, at a few seconds the first time.
+TITLES_COMPARED = 5000
 
 
 def prompt_sentences(settings: Settings, generator) -> int:

@@ -686,11 +686,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     stored = index.store.get(list(entry.passages))
     passages = sorted(stored.values(), key=lambda p: p.ordinal)
     if args.json:
-        print(json.dumps({"source": source, "title": entry.title, "passages": [
+        print(json.dumps({"source": source, "title": entry.title, "byline": entry.byline.to_json(), "passages": [
             {"id": p.id, "label": p.label, **p.place_json(), "text": p.text} for p in passages]},
             ensure_ascii=False, indent=2))
         return EXIT_OK
-    print(f"{entry.title}\n{source}: {len(passages)} passages\n")
+    print(entry.title)
+    byline = entry.byline
+    if byline:
+        print(" · ".join(part for part in (f"by {byline.author.value}" if byline.author else "",
+                                          f"published {byline.published.value}" if byline.published else "")
+                         if part))
+    print(f"{source}: {len(passages)} passages\n")
     for p in passages:
         where = "  ".join(part for part in (f"¶{p.paragraph}", f"p. {p.pages}" if p.page else "",
                                             f"§{p.section}" if p.section else "") if part)

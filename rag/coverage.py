@@ -29,6 +29,17 @@ FULL_TERM_COVERAGE = 0.8
 FLOOR_SIMILARITY = 0.25
 
 
+# Words of a request rather than of its topic ("Describe everything the articles say
+# about the UN votes"): no passage holds them, and they say nothing about coverage.
+REQUEST_WORDS = frozenset("""
+describe described explain explained summarise summarize summarised summarized summary summaries overview
+everything anything something all whole please me us give show find list know tell
+article articles document documents source sources passage passages text texts report reports file files
+mention mentions mentioned discuss discusses discussed detail details information info brief briefly
+briefing key main point points aspect aspects write written writes
+""".split())
+
+
 @dataclass(frozen=True)
 class Coverage:
     covered: bool
@@ -41,9 +52,10 @@ def term_coverage(question: str, hits: Sequence[Hit], lexical) -> tuple[float, i
     """The rarity-weighted share of the question's words (BM25's tokens: stemmed,
     stop words dropped) held by the retrieved passage that holds most of them, and
     how many distinct words the question has. 1.0 for a question with no such word."""
-    # The question's own words ("which", "did") are dropped first: in a small index
-    # they are rare enough to weigh.
-    words = " ".join(w for w in re.findall(r"[\w'’-]+", question) if w.lower() not in STOP_WORDS)
+    # The question's own words ("which", "did") and a request's ("describe", "the
+    # articles") are dropped first: in a small index they are rare enough to weigh.
+    words = " ".join(w for w in re.findall(r"[\w'’-]+", question)
+                     if w.lower() not in STOP_WORDS and w.lower() not in REQUEST_WORDS)
     tokens = list(dict.fromkeys(lexical.tokenize_query(words)))
     if not tokens or not hits:
         return (1.0 if not tokens else 0.0), len(tokens)

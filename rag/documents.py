@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from rag.byline import FIRST_LINES, find_byline
 from rag.readers import SUPPORTED_SUFFIXES, Block, Line, ReadResult
 from rag.readers import read as read_format
 from rag.readers.text import decode, is_debris, shorten  # noqa: F401  (re-exported)
@@ -117,6 +118,11 @@ def passage_id(doc_id: str, ordinal: int, title: str, start: int, text: str,
     return f"{doc_id}:{ordinal}:{digest}"
 
 
+# What the readers extract, versioned: bump it when a change to reading should reach
+# files already indexed (2: bylines and date lines).
+READER_VERSION = 2
+
+
 def build_document(
     result: ReadResult,
     source: str,
@@ -156,8 +162,10 @@ def build_document(
             doc_id=doc_id, source=source, title=title, ordinal=ordinal, start=start, end=end,
             text=text, page=page, last_page=last_page, section=section,
         ))
+    first_lines = [line.text for block in result.blocks[:FIRST_LINES] for line in block.lines][:FIRST_LINES]
+    byline = find_byline(first_lines, [(p.id, p.text) for p in passages[:FIRST_LINES]])
     return Document(doc_id=doc_id, source=source, title=title, content_hash=file_hash,
-                    passages=tuple(passages), warnings=result.warnings)
+                    passages=tuple(passages), warnings=result.warnings, byline=byline)
 
 
 def _title_from(text: str) -> str:

@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from rag.byline import Byline
 from rag.config import Settings
 from rag.lexical import LexicalIndex
 from rag.store import VectorStore, open_client, open_store
@@ -37,6 +38,10 @@ class FileEntry:
     doc_id: str
     title: str
     passages: tuple[str, ...]
+    byline: Byline = field(default_factory=Byline)
+    # The version of the readers that read the file (rag.documents.READER_VERSION):
+    # an older one is read again at the next ingest, though its bytes are unchanged.
+    reader: int = 1
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,8 @@ class Manifest:
             "lexical_dir": self.lexical_dir,
             "chroma_url": self.chroma_url,
             "files": {
-                src: {"hash": e.hash, "doc_id": e.doc_id, "title": e.title, "passages": list(e.passages)}
+                src: {"hash": e.hash, "doc_id": e.doc_id, "title": e.title, "passages": list(e.passages),
+                      "reader": e.reader, **({"byline": e.byline.to_json()} if e.byline else {})}
                 for src, e in sorted(self.files.items())
             },
         }
@@ -82,7 +88,8 @@ class Manifest:
             collection=data["collection"],
             generation=int(data["generation"]),
             lexical_dir=data["lexical_dir"],
-            files={src: FileEntry(e["hash"], e["doc_id"], e["title"], tuple(e["passages"]))
+            files={src: FileEntry(e["hash"], e["doc_id"], e["title"], tuple(e["passages"]),
+                                  Byline.from_json(e.get("byline")), int(e.get("reader", 1)))
                    for src, e in data["files"].items()},
             chroma_url=data.get("chroma_url"),
         )

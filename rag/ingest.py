@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from rag.config import Settings
-from rag.documents import TokenCounter, build_document, content_hash, discover, read_bytes
+from rag.documents import READER_VERSION, TokenCounter, build_document, content_hash, discover, read_bytes
 from rag.readers import ReadResult, format_for
 from rag.readers import read as read_format
 from rag.reading_pool import default_workers, read_in_workers
@@ -81,7 +81,10 @@ def plan(paths: Sequence[Path], manifest: Manifest | None) -> Plan:
         except DocumentError as exc:
             problems.append(FileProblem(exc.path, exc.reason))
             continue
-        if source in known and known[source].hash == file_hash:
+        # A file read by older readers is read again (its unchanged passages keep
+        # their vectors: ids are content hashes), so an upgrade's new reading
+        # (bylines, for one) reaches indexes built before it.
+        if source in known and known[source].hash == file_hash and known[source].reader >= READER_VERSION:
             unchanged.append(source)
         else:
             to_read.append(source)
@@ -250,7 +253,7 @@ def apply_documents(
         seen: set[str] = set()
         for doc in documents:
             files[doc.source] = FileEntry(doc.content_hash, doc.doc_id, doc.title,
-                                          tuple(p.id for p in doc.passages))
+                                          tuple(p.id for p in doc.passages), doc.byline, READER_VERSION)
             for passage in doc.passages:
                 # A passage whose id (content hash included) is already live needs no new vector.
                 if passage.id not in already_stored and passage.id not in seen:

@@ -148,6 +148,52 @@ def key_terms(question: str) -> tuple[KeyTerm, ...]:
     return tuple(sorted(terms, key=lambda t: t.start))
 
 
+# "Who wrote the article about …?", "When was this report published?": questions
+# about a document rather than what it says. A document noun is required, so that
+# "Who wrote the treaty?" stays a question about the text's content.
+_DOCUMENT_NOUN = r"(?:article|story|piece|report|document|paper|post|column|essay|blog|editorial|op-ed|news\s+item)"
+_ASKS_AUTHOR = re.compile(
+    rf"^\s*(?:who\s+(?:wrote|authored|penned|reported|(?:is|was)\s+the\s+(?:author|writer|reporter))|by\s+whom\s+(?:was|is))\b"
+    rf".*\b{_DOCUMENT_NOUN}|\b(?:author|writer|byline|reporter)\s+of\s+(?:the|this|that)\s+(?:\w+\s+)?{_DOCUMENT_NOUN}",
+    re.IGNORECASE)
+_ASKS_PUBLISHED = re.compile(
+    rf"^\s*(?:when|on\s+what\s+(?:day|date)|what\s+(?:day|date))\b.*\b{_DOCUMENT_NOUN}\b.*\b(?:published|written|"
+    rf"posted|released|come\s+out|came\s+out)\b|\bpublication\s+date\s+of\b.*\b{_DOCUMENT_NOUN}",
+    re.IGNORECASE)
+
+
+_ASKS_PUBLISHER = re.compile(
+    rf"^\s*(?:who|which\s+(?:newspaper|site|website|outlet|publication|publisher|paper|magazine))\s+"
+    rf"(?:published|ran|printed|carried)\b.*\b{_DOCUMENT_NOUN}|\b(?:publisher|source)\s+of\s+(?:the|this|that)\s+"
+    rf"(?:\w+\s+)?{_DOCUMENT_NOUN}", re.IGNORECASE)
+
+
+def asks_about_document(question: str) -> str:
+    """"author", "published" or "publisher" when the question asks who wrote a
+    document, when or by whom it was published; "" otherwise."""
+    text = " ".join(question.split())
+    if _ASKS_PUBLISHER.search(text):
+        return "publisher"
+    if _ASKS_AUTHOR.search(text) and not re.search(r"\b(?:say|said|tell|told|write\s+about)\b", text, re.I):
+        return "author"
+    if _ASKS_PUBLISHED.search(text):
+        return "published"
+    return ""
+
+
+def document_topic(question: str) -> str:
+    """What a question about a document says the document is about: "Who wrote the
+    article about Starmer pressing Trump?" -> "Starmer pressing Trump" (the whole
+    question when it does not say)."""
+    match = re.search(rf"\b{_DOCUMENT_NOUN}s?\s+(?:about|on|regarding|concerning|titled|called|headlined|that\s+\w+)"
+                      rf"\s+(.+)", question, re.IGNORECASE)
+    if not match:
+        return question
+    topic = re.sub(r"\s+(?:was|were|is)?\s*(?:first\s+)?(?:published|written|posted|released|came\s+out)\b.*$", "",
+                   match.group(1), flags=re.IGNORECASE)
+    return topic.strip(" ?!.\"'“”") or question
+
+
 def analyse(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(question, answer_type(question), key_terms(question))
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from rag.byline import Byline
+
 
 # --------------------------------------------------------------------------- data
 
@@ -115,6 +117,7 @@ class Document:
     content_hash: str  # sha256 of the file's bytes: the manifest's change detector
     passages: tuple[Passage, ...]
     warnings: tuple[str, ...] = ()  # read, but with something a person should know ("3 pages have no text")
+    byline: Byline = field(default_factory=Byline)  # who wrote it and when, as its text says
 
 
 @dataclass(frozen=True)

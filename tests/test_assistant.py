@@ -6,7 +6,7 @@ from rag.cite import is_refusal
 from rag.evaluate import is_relevant, load_questions
 from rag.prompt import NOT_COVERED
 from rag.select import SentenceSelector
-from rag.types import Answer, SentenceCheck, Turn
+from rag.types import SUPPORTED, Answer, SentenceCheck, Turn
 
 from conftest import CITED_GRAMMAR, QUESTIONS
 
@@ -65,6 +65,28 @@ def test_a_neighbouring_topic_is_declined_when_no_passage_holds_its_words(extrac
         assert answer.timings["best_similarity"] >= extractive.settings.min_similarity
         assert answer.timings["term_coverage"] < extractive.settings.min_term_coverage
         assert not answer.covered and answer.text == NOT_COVERED and answer.cited == ()
+    # A request's own words ("describe", "the articles") are in no passage either, and do not count.
+    for request in ("Describe everything the articles say about the UN votes.",
+                    "Give me an overview of the UN votes."):
+        answer = run(extractive, request)
+        assert answer.covered and answer.timings["term_coverage"] == 1.0 and answer.cited
+
+
+def test_who_wrote_an_article_is_answered_from_its_byline(extractive, local):
+    """The byline "Author: Pippa Crerar in Washington" was read at ingest; the article
+    is found by its headline (all five articles are about Starmer and Trump)."""
+    for assistant in (extractive, local):  # a model is not needed, nor asked, for this
+        answer = run(assistant, "Who wrote the article about Starmer pressing Trump on security guarantees?")
+        assert answer.text == "Author: Pippa Crerar in Washington [1]" and answer.mode == "extractive"
+        assert answer.sources[0].passage.title.startswith("Starmer to press Trump on security guarantees")
+        assert answer.citations.checks[0].verdict == SUPPORTED and answer.answers_question is True
+    published = run(extractive, "When was the article about Starmer pressing Trump on security guarantees published?")
+    assert published.text == "Published: Feb, 26 2025 22:30 [1]" and published.answers_question is True
+    # An article without a byline says so rather than answering from its content.
+    unsigned = run(extractive, "Who wrote the article about Starmer defying Trump on NATO?")
+    assert unsigned.text == ('The document "Starmer Defies Trump on Ukraine’s NATO Ambitions as White House '
+                             'Summit Looms" does not say who wrote it.')
+    assert unsigned.declined and unsigned.cited == ()
 
 
 def test_the_answer_says_when_it_lacks_what_was_asked(extractive):

@@ -42,6 +42,27 @@ def test_first_ingest_then_nothing_to_do(tmp_path, seeds_copy, embedder_factory)
     assert read_manifest(settings.index_dir).generation == manifest.generation
 
 
+def test_an_index_read_by_older_readers_is_read_again_without_embedding(tmp_path, seeds_copy, embedder_factory):
+    """An index built before bylines were read (its manifest has no reader version):
+    the next ingest reads its unchanged files again, embeds nothing, and learns them."""
+    import json
+
+    settings = make_settings(tmp_path / "idx")
+    ingest_paths([seeds_copy], settings, embedder_factory)
+    path = settings.index_dir / "manifest.json"
+    old = json.loads(path.read_text(encoding="utf-8"))
+    for entry in old["files"].values():
+        entry.pop("reader"), entry.pop("byline", None)
+    path.write_text(json.dumps(old), encoding="utf-8")
+    assert not any(e.byline for e in read_manifest(settings.index_dir).files.values())
+
+    report = ingest_paths([seeds_copy], settings, embedder_factory)
+    assert len(report.updated) == 5 and report.passages_embedded == 0
+    bylines = [e.byline.author.value for e in read_manifest(settings.index_dir).files.values() if e.byline]
+    assert bylines == ["Pippa Crerar"]
+    assert len(ingest_paths([seeds_copy], settings, embedder_factory).unchanged) == 5
+
+
 def test_changed_file_is_replaced_and_deleted_file_removed(tmp_path, seeds_copy, embedder, embedder_factory):
     settings = make_settings(tmp_path / "idx")
     ingest_paths([seeds_copy], settings, embedder_factory)

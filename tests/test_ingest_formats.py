@@ -70,6 +70,21 @@ def test_show_prints_what_was_read_from_one_file(library):
     assert "§Findings › Pilots" in text.stdout and "Northgate | 148" in text.stdout
 
 
+def test_a_web_pages_byline_answers_who_wrote_it(library):
+    """The saved page names its writer above the article; its metadata carries it, and
+    the answer quotes it from the passage where the reader put it."""
+    root, _ = library
+    result = run(["ask", "--extractive", "--json", "Who wrote the article about the council's flood barrier?"],
+                 cwd=root)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["answer"] == "By A Reporter [1]", answer["answer"]
+    [cited] = answer["cited_sources"]
+    assert cited["source"].endswith("barrier.html") and answer["answers_question"] is True
+    shown = json.loads(run(["show", "--json", "barrier.html"], cwd=root).stdout)
+    assert shown["byline"]["author"]["value"] == "A Reporter" and "published" not in shown["byline"]
+
+
 def test_batch_answers_every_question_as_json_lines(library):
     root, _ = library
     questions = root / "questions.txt"

@@ -3,13 +3,15 @@
 trafilatura (Apache-2.0) finds the main content, so menus, cookie banners, lists
 of related articles and footers are never indexed; its structured output keeps
 headings (which become sections), paragraphs, list items, quotes and table rows.
-The title comes from the page's own metadata.
+The title comes from the page's own metadata, and so do the author, date and site
+name, written as byline lines above the article (rag/byline.py).
 
 `markup_blocks` also serves the e-book reader, whose chapters are clean XHTML that
 needs no boilerplate removal.
 """
 from __future__ import annotations
 
+from rag.byline import metadata_lines
 from rag.readers import Assembler, ReadResult
 from rag.types import DocumentError
 
@@ -32,13 +34,22 @@ def read(data: bytes, path: str, on_page=None) -> ReadResult:
         raise DocumentError(path, "not a web page (binary data), though it is named .html")
     xml = trafilatura.extract(data, output_format="xml", with_metadata=True, include_comments=False,
                               include_tables=True, include_images=False, include_links=False,
-                              deduplicate=False)
+                              deduplicate=False,
+                              # A date the page states, never a guess (the extensive search
+                              # dates a page that carries none).
+                              date_extraction_params={"extensive_search": False, "original_date": True})
     if not xml:
         raise DocumentError(path, "no main content found (an empty page, or only menus and links)")
     root = etree.fromstring(xml.encode("utf-8"))
     title = " ".join((root.get("title") or "").split())
     main = root.find("main")
     assembler = Assembler()
+    body = " ".join("".join((main if main is not None else root).itertext()).split())
+    # The byline the page shows above the article, from its metadata, unless the
+    # extracted text already carries it (rag/byline.py reads it from there).
+    author = root.get("author") if root.get("author") and root.get("author") not in body[:2000] else None
+    for line in metadata_lines(author, root.get("date"), root.get("sitename")):
+        assembler.add([(line, None)], (), heading=True)
     markup_blocks(main if main is not None else root, assembler, ())
     if not assembler.blocks:
         raise DocumentError(path, "no main content found (an empty page, or only menus and links)")
