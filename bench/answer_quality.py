@@ -130,7 +130,10 @@ def ceiling(settings: Settings, embedder, questions, kinds) -> dict:
 
     retriever = Retriever(Index.open(settings), embedder, settings)
     selector = SentenceSelector(embedder, type_bonus=settings.answer_type_bonus)
-    counts = dict.fromkeys(("top 5 passages", "top passage", "answer", "best sentence", "best 3 sentences"), 0)
+    from rag.assistant import compact_sources
+
+    counts = dict.fromkeys(("top 5 passages", "top passage", "answer", "best sentence", "best 3 sentences",
+                            "prompt, 3 sentences", "prompt, 5 sentences"), 0)
     answerable = [q for q in questions if kinds[q.id] == "answer"]
     for q in answerable:
         hits = retriever.search(q.question, settings.k)
@@ -141,6 +144,10 @@ def ceiling(settings: Settings, embedder, questions, kinds) -> dict:
         counts["answer"] += contains_answer(" ".join(c.text for c in choose(scored)), q.expected)
         counts["best sentence"] += any(contains_answer(s.text, q.expected) for s in best[:1])
         counts["best 3 sentences"] += any(contains_answer(s.text, q.expected) for s in best[:3])
+        # What a model's prompt holds: 3 source sentences for a small model, 5 otherwise.
+        for n in (3, 5):
+            prompt = " ".join(text for _, text in compact_sources(hits, scored, n))
+            counts[f"prompt, {n} sentences"] += contains_answer(prompt, q.expected)
     return {key: value / len(answerable) for key, value in counts.items()}
 
 
@@ -166,8 +173,8 @@ def main() -> None:
     if args.ceiling:
         print("where the expected answer is (answerable questions, shipped settings)\n")
         print("| set | " + " | ".join(("top 5 passages", "top passage", "answer", "best sentence",
-                                       "best 3 sentences")) + " |")
-        print("|---|---|---|---|---|---|")
+                                       "best 3 sentences", "prompt, 3 sentences", "prompt, 5 sentences")) + " |")
+        print("|---|---|---|---|---|---|---|---|")
         for set_name, settings, questions, kinds in sets:
             figures = ceiling(settings, embedder, questions, kinds)
             print(f"| {set_name} | " + " | ".join(f"{v:.3f}" for v in figures.values()) + " |")
