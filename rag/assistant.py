@@ -131,23 +131,17 @@ class Assistant:
             return
         if not coverage.covered or missing:
             refusal = not_mentioned(missing) if missing else NOT_COVERED
-            yield refusal
-            checking = _Checking(self.checker, (), ())
-            yield from checking.advance(refusal, final=True)
+            report = yield from self._say(refusal, (), timings, by_word=False)
             yield Answer(question, refusal, mode, model, (), (), tuple(hits), False, query, timings,
-                         citations=checking.report(timings))
+                         citations=report)
             return
 
         if mode == "extractive":
             sources = tuple(Source(i, h.passage, h.passage.text) for i, h in enumerate(hits, 1))
             text = compose(choose(scored))
-            for piece in re.findall(r"\S+\s*", text):  # streamed like a model, for one code path in UIs
-                yield piece
-            checking = _Checking(self.checker, sources, ())
-            yield from checking.advance(text, final=True)
+            report = yield from self._say(text, sources, timings)
             yield with_verdict(Answer(question, text, mode, model, sources, tuple(cited_numbers(text)),
-                                      tuple(hits), True, query, timings, citations=checking.report(timings)),
-                               analysis)
+                                      tuple(hits), True, query, timings, citations=report), analysis)
             return
 
         candidates = compact_sources(hits, scored, prompt_sentences(settings, self.generator))
@@ -234,14 +228,22 @@ class Assistant:
         else:
             text = f"{field.quote} [1]"
             sources = (Source(1, passage, passage.text),)
-        for piece in re.findall(r"\S+\s*", text):
+        timings["byline"] = wanted
+        report = yield from self._say(text, sources, timings)
+        yield with_verdict(Answer(question, text, "extractive", None, sources, tuple(cited_numbers(text)),
+                                  tuple(hits), True, query, timings, citations=report,
+                                  declined=passage is None), analysis)
+
+    def _say(self, text: str, sources: Sequence[Source], timings: dict,
+             by_word: bool = True) -> Iterator[str | SentenceCheck]:
+        """Yield a text made without a model (word by word, as a model streams, so UIs
+        have one code path; a refusal in one piece) and its sentences' checks; return
+        the check report."""
+        for piece in re.findall(r"\S+\s*", text) if by_word else (text,):
             yield piece
         checking = _Checking(self.checker, sources, ())
         yield from checking.advance(text, final=True)
-        timings["byline"] = wanted
-        yield with_verdict(Answer(question, text, "extractive", None, sources, tuple(cited_numbers(text)),
-                                  tuple(hits), True, query, timings, citations=checking.report(timings),
-                                  declined=passage is None), analysis)
+        return checking.report(timings)
 
     def _document_meant(self, question: str, hits: Sequence[Hit]) -> tuple[str, str]:
         """(source, title) of the document a question about "the article about X"

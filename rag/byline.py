@@ -60,6 +60,13 @@ class Byline:
     def __bool__(self) -> bool:
         return any(f is not None for f in (self.author, self.published, self.publisher))
 
+    def describe(self) -> str:
+        """One line for people: "by Pippa Crerar · published Feb, 26 2025 · The Guardian"."""
+        parts = (f"by {self.author.value}" if self.author else "",
+                 f"published {self.published.value}" if self.published else "",
+                 self.publisher.value if self.publisher else "")
+        return " · ".join(part for part in parts if part)
+
     def to_json(self) -> dict[str, Any]:
         return {key: {"value": f.value, "quote": f.quote, "passage": f.passage_id}
                 for key, f in (("author", self.author), ("published", self.published),

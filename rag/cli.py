@@ -691,11 +691,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             ensure_ascii=False, indent=2))
         return EXIT_OK
     print(entry.title)
-    byline = entry.byline
-    if byline:
-        print(" · ".join(part for part in (f"by {byline.author.value}" if byline.author else "",
-                                          f"published {byline.published.value}" if byline.published else "")
-                         if part))
+    if entry.byline:
+        print(entry.byline.describe())
     print(f"{source}: {len(passages)} passages\n")
     for p in passages:
         where = "  ".join(part for part in (f"¶{p.paragraph}", f"p. {p.pages}" if p.page else "",

@@ -61,10 +61,8 @@ def term_coverage(question: str, hits: Sequence[Hit], lexical) -> tuple[float, i
         return (1.0 if not tokens else 0.0), len(tokens)
     weights = lexical.term_weights(tokens)
     total = sum(weights.values()) or 1.0
-    best = 0.0
-    for hit in hits:
-        held = set(lexical.tokenize_query(hit.passage.text))
-        best = max(best, sum(w for t, w in weights.items() if t in held) / total)
+    held = [set(words) for words in lexical.tokenize_texts([hit.passage.text for hit in hits])]  # one call
+    best = max(sum(w for t, w in weights.items() if t in words) / total for words in held)
     return best, len(tokens)
 
 

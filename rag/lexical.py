@@ -58,10 +58,14 @@ class LexicalIndex:
         return cls(ids, retriever)
 
     def tokenize_query(self, text: str) -> list[str]:
+        return self.tokenize_texts([text])[0]
+
+    def tokenize_texts(self, texts: Sequence[str]) -> list[list[str]]:
+        """Several texts tokenized as queries are, in one call."""
         import bm25s
 
-        return bm25s.tokenize([text], stopwords="en", stemmer=self._stem,
-                              return_ids=False, show_progress=False)[0]
+        return bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stem,
+                              return_ids=False, show_progress=False)
 
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every passage (in `ids` order) for the query."""
