@@ -91,7 +91,7 @@ class Assistant:
         self.selector = selector
         self.settings = settings
         self.generator = generator
-        self.checker = checker or CitationChecker(selector.embedder)
+        self.checker = checker or CitationChecker(selector.embedder, settings.support_threshold)
 
     @property
     def mode(self) -> str:
@@ -386,4 +386,4 @@ def make_assistant(retriever: Retriever, settings: Settings, generator=None) -> 
 
     cache = EmbeddingCache(retriever.embedder)
     return Assistant(retriever, SentenceSelector(cache, type_bonus=settings.answer_type_bonus), settings,
-                     generator, CitationChecker(cache))
+                     generator, CitationChecker(cache, settings.support_threshold))

@@ -5,7 +5,8 @@ A draft cites as the assistant does, `[2]` or the footnote `[^2]`, and lists its
 sources in a "Sources" section or as footnote definitions, each naming a passage
 by file and paragraph (`seeds/a.txt#6`, or `` `seeds/a.txt` `` with `¶6`), by
 title and paragraph ("Starmer to press Trump…, ¶6", "Report, p. 4, ¶12": the forms
-`rag ask` prints), or by page ("report.pdf#p4", "Report, p. 4").
+`rag ask` prints), by page ("report.pdf#p4", "Report, p. 4"), or as a whole
+document ("report.pdf", its title), when the check finds the passage itself.
 """
 from __future__ import annotations
 
@@ -164,53 +165,75 @@ def read_draft(text: str) -> Draft:
     return Draft("\n".join(paragraphs), sources)
 
 
-def resolve_source(description: str, lookup) -> Passage | None:
-    """The indexed passage a source line names, or None. A paragraph number names
-    one passage; a page alone ("report.pdf#p4", "Title, p. 4") names the page,
-    whose passages are checked together."""
+def resolve_source(description: str, lookup) -> tuple[Passage, ...]:
+    """The indexed passages a source line names; empty when it names none. A
+    paragraph number names one passage; a page alone ("report.pdf#p4", "Title,
+    p. 4") names the page, whose passages are checked together; a file or title
+    alone ("report.pdf", "`notes/a.txt`") names the whole document, and each
+    sentence citing it is checked against the passages of it that bear on it."""
     paragraph = _PARAGRAPH.search(description.replace("#p", "#page"))
     page = _PAGE.search(description)
-    if not paragraph and not page:
-        return None
     for match in _PATH.finditer(description):
         path = (match.group(1) or match.group(2)).split("#")[0]
-        found = (lookup.by_file(path, int(paragraph.group(1))) if paragraph
-                 else lookup.by_page(path, int(page.group(1))))
+        if paragraph:
+            found = lookup.by_file(path, int(paragraph.group(1)))
+        elif page:
+            found = lookup.by_page(path, int(page.group(1)))
+        else:
+            return lookup.document(path)
         if found:
-            return found
+            return (found,)
     title = _PLACE.sub("", re.split(r",?\s*¶", description)[0]).replace("**", "").strip(" “”\"'*_")
     if paragraph:
-        return lookup.by_title(title, int(paragraph.group(1)))
-    return lookup.by_page(title, int(page.group(1)), by_title=True)
+        found = lookup.by_title(title, int(paragraph.group(1)))
+    elif page:
+        found = lookup.by_page(title, int(page.group(1)), by_title=True)
+    else:
+        return lookup.document(title, by_title=True)
+    return (found,) if found else ()
 
 
 @dataclass(frozen=True)
 class DraftCheck:
     report: CitationReport
-    sources: Mapping[int, Passage | None]  # what each of the draft's numbers names; None: not found
+    sources: Mapping[int, tuple[Passage, ...]]  # what each of the draft's numbers names; empty: not found
     descriptions: Mapping[int, str]
+    whole_documents: frozenset[int] = frozenset()  # numbers that cite a whole document
 
     @property
     def unresolved(self) -> list[int]:
-        return sorted(n for n, p in self.sources.items() if p is None)
+        return sorted(n for n, p in self.sources.items() if not p)
+
+    def source_label(self, number: int) -> str | None:
+        """How the report names what a number cites: a passage's label, or a
+        document's title and file."""
+        passages = self.sources.get(number) or ()
+        if not passages:
+            return None
+        if number in self.whole_documents:
+            return f"{passages[0].title} ({display_path(passages[0].source)}, whole document)"
+        return passages[0].label
 
 
 def check_draft(text: str, lookup, retriever, checker: CitationChecker, k: int = 5) -> DraftCheck:
-    """Check each sentence of a draft against the passage it cites, with the
-    passages a search for the sentence returns as the candidates for a fix."""
+    """Check each sentence of a draft against what it cites (a passage, a page or
+    a whole document), with the passages a search for the sentence returns as
+    the candidates for a fix."""
     import time
 
     started = time.perf_counter()
     draft = read_draft(text)
     resolved = {n: resolve_source(d, lookup) for n, d in draft.sources.items()}
-    numbered = [Source(n, p, p.text) for n, p in sorted(resolved.items()) if p is not None]
+    numbered = [Source(n, p, p.text) for n, passages in sorted(resolved.items()) for p in passages]
+    documents = frozenset(n for n, d in draft.sources.items()
+                          if resolved[n] and not _PARAGRAPH.search(d.replace("#p", "#page")) and not _PAGE.search(d))
     checks: list[SentenceCheck] = []
     for sentence in parse_answer(draft.body):
         found = [h.passage for h in retriever.search(sentence.text, k)]
         checks.extend(checker.check_sentences([sentence], numbered, found))
     checks = [_renumber(c, i) for i, c in enumerate(checks)]
     report = CitationReport(tuple(checks), round(1000 * (time.perf_counter() - started), 1))
-    return DraftCheck(report, resolved, dict(draft.sources))
+    return DraftCheck(report, resolved, dict(draft.sources), documents)
 
 
 def _renumber(check: SentenceCheck, index: int) -> SentenceCheck:
@@ -220,14 +243,14 @@ def _renumber(check: SentenceCheck, index: int) -> SentenceCheck:
     return replace(check, sentence=sentence)
 
 
-def suggestion(check: SentenceCheck, sources: Mapping[int, Passage | None]) -> str | None:
+def suggestion(check: SentenceCheck, sources: Mapping[int, tuple[Passage, ...]]) -> str | None:
     """How to fix a wrongly cited or uncited sentence: the number when the draft
-    already lists the passage, else the passage to add."""
+    already lists the passage (or its document), else the passage to add."""
     fix = check.supported_by
     if check.verdict not in (WRONG_SOURCE, UNCITED) or fix is None:
         return None
-    for number, passage in sources.items():
-        if passage is not None and passage.id == fix.passage.id:
+    for number, passages in sources.items():
+        if any(p.id == fix.passage.id for p in passages):
             return f"cite [{number}]"
     return f"cite {display_path(fix.passage.source)}#{fix.passage.paragraph}"
 

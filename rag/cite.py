@@ -3,9 +3,11 @@
 Two layers. Parsing is pure: split an answer into sentences and read the markers
 after each (`[2]`, `[1, 3]`, `[1][3]`, `[1-3]`, and the footnote form `[^2]` of a
 Markdown briefing). Checking uses the embedding model: a sentence is `supported`
-when the passage it cites contains every number, month, quotation and name of the
-sentence (rag/facts.py), agrees with it on negation, and holds a sentence (or two
-consecutive ones) close to it in meaning. Otherwise it is `unsupported`, or
+when what it cites contains every number, month, quotation and name of the
+sentence (rag/facts.py), agrees with it on negation, and states it by a calibrated
+score of how close its closest sentences are in meaning and how many of its words
+they hold (rag/support_score.py). A long sentence is judged in parts too, so the
+verdict names the clause that is not stated. Otherwise it is `unsupported`, or
 `wrong source` when another of the answer's passages does state it, or `uncited`
 when it makes a claim with no marker at all. Refusals and connective sentences
 ("In short:") make no claim and need no marker.
@@ -15,6 +17,7 @@ model: that is how extractive answers come out 100 % supported by construction.
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, replace
@@ -25,6 +28,7 @@ import numpy as np
 from rag.facts import PassageFacts, missing_facts, names, negation_conflict, normalise, numbers
 from rag.select import content_words
 from rag.sentences import sentence_spans
+from rag.support_score import SupportModel, SupportSignals, claim_parts, coverage
 from rag.types import (
     NO_CLAIM, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE, Answer, AnswerSentence, CitationReport, Evidence,
     Passage, SentenceCheck, Source,
@@ -36,12 +40,10 @@ _NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"'“‘(]*[A-Z0-9]")
 _NEXT_TEXT = re.compile(r"\s+\S")
 _ENDS_WITH_STOP = re.compile(r"[.!?…][\"'”’)]*\s*$")
 
-# Cosine similarity of a sentence to the closest sentence (or pair) of the passage
-# it cites, below which the passage does not state it. Chosen on the odd-numbered
-# half of eval/citations.jsonl, where every threshold from 0.50 to 0.66 flagged no
-# supported sentence: 0.64 keeps a margin below the lowest supported paraphrase
-# (0.66); the even half is the held-out check (bench/RESULTS.md).
-MIN_SIMILARITY = 0.64
+# The calibrated support score (rag/support_score.py) at or above which a sentence
+# counts as stated. 0.5 is the operating point fitted on WiCE's dev claims; higher
+# flags more sentences (the README's trade-off table, bench/fit_support.py).
+DEFAULT_THRESHOLD = 0.5
 PAIR_MARGIN = 0.02
 
 # Sentences that decline to answer: no claim, so no citation needed. Models word a
@@ -162,14 +164,34 @@ def makes_claim(sentence: str) -> bool:
 
 # --------------------------------------------------------------------------- checking
 
+# A source may be a whole document (`rag check` with "[1] report.pdf") or a long
+# article: past this many sentences under one number, only the sentences that
+# share the most rare words with the checked sentence (and their neighbours) are
+# embedded. Embedding a 1,000-sentence article costs seconds; ranking it by words
+# costs milliseconds, and the supporting sentence shares the claim's rare words.
+MAX_SENTENCES_EMBEDDED = 24
+NARROWED_TO = 6
+CLOSEST_WINDOWS = 3  # the windows whose words count towards coverage
+
 
 @dataclass(frozen=True)
 class _Candidate:
     number: int | None  # its number in the answer; None: found by search, not given to the writer
     passage: Passage
     facts: PassageFacts
-    windows: tuple[tuple[int, int], ...]  # single sentences, then consecutive pairs
-    singles: int  # how many of the windows are single sentences
+    spans: tuple[tuple[int, int], ...]  # its sentences
+
+    def windows(self, sentences: Sequence[int]) -> list[tuple[int, int]]:
+        """The given sentences, then each pair of them that stand next to each other."""
+        chosen = set(sentences)
+        singles = [self.spans[j] for j in sentences]
+        pairs = [(self.spans[j][0], self.spans[j + 1][1]) for j in sentences if j + 1 in chosen]
+        return singles + pairs
+
+
+# Per checked sentence: the windows of each candidate (by position) to compare it
+# with; singles first, and how many singles there are.
+_Plan = Mapping[int, tuple[tuple[tuple[int, int], ...], int]]
 
 
 @dataclass(frozen=True)
@@ -177,29 +199,29 @@ class _Support:
     ok: bool
     reason: str
     evidence: Evidence
-
-
-def _windows(text: str) -> tuple[tuple[tuple[int, int], ...], int]:
-    spans = sentence_spans(text) or [(0, len(text))]
-    pairs = [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
-    return tuple(spans) + tuple(pairs), len(spans)
+    score: float | None = None  # the calibrated support score, where it was reached
+    parts: tuple[str, ...] = ()  # the parts of the sentence found unsupported
 
 
 class CitationChecker:
     """Checks answers against their sources with an embedding model (any object
     with `embed(texts) -> unit vectors`; pass an `EmbeddingCache` so the passage
-    sentences that selection already embedded are not embedded again)."""
+    sentences that selection already embedded are not embedded again). A sentence
+    that passes the hard rules is judged by `model`'s calibrated score against
+    `threshold` (rag/support_score.py)."""
 
-    def __init__(self, embedder, min_similarity: float = MIN_SIMILARITY):
+    def __init__(self, embedder, threshold: float = DEFAULT_THRESHOLD, model: SupportModel | None = None):
         self.embedder = embedder
-        self.min_similarity = min_similarity
+        self.threshold = threshold
+        self.model = model or SupportModel.packaged()
 
     # ------------------------------------------------------------------ public
 
     def check_answer(self, text: str, sources: Sequence[Source], extra: Sequence[Passage] = ()) -> CitationReport:
         """Every sentence of `text` checked against the numbered `sources` it cites;
         `extra` passages (not numbered) may be suggested for uncited or wrongly
-        cited sentences."""
+        cited sentences. Several sources may share a number: the passages of one
+        cited document."""
         started = time.perf_counter()
         sentences = parse_answer(text)
         checks = self.check_sentences(sentences, sources, extra)
@@ -208,15 +230,19 @@ class CitationChecker:
     def check_sentences(self, sentences: Sequence[AnswerSentence], sources: Sequence[Source],
                         extra: Sequence[Passage] = ()) -> list[SentenceCheck]:
         candidates = self._candidates(sources, extra)
-        by_number = {c.number: c for c in candidates if c.number is not None}
+        by_number: dict[int, list[_Candidate]] = {}
+        for c in candidates:
+            if c.number is not None:
+                by_number.setdefault(c.number, []).append(c)
         known: set[str] = set()
         for c in candidates:
             known |= set(names(c.passage.text))
         # Sentences quoted verbatim from what they cite need no embedding at all.
         needs_model = [s for s in sentences
                        if (s.cited or makes_claim(s.text)) and not _verbatim_in(s, by_number)]
-        vectors = self._vectors(needs_model, candidates)
-        return [self._check(s, candidates, by_number, known, vectors) for s in sentences]
+        plans = {s.text: self._plan(s.text, candidates) for s in needs_model}
+        vectors = self._vectors(plans, candidates)
+        return [self._check(s, candidates, by_number, known, vectors, plans.get(s.text, {})) for s in sentences]
 
     # ------------------------------------------------------------------ internals
 
@@ -227,108 +253,202 @@ class CitationChecker:
             if passage.id in seen and number is None:
                 continue
             seen.add(passage.id)
-            out.append(_Candidate(number, passage, PassageFacts.of(passage.text, passage.title),
-                                  *_windows(passage.text)))
+            spans = tuple(sentence_spans(passage.text) or [(0, len(passage.text))])
+            out.append(_Candidate(number, passage, PassageFacts.of(passage.text, passage.title), spans))
         return out
 
-    def _vectors(self, sentences: Sequence[AnswerSentence], candidates: Sequence[_Candidate]) -> Mapping[str, np.ndarray]:
-        """One embedding call for every sentence and passage window not verbatim-matched."""
-        texts: list[str] = []
-        for s in sentences:
-            texts.append(s.text)
-        if sentences:
-            for c in candidates:
-                texts.extend(c.passage.text[a:b] for a, b in c.windows)
+    def _plan(self, sentence: str, candidates: Sequence[_Candidate]) -> dict[int, tuple]:
+        """Which windows of each candidate to compare `sentence` with: all of them,
+        unless the candidates under one number (a document) hold more sentences
+        than are worth embedding; then those closest in rare words."""
+        groups: dict[object, list[int]] = {}
+        for i, c in enumerate(candidates):
+            groups.setdefault(c.number if c.number is not None else ("extra", i), []).append(i)
+        plan: dict[int, tuple] = {}
+        for members in groups.values():
+            chosen = _closest_by_words(sentence, [candidates[i] for i in members])
+            for i, sentences in zip(members, chosen):
+                if sentences:
+                    windows = candidates[i].windows(sentences)
+                    plan[i] = (tuple(windows), len(sentences))
+        return plan
+
+    def _vectors(self, plans: Mapping[str, _Plan], candidates: Sequence[_Candidate]) -> Mapping[str, np.ndarray]:
+        """One embedding call for every checked sentence and planned passage
+        sentence. A pair of consecutive sentences is not embedded: its vector is
+        the normalised sum of theirs, which ranks pairs as well here at a third of
+        the cost (bench/fit_support.py measured both)."""
+        texts: list[str] = list(plans)
+        pairs: dict[str, tuple[str, str]] = {}
+        for plan in plans.values():
+            for i, (windows, singles) in plan.items():
+                text = candidates[i].passage.text
+                texts.extend(text[a:b] for a, b in windows[:singles])
+                ends = {a: b for a, b in windows[:singles]}
+                for a, b in windows[singles:]:
+                    first_end = ends[a]
+                    second_start = next(x for x, _ in windows[:singles] if x >= first_end)
+                    pairs[text[a:b]] = (text[a:first_end], text[second_start:b])
         unique = list(dict.fromkeys(texts))
         if not unique:
             return {}
-        matrix = self.embedder.embed(unique)
-        return dict(zip(unique, matrix))
+        vectors = dict(zip(unique, self.embedder.embed(unique)))
+        for pair, (first, second) in pairs.items():
+            summed = vectors[first] + vectors[second]
+            vectors.setdefault(pair, summed / (np.linalg.norm(summed) or 1.0))
+        return vectors
 
     def _check(self, sentence: AnswerSentence, candidates: Sequence[_Candidate],
-               by_number: Mapping[int, _Candidate], known: set[str],
-               vectors: Mapping[str, np.ndarray]) -> SentenceCheck:
+               by_number: Mapping[int, list[_Candidate]], known: set[str],
+               vectors: Mapping[str, np.ndarray], plan: _Plan) -> SentenceCheck:
         valid = tuple(n for n in sentence.cited if n in by_number)
         invalid = tuple(n for n in sentence.cited if n not in by_number)
         if not sentence.cited and not makes_claim(sentence.text) or _REFUSAL.search(sentence.text):
             return SentenceCheck(sentence, NO_CLAIM, "makes no claim that needs a source", None, None, invalid)
 
-        cited = [by_number[n] for n in valid]
+        positions = {id(c): i for i, c in enumerate(candidates)}
+        cited = [c for n in valid for c in by_number[n]]
         if cited:
-            support = self._support(sentence.text, cited, known, vectors)
+            support = self._support(sentence.text, cited, known, vectors, plan, positions)
             if support.ok:
                 reason = support.reason
                 if invalid:
                     reason += f"; {_markers(invalid)} names no source"
-                return SentenceCheck(sentence, SUPPORTED, reason, support.evidence, None, invalid)
+                return SentenceCheck(sentence, SUPPORTED, reason, support.evidence, None, invalid, support.score)
         else:
             support = None
 
-        # Not stated where it says: does another passage state it?
+        # Not stated where it says: does another source state it?
         others = [c for c in candidates if c.number not in valid]
-        alternative = self._best_supporting(sentence.text, others, known, vectors)
+        alternative = self._best_supporting(sentence.text, others, known, vectors, plan, positions)
+        score = support.score if support else None
+        parts = support.parts if support else ()
         if not sentence.cited:
-            evidence = alternative.evidence if alternative else self._closest(sentence.text, candidates, vectors)
+            evidence = alternative.evidence if alternative else self._closest(sentence.text, candidates, vectors,
+                                                                              plan, positions)
             return SentenceCheck(sentence, UNCITED, "makes a claim but cites no source", evidence,
                                  alternative.evidence if alternative else None, invalid)
         if alternative:
             # The reason says why the cited passage fails; `supported_by` is the fix.
             why = support.reason if support else f"{_markers(invalid)} names no source"
             return SentenceCheck(sentence, WRONG_SOURCE, why, support.evidence if support else None,
-                                 alternative.evidence, invalid)
+                                 alternative.evidence, invalid, score, parts)
         if support is None:
             return SentenceCheck(sentence, UNSUPPORTED, f"{_markers(invalid)} names no source, and no passage "
-                                 "states it", self._closest(sentence.text, candidates, vectors), None, invalid)
-        return SentenceCheck(sentence, UNSUPPORTED, support.reason, support.evidence, None, invalid)
+                                 "states it", self._closest(sentence.text, candidates, vectors, plan, positions),
+                                 None, invalid)
+        return SentenceCheck(sentence, UNSUPPORTED, support.reason, support.evidence, None, invalid, score, parts)
 
     def _support(self, sentence: str, cited: Sequence[_Candidate], known: set[str],
-                 vectors: Mapping[str, np.ndarray]) -> _Support:
+                 vectors: Mapping[str, np.ndarray], plan: _Plan, positions: Mapping[int, int]) -> _Support:
         """Do the cited passages, together, state the sentence?"""
         target = normalise(sentence).rstrip(" .!?")
         for c in cited:
             if target and target in c.facts.text:
                 a, b = _locate(c, sentence)
-                return _Support(True, "quoted verbatim", Evidence(c.number, c.passage, a, b, 1.0))
+                return _Support(True, "quoted verbatim", Evidence(c.number, c.passage, a, b, 1.0), 1.0)
 
-        best = max((self._closest_in(sentence, c, vectors) for c in cited), key=lambda e: e.similarity)
-        label = _markers(tuple(c.number for c in cited if c.number is not None)) or best.where
+        numbers_ = tuple(dict.fromkeys(c.number for c in cited if c.number is not None))
+        scored = [(float(vectors[c.passage.text[a:b]] @ vectors[sentence]), c, (a, b), k >= singles)
+                  for c in cited for k, (a, b) in enumerate(plan.get(positions[id(c)], ((), 0))[0])
+                  for singles in [plan[positions[id(c)]][1]]]
+        if not scored:  # nothing of what it cites could be compared (an empty passage)
+            c = cited[0]
+            return _Support(False, f"{_markers(numbers_) or c.passage.label} has no text to compare",
+                            Evidence(c.number, c.passage, 0, 0, 0.0), 0.0)
+        best = _best_window(scored)
+        label = _markers(numbers_) or best.where
+        parts = claim_parts(sentence)
         # Every fact must be somewhere in what it cites (a merged claim may cite two).
-        missing = missing_facts(sentence, _merged(c.facts for c in cited), known)
+        facts = _merged(c.facts for c in cited)
+        missing = missing_facts(sentence, facts, known)
         if missing:
-            return _Support(False, f"{_join(missing)} {'is' if len(missing) == 1 else 'are'} not in {label}", best)
+            weak = tuple(p for p in parts if missing_facts(p, facts, known))
+            where = f" (in “{_join(weak)}”)" if len(parts) > 1 and weak else ""
+            return _Support(False, f"{_join(missing)} {'is' if len(missing) == 1 else 'are'} not in {label}{where}",
+                            best, 0.0, weak if len(parts) > 1 else ())
         conflict = negation_conflict(sentence, best.text)
         if conflict:
-            return _Support(False, f"{conflict} ({label})", best)
-        if best.similarity < self.min_similarity:
-            return _Support(False, f"{label} does not say this (closest sentence: similarity "
-                            f"{best.similarity:.2f} < {self.min_similarity:.2f})", best)
-        return _Support(True, f"stated by {label} (similarity {best.similarity:.2f})", best)
+            return _Support(False, f"{conflict} ({label})", best, 0.0)
+        closest = sorted(scored, key=lambda s: -s[0])[:CLOSEST_WINDOWS]
+        closest_texts = [c.passage.text[a:b] for _, c, (a, b), _ in closest]
+        signals = SupportSignals.measure(sentence, max(s[0] for s in scored), closest_texts)
+        score = self.model.score(signals)
+        if score < self.threshold:
+            weak = _weakest_parts(parts, closest_texts)
+            what = f"does not state “{_join(weak)}”" if len(parts) > 1 and weak else "does not say this"
+            return _Support(False, f"{label} {what} (support {score:.2f} < {self.threshold:.2f}; closest "
+                            f"sentence: similarity {best.similarity:.2f})", best, score,
+                            weak if len(parts) > 1 else ())
+        return _Support(True, f"stated by {label} (support {score:.2f}, similarity {best.similarity:.2f})",
+                        best, score)
 
     def _best_supporting(self, sentence: str, candidates: Sequence[_Candidate], known: set[str],
-                         vectors: Mapping[str, np.ndarray]) -> _Support | None:
-        supports = [self._support(sentence, [c], known, vectors) for c in candidates]
+                         vectors: Mapping[str, np.ndarray], plan: _Plan,
+                         positions: Mapping[int, int]) -> _Support | None:
+        groups: dict[object, list[_Candidate]] = {}
+        for c in candidates:
+            if positions[id(c)] in plan:
+                groups.setdefault(c.number if c.number is not None else id(c), []).append(c)
+        supports = [self._support(sentence, group, known, vectors, plan, positions) for group in groups.values()]
         good = [s for s in supports if s.ok]
         if not good:
             return None
         # A numbered source the writer was given is the better fix than a searched one.
-        return max(good, key=lambda s: (s.evidence.number is not None, s.evidence.similarity))
+        return max(good, key=lambda s: (s.evidence.number is not None, s.score or 0.0, s.evidence.similarity))
 
-    def _closest_in(self, sentence: str, c: _Candidate, vectors: Mapping[str, np.ndarray]) -> Evidence:
-        """The passage's sentence (or pair of sentences) closest in meaning."""
-        query = vectors[sentence]
-        best_window, best_sim = c.windows[0], -1.0
-        for i, (a, b) in enumerate(c.windows):
-            sim = float(vectors[c.passage.text[a:b]] @ query)
-            # A single sentence is the clearer evidence: a pair must do better by a margin.
-            if sim > best_sim + (PAIR_MARGIN if i >= c.singles else 0.0):
-                best_window, best_sim = (a, b), sim
-        return Evidence(c.number, c.passage, best_window[0], best_window[1], best_sim)
-
-    def _closest(self, sentence: str, candidates: Sequence[_Candidate],
-                 vectors: Mapping[str, np.ndarray]) -> Evidence | None:
+    def _closest(self, sentence: str, candidates: Sequence[_Candidate], vectors: Mapping[str, np.ndarray],
+                 plan: _Plan, positions: Mapping[int, int]) -> Evidence | None:
         if not candidates or sentence not in vectors:
             return None
-        return max((self._closest_in(sentence, c, vectors) for c in candidates), key=lambda e: e.similarity)
+        scored = [(float(vectors[c.passage.text[a:b]] @ vectors[sentence]), c, (a, b), k >= plan[i][1])
+                  for c in candidates if (i := positions[id(c)]) in plan
+                  for k, (a, b) in enumerate(plan[i][0])]
+        return _best_window(scored) if scored else None
+
+
+def _best_window(scored: Sequence[tuple[float, _Candidate, tuple[int, int], bool]]) -> Evidence:
+    """The closest window as evidence; a single sentence is the clearer evidence,
+    so a pair must do better by a margin."""
+    best = max(scored, key=lambda s: s[0] - (PAIR_MARGIN if s[3] else 0.0))
+    similarity, c, (a, b), _ = best
+    return Evidence(c.number, c.passage, a, b, similarity)
+
+
+def _closest_by_words(sentence: str, group: Sequence[_Candidate]) -> list[list[int]]:
+    """For each candidate of a group, the indices of its sentences to embed: all,
+    or across the group the NARROWED_TO that hold the most of the sentence's words,
+    each weighted by how rare it is among the group's sentences."""
+    total = sum(len(c.spans) for c in group)
+    if total <= MAX_SENTENCES_EMBEDDED:
+        return [list(range(len(c.spans))) for c in group]
+    wanted = content_words(sentence)
+    held = [(g, j, content_words(c.passage.text[a:b]) & wanted)
+            for g, c in enumerate(group) for j, (a, b) in enumerate(c.spans)]
+    frequency: dict[str, int] = {}
+    for _, _, words in held:
+        for w in words:
+            frequency[w] = frequency.get(w, 0) + 1
+    weight = {w: math.log((total + 1) / (n + 0.5)) for w, n in frequency.items()}
+    ranked = sorted(held, key=lambda h: -sum(weight[w] for w in h[2]))[:NARROWED_TO]
+    chosen: list[list[int]] = [[] for _ in group]
+    for g, j, _ in sorted(ranked, key=lambda h: (h[0], h[1])):
+        chosen[g].append(j)
+    return chosen
+
+
+def _weakest_parts(parts: Sequence[str], closest_texts: Sequence[str]) -> tuple[str, ...]:
+    """The clause(s) whose words are least found in the closest evidence."""
+    if len(parts) < 2:
+        return ()
+    evidence = set().union(*(content_words(t) for t in closest_texts)) if closest_texts else set()
+    shares = [(coverage(content_words(p), evidence), p) for p in parts if content_words(p)]
+    if not shares:
+        return ()
+    lowest = min(s for s, _ in shares)
+    if lowest >= 1.0:
+        return ()
+    return tuple(p for s, p in shares if s == lowest)
 
 
 def _merged(facts: Iterable[PassageFacts]) -> PassageFacts:
@@ -336,18 +456,19 @@ def _merged(facts: Iterable[PassageFacts]) -> PassageFacts:
     if len(facts) == 1:
         return facts[0]
     return PassageFacts(" \n ".join(f.text for f in facts), frozenset().union(*(f.numbers for f in facts)),
-                        frozenset().union(*(f.months for f in facts)), frozenset().union(*(f.words for f in facts)))
+                        frozenset().union(*(f.months for f in facts)), frozenset().union(*(f.words for f in facts)),
+                        frozenset().union(*(f.acronyms for f in facts)), " | ".join(f.plain for f in facts))
 
 
-def _verbatim_in(sentence: AnswerSentence, by_number: Mapping[int, _Candidate]) -> bool:
+def _verbatim_in(sentence: AnswerSentence, by_number: Mapping[int, list[_Candidate]]) -> bool:
     target = normalise(sentence.text).rstrip(" .!?")
-    return bool(target) and any(n in by_number and target in by_number[n].facts.text for n in sentence.cited)
+    return bool(target) and any(target in c.facts.text for n in sentence.cited for c in by_number.get(n, ()))
 
 
 def _locate(c: _Candidate, sentence: str) -> tuple[int, int]:
     """The window of the passage that holds a verbatim sentence."""
     target = normalise(sentence).rstrip(" .!?")
-    for a, b in c.windows:
+    for a, b in c.windows(range(len(c.spans))):
         if target in normalise(c.passage.text[a:b]):
             return a, b
     return 0, len(c.passage.text)

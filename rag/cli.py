@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default 0.1)")
     group.add_argument("--n-ctx", type=int, metavar="N", help="model context in tokens (default 4096)")
 
+    checking = argparse.ArgumentParser(add_help=False)
+    group = checking.add_argument_group("citation checking")
+    group.add_argument("--support-threshold", type=float, metavar="X",
+                       help="support score (0-1) a cited sentence needs to count as stated (default 0.5; "
+                            "higher flags more sentences)")
+
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Ask questions about your documents, offline: ingest files, search them, chat.",
@@ -82,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the passages as JSON")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("eval", parents=[common, answer], help="measure retrieval (and answers) on a question file",
+    p = sub.add_parser("eval", parents=[common, answer, checking], help="measure retrieval (and answers) on a question file",
                        description="Recall@1/5/10 and MRR of each retrieval method on a JSONL question file "
                                    "(id, question, evidence; optional page and answers). With --answers, the "
                                    "assistant also answers every question (as `rag ask` would: the local model, "
@@ -94,14 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("chat", parents=[common, answer], help="the chat app: questions and follow-ups, answered",
+    p = sub.add_parser("chat", parents=[common, answer, checking], help="the chat app: questions and follow-ups, answered",
                        description="Open the terminal chat app (F1 in it lists keys and commands). With --plain, "
                                    "or when input or output is not a terminal, a line-by-line conversation instead.")
     p.add_argument("-k", type=int, default=None, metavar="N", help="passages per question (default 5)")
     p.add_argument("--plain", action="store_true", help="a plain question/answer loop instead of the app")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("ask", parents=[common, answer], help="answer a question with cited sources",
+    p = sub.add_parser("ask", parents=[common, answer, checking], help="answer a question with cited sources",
                        description="Retrieve passages, answer from them (local GGUF model, remote server, or "
                                    "extractively when no model is available) and list the sources cited.")
     p.add_argument("question", nargs="?", help="the question (or use --batch)")
@@ -117,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="drop unsupported and uncited sentences; point wrong-source markers at the right source")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("check", parents=[common], help="check the citations of a briefing you wrote",
+    p = sub.add_parser("check", parents=[common, checking], help="check the citations of a briefing you wrote",
                        description="Check each sentence of a Markdown or text draft against the passage it cites "
                                    "(markers [n] or [^n], with a sources list naming file or title and paragraph), "
                                    "and suggest a supporting passage for every uncited or wrongly cited sentence. "
@@ -128,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("eval-cite", parents=[common], help="measure the citation checker on a labelled file",
+    p = sub.add_parser("eval-cite", parents=[common, checking],
+                       help="measure the citation checker on a labelled file",
                        description="Precision and recall of the unsupported verdict and accuracy of wrong-source "
                                    "fixes on labelled (sentence, cited passage) pairs; see eval/citations.jsonl.")
     p.add_argument("file", type=Path, metavar="FILE.jsonl")
@@ -179,7 +186,8 @@ def _settings(args: argparse.Namespace, **extra: Any):
     from rag.config import load_settings
 
     for flag, name in (("model", "model"), ("llm_url", "llm_url"), ("max_tokens", "max_tokens"),
-                       ("temperature", "temperature"), ("n_ctx", "n_ctx"), ("models_dir", "models_dir")):
+                       ("temperature", "temperature"), ("n_ctx", "n_ctx"), ("models_dir", "models_dir"),
+                       ("support_threshold", "support_threshold")):
         if getattr(args, flag, None) is not None:
             extra.setdefault(name, getattr(args, flag))
     overrides = {
@@ -422,8 +430,9 @@ def _print_sources(answer) -> None:
         print(textwrap.fill(body, width=100, initial_indent="    ", subsequent_indent="    "))
 
 
-def _print_check(check, fix: str | None = None, width: int = 100) -> None:
-    """One answer sentence with its mark (✓ ✗ ↪ ? ·); why, when it is not supported."""
+def _print_check(check, fix: str | None = None, width: int = 100, documents: frozenset[int] = frozenset()) -> None:
+    """One answer sentence with its mark (✓ ✗ ↪ ? ·); why, when it is not supported.
+    Evidence from a source that is a whole document (`documents`) is placed in it."""
     import textwrap
 
     from rag.cite import sentence_with_markers
@@ -439,7 +448,8 @@ def _print_check(check, fix: str | None = None, width: int = 100) -> None:
     print(textwrap.fill(f"{check.verdict}: {check.reason}" + (f"; {fix}" if fix else ""), width=width,
                         initial_indent="    ", subsequent_indent="    "))
     if evidence is not None:
-        print(textwrap.fill(f"{evidence.where} says: “{' '.join(evidence.text.split())}”", width=width,
+        where = evidence.where + (f" ({evidence.passage.label})" if evidence.number in documents else "")
+        print(textwrap.fill(f"{where} says: “{' '.join(evidence.text.split())}”", width=width,
                             initial_indent="    ", subsequent_indent="    "))
 
 
@@ -544,13 +554,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     text = read_draft_file(args.file)  # a bad file fails before the model loads
     retriever = _open_retriever(settings)
     result = check_draft(text, PassageLookup(retriever.index), retriever,
-                         CitationChecker(EmbeddingCache(retriever.embedder)), settings.k)
+                         CitationChecker(EmbeddingCache(retriever.embedder), settings.support_threshold), settings.k)
     report = result.report
     if args.json:
         print(json.dumps({
             "file": str(args.file),
             "summary": report.summary(),
-            "sources": {str(n): (p.label if p else None) for n, p in sorted(result.sources.items())},
+            "sources": {str(n): result.source_label(n) for n in sorted(result.sources)},
             "unresolved_sources": result.unresolved,
             "sentences": [{**c.to_json(), "suggestion": suggestion(c, result.sources)} for c in report.checks],
         }, ensure_ascii=False, indent=2))
@@ -560,7 +570,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         if not report.checks:
             print(f"{args.file}: no sentences to check")
         for check in report.checks:
-            _print_check(check, suggestion(check, result.sources))
+            _print_check(check, suggestion(check, result.sources), documents=result.whole_documents)
+            evidence = check.evidence
+            if check.verdict == SUPPORTED and evidence and evidence.number in result.whole_documents:
+                # A whole document was cited: say where in it the sentence is stated.
+                print(f"    stated in {evidence.passage.label}: “{' '.join(evidence.text.split())}”")
         print(f"{args.file}: {report.summary()}")
     problems = [c for c in report.checks if c.verdict not in (SUPPORTED, NO_CLAIM)]
     return EXIT_PARTIAL if problems else EXIT_OK
@@ -574,7 +588,8 @@ def cmd_eval_cite(args: argparse.Namespace) -> int:
     settings = _settings(args)
     pairs = load_pairs(args.file)
     retriever = _open_retriever(settings)
-    results = run_pairs(pairs, CitationChecker(EmbeddingCache(retriever.embedder)), retriever, args.file)
+    results = run_pairs(pairs, CitationChecker(EmbeddingCache(retriever.embedder), settings.support_threshold),
+                        retriever, args.file)
     figures = metrics(results, retriever)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))

@@ -76,6 +76,11 @@ class Settings:
     # (bench/answer_quality.py measured both).
     refuse_missing_names: bool = True
     answer_type_bonus: float = 0.05
+    # Citation checking: a sentence that passes the hard rules (facts, negation) is
+    # stated by what it cites when its calibrated support score reaches this. 0.5 is
+    # the point fitted on WiCE's real claims; lower flags fewer correct sentences and
+    # misses more wrong ones (the README's trade-off table, bench/fit_support.py).
+    support_threshold: float = 0.5
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -145,6 +150,8 @@ def load_settings(
         raise ConfigError(f"fusion must be 'convex' or 'rrf', not '{settings.fusion}'")
     if not 0.0 <= settings.dense_weight <= 1.0:
         raise ConfigError(f"dense_weight must lie between 0 and 1, not {settings.dense_weight}")
+    if not 0.0 <= settings.support_threshold <= 1.0:
+        raise ConfigError(f"support_threshold must lie between 0 and 1, not {settings.support_threshold}")
     if settings.k < 1:
         raise ConfigError(f"k must be at least 1, not {settings.k}")
     return settings

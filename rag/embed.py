@@ -87,20 +87,44 @@ class Embedder:
         if not texts:
             return out
         counts = self.count_tokens(texts)
-        order = sorted(range(len(texts)), key=lambda i: counts[i], reverse=True)
-        for lo in range(0, len(order), self.batch_size):
-            idx = order[lo:lo + self.batch_size]
+        done = 0
+        for idx in length_batches(counts, self.batch_size):
             out[idx] = self._model.encode(
                 [texts[i] for i in idx], batch_size=len(idx), normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False,
             )
+            done += len(idx)
             if progress:
-                progress(min(lo + self.batch_size, len(order)), len(order))
+                progress(done, len(texts))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                   show_progress_bar=False)[0].astype(np.float32)
+
+
+# A batch is cut where padding would make up more than this share of its tokens:
+# one 250-word-piece sentence among six short ones would otherwise pad them all to
+# its length (checking a claim against a WiCE article: p50 251 -> 178 ms; SciFact
+# passages embed about 7 % faster too).
+MAX_PADDING_SHARE = 0.5
+
+
+def length_batches(counts: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices of `counts` in batches of at most `batch_size`, longest first,
+    each cut before padding would exceed MAX_PADDING_SHARE of it."""
+    order = sorted(range(len(counts)), key=lambda i: counts[i], reverse=True)
+    batches: list[list[int]] = []
+    for i in order:
+        batch = batches[-1] if batches else None
+        if batch and len(batch) < batch_size:
+            longest = counts[batch[0]] + 2  # [CLS] and [SEP]
+            real = sum(counts[j] + 2 for j in batch) + counts[i] + 2
+            if longest * (len(batch) + 1) - real <= MAX_PADDING_SHARE * longest * (len(batch) + 1):
+                batch.append(i)
+                continue
+        batches.append([i])
+    return batches
 
 
 def _load(location: ModelLocation, allow_download: bool):

@@ -72,9 +72,16 @@ def _number_key(digits: str) -> str:
     return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
+_SEASON = re.compile(r"\b((?:1[5-9]|20)\d\d)\s*[-–/]\s*(\d\d)\b(?![-–/]?\d)")
+
+
 def numbers(text: str) -> set[str]:
-    """Each number as a canonical string, "2.5%" when it is a percentage."""
+    """Each number as a canonical string, "2.5%" when it is a percentage. A season
+    or span of years written short ("2018–19") counts as both full years."""
     found: set[str] = set()
+    for match in _SEASON.finditer(text):
+        found.add(match.group(1)[:2] + match.group(2))
+    text = _SEASON.sub(lambda m: m.group(1), text)
     for match in _NUMBER.finditer(text):
         found.add(_number_key(match.group(1)) + ("%" if match.group(2) else ""))
     for match in _NUMBER_WORD.finditer(text):
@@ -90,6 +97,22 @@ def months(text: str) -> set[str]:
         if word[0].isupper() and (key in _MONTH_NAMES or (key in _MONTHS and len(word) <= 4)):
             found.add(_MONTHS.get(key, key))
     return found
+
+
+_ELISION = re.compile(r"\s*(?:\[\s*(?:\.\s*){3}\]|\[…\]|\.\.\.|…)\s*")
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def plain_words(text: str) -> str:
+    """Words only, lower case, one space: "Mockingjay – Part 2" = "mockingjay part 2"."""
+    return " " + " ".join(_NOT_WORD.sub(" ", text.translate(_APOSTROPHES).replace("'", "").lower()).split()) + " "
+
+
+def quotation_in(phrase: str, plain_text: str) -> bool:
+    """Is a quoted phrase in a text (as `plain_words`)? Punctuation and case aside,
+    and each part of a quotation elided with "[...]" or "…" on its own."""
+    parts = [plain_words(part) for part in _ELISION.split(phrase)]
+    return all(part in plain_text for part in parts if part.strip())
 
 
 def quotations(text: str) -> list[str]:
@@ -199,13 +222,15 @@ class PassageFacts:
     months: frozenset[str]
     words: frozenset[str]  # name keys of every word (case-insensitive), the title's included
     acronyms: frozenset[str] = frozenset()  # initials of capitalised runs: "Members of Parliament" -> "mp"
+    plain: str = ""  # the text as words only, for quotations
 
     @classmethod
     def of(cls, passage_text: str, title: str = "") -> "PassageFacts":
         both = f"{title} {passage_text}"
         words = {_name_key(w.rstrip(".")) for w in _WORD.findall(both)}
         return cls(normalise(passage_text), frozenset(numbers(passage_text)),
-                   frozenset(months(passage_text)), frozenset(words), frozenset(acronyms(both)))
+                   frozenset(months(passage_text)), frozenset(words), frozenset(acronyms(both)),
+                   plain_words(passage_text))
 
     def has_number(self, number: str) -> bool:
         # A bare number in the sentence may be a percentage in the passage; not the reverse.
@@ -249,7 +274,7 @@ def missing_facts(sentence: str, passage: PassageFacts, known: set[str]) -> list
         if month not in passage.months:
             missing.append(f"“{month.capitalize()}”")
     for phrase in quotations(sentence):
-        if phrase not in passage.text:
+        if phrase not in passage.text and not quotation_in(phrase, passage.plain or plain_words(passage.text)):
             missing.append(f"the quotation “{phrase}”")
     spelled_out = {w.lower() for run in _RUN.findall(sentence) for w in run.split()
                    if "".join(x[0] for x in run.split() if x[0].isupper()).lower() in passage.words}

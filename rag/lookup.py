@@ -1,6 +1,7 @@
 """Find indexed passages by how people refer to them: "file.txt#6", a file path
 and paragraph number, a title and paragraph number ("Starmer to press Trump…, ¶4"),
-or a page ("report.pdf#p4", "Report, p. 4").
+a page ("report.pdf#p4", "Report, p. 4"), or a whole document ("report.pdf", its
+title).
 
 Used by `rag check` (a briefing's sources list) and `rag eval-cite` (the labelled
 set's references). Reads the manifest for ids, then the store for the texts.
@@ -11,6 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from rag.types import Passage
+
+
+# A shorter name than this ("The", "Report") is not taken as the start of a title.
+MIN_TITLE_CHARS = 8
 
 
 def _comparable_title(title: str) -> str:
@@ -60,10 +65,19 @@ class PassageLookup:
         return replace(first, id=f"{first.doc_id}:p{page}", text="\n\n".join(p.text for p in on_page),
                        end=on_page[-1].end, page=page, last_page=page)
 
+    def document(self, name: str, by_title: bool = False) -> tuple[Passage, ...]:
+        """Every passage of a file (or of the document with that title), in order:
+        what a citation of a whole document ("[1] report.pdf") names."""
+        source = self._source_for_title(name) if by_title else self.source_for_file(name)
+        if source is None:
+            return ()
+        stored = self.index.store.get(list(self._files[source].passages))
+        return tuple(sorted(stored.values(), key=lambda p: p.ordinal))
+
     def _source_for_title(self, title: str) -> str | None:
         """The one document whose title this is, or starts with (or that starts it)."""
         wanted = _comparable_title(title).rstrip(".")
-        if not wanted:
+        if len(wanted) < MIN_TITLE_CHARS:
             return None
         matches = [src for src, entry in self._files.items()
                    if _comparable_title(entry.title).startswith(wanted)

@@ -16,6 +16,7 @@ ABBREVIATIONS = frozenset(
     pres jr sr hon fr vs etc e.g i.e cf al approx dept est fig no nos vol pp p ed
     inc ltd co corp plc bros llc jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue wed thu fri sat sun mt ft ave blvd rd
+    v c ca
     """.split()
 )
 

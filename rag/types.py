@@ -221,6 +221,8 @@ class SentenceCheck:
     evidence: Evidence | None  # best match in what it cites (uncited: in any passage)
     supported_by: Evidence | None = None  # wrong source / uncited: the passage that states it
     invalid: tuple[int, ...] = ()  # markers naming no source that was given
+    score: float | None = None  # calibrated support score against what it cites (1.0: quoted verbatim)
+    unsupported_parts: tuple[str, ...] = ()  # the clauses of a long sentence that are not stated
 
     @property
     def mark(self) -> str:
@@ -229,6 +231,8 @@ class SentenceCheck:
     def to_json(self) -> dict[str, Any]:
         return {"sentence": self.sentence.text, "cited": list(self.sentence.cited), "verdict": self.verdict,
                 "reason": self.reason, "invalid_citations": list(self.invalid),
+                "support_score": None if self.score is None else round(self.score, 4),
+                "unsupported_parts": list(self.unsupported_parts),
                 "evidence": self.evidence.to_json() if self.evidence else None,
                 "supported_by": self.supported_by.to_json() if self.supported_by else None}
 

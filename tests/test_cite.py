@@ -150,12 +150,13 @@ def test_strict_drops_the_unchecked_and_corrects_the_source(seed_checker, passag
 
 
 def test_the_labelled_set_meets_the_targets(seed_checker, seed_retriever):
-    """eval/citations.jsonl: 102 hand-written pairs with hard negatives."""
+    """eval/citations.jsonl: 102 hand-written pairs with hard negatives; the support
+    score was fitted on WiCE, so all of them are held out."""
     pairs = load_pairs(LABELLED)
     assert len(pairs) >= 80
     results = run_pairs(pairs, seed_checker, seed_retriever)
     figures = metrics(results, seed_retriever)
-    assert figures["unsupported_precision"] >= 0.9 and figures["unsupported_recall"] >= 0.85
+    assert figures["unsupported_precision"] >= 0.95 and figures["unsupported_recall"] >= 0.9
     numbers_ = figures["kinds"]["number"]
     assert numbers_["pairs"] >= 10 and numbers_["judged_right"] == numbers_["pairs"]  # every changed number
     assert figures["wrong_source_accuracy"] >= 0.8
@@ -189,3 +190,72 @@ def test_random_grammar_answers_from_the_tiny_model_are_not_supported(seed_retri
         assert len(answer.citations.checks) == 2 and all(c.sentence.cited for c in answer.citations.checks)
         verdicts += [c.verdict for c in answer.citations.checks]
     assert SUPPORTED not in verdicts and set(verdicts) <= {UNSUPPORTED, WRONG_SOURCE, NO_CLAIM}
+
+
+# --------------------------------------------------------------------------- the support score
+
+
+def test_the_fitted_support_model_loads_from_package_data():
+    from importlib import resources
+
+    from rag.support_score import SIGNAL_NAMES, SupportModel, SupportSignals
+
+    model = SupportModel.packaged()
+    raw = resources.files("rag").joinpath("data", "support_model.json").read_text(encoding="utf-8")
+    assert "WiCE" in model.fitted_on and str(model.bias) in raw
+    assert set(model.weights) <= set(SIGNAL_NAMES) and all(w > 0 for w in model.weights.values())
+    close = SupportSignals(similarity=0.85, coverage=1.0, part_coverage=1.0, length=2.0)
+    far = SupportSignals(similarity=0.35, coverage=0.3, part_coverage=0.0, length=2.0)
+    assert model.score(close) > 0.5 > model.score(far)
+
+
+def test_a_support_model_in_a_newer_format_is_a_clear_error():
+    from rag.support_score import SupportModel
+    from rag.types import ConfigError
+
+    with pytest.raises(ConfigError, match="format 2"):
+        SupportModel.from_json({"format": 2, "weights": {}, "bias": 0})
+    with pytest.raises(ConfigError, match="unknown signals"):
+        SupportModel.from_json({"format": 1, "weights": {"shoe size": 1.0}, "bias": 0})
+
+
+def test_the_threshold_setting_takes_effect(embedder, passages):
+    """The same paraphrase, judged under the default threshold, a lax one and a
+    strict one set through the settings as a user would (rag.toml / flag)."""
+    from rag.config import load_settings
+    from rag.embed import EmbeddingCache
+
+    answer = "Lammy told MPs that deploying British troops would be a challenging decision. [1]"
+    sources = [Source(1, passages["000#5"], "")]
+    verdicts = {}
+    for threshold in (None, 0.05, 0.99):
+        settings = load_settings({"support_threshold": threshold}, environ={})
+        checker = CitationChecker(EmbeddingCache(embedder), settings.support_threshold)
+        check = checker.check_answer(answer, sources).checks[0]
+        verdicts[threshold] = (check.verdict, check.score)
+    assert verdicts[None][0] == SUPPORTED and verdicts[0.05][0] == SUPPORTED
+    assert verdicts[0.99][0] == UNSUPPORTED and "< 0.99" in checker.check_answer(answer, sources).checks[0].reason
+    assert verdicts[None][1] == verdicts[0.99][1]  # the score is the same; only the line moved
+    with pytest.raises(Exception, match="support_threshold must lie between 0 and 1"):
+        load_settings({"support_threshold": 1.5}, environ={})
+
+
+def test_claim_parts_split_clauses_not_names():
+    from rag.support_score import claim_parts
+
+    assert claim_parts("He was born in 1909 in Leeds, and he died in 1998 in Paris.") == [
+        "He was born in 1909 in Leeds", "and he died in 1998 in Paris"]
+    assert claim_parts("Starmer will press Trump on security guarantees.") == [
+        "Starmer will press Trump on security guarantees"]
+    # A list of names is one claim, not three.
+    assert len(claim_parts("Macron, Scholz and Starmer met in Paris.")) == 1
+
+
+def test_a_multi_part_claim_with_one_false_part_names_that_part(seed_checker, passages):
+    sources = [Source(1, passages["000#6"], "")]
+    answer = ("The first UN resolution received 93 votes in favour, and it was opposed by 40 countries "
+              "including China. [1]")
+    check = seed_checker.check_answer(answer, sources).checks[0]
+    assert check.verdict == UNSUPPORTED
+    assert check.unsupported_parts == ("and it was opposed by 40 countries including China",)
+    assert "(in “and it was opposed by 40 countries including China”)" in check.reason

@@ -128,6 +128,30 @@ def test_check_reports_each_planted_error_and_suggests_the_passage(project):
         "brief.md: 1 of 4 sentences supported (1 unsupported, 1 wrong source, 1 uncited)")
 
 
+WHOLE_DOCUMENT_BRIEFING = """Foreign Secretary David Lammy told MPs that sending UK troops to Ukraine would be a
+challenging decision [1]. Lammy will accompany Starmer to Washington, and he has promised
+to cut taxes for every family in Britain [1].
+
+## Sources
+[1] seeds/000_a91ecfca0f80e680.txt
+"""
+
+
+def test_check_finds_the_passage_of_a_cited_document_and_names_the_false_part(project):
+    (project / "whole.md").write_text(WHOLE_DOCUMENT_BRIEFING, encoding="utf-8")
+    data = json.loads(run(["check", "whole.md", "--json"], cwd=project).stdout)
+    assert data["sources"]["1"].endswith("(seeds/000_a91ecfca0f80e680.txt, whole document)")
+    stated, mixed = data["sentences"]
+    assert stated["verdict"] == "supported" and stated["evidence"]["label"].endswith("¶5")
+    assert "challenging decision" in stated["evidence"]["sentence"]
+    # One clause is in the article (¶5: Lammy accompanies Starmer), the other nowhere.
+    assert mixed["verdict"] == "unsupported"
+    assert mixed["unsupported_parts"] == ["and he has promised to cut taxes for every family in Britain"]
+    assert "does not state “and he has promised to cut taxes" in mixed["reason"]
+    text = run(["check", "whole.md"], cwd=project).stdout
+    assert "stated in Starmer Faces Tensions with Trump Amid Diverging US and European Views on Ukraine, ¶5" in text
+
+
 def test_a_markdown_briefing_checks_clean_and_bad_drafts_fail_in_one_line(project):
     exported = run(["ask", "How many votes did the first UN resolution get?", "--format", "markdown"], cwd=project)
     assert exported.returncode == 0, exported.stderr

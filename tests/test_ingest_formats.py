@@ -113,6 +113,22 @@ def test_check_accepts_page_references(library):
     assert [s["verdict"] for s in verdicts["sentences"]] == ["supported", "supported"], verdicts
 
 
+def test_check_accepts_a_whole_document_and_names_the_page(library):
+    """A source line that names only the file: the checker finds the page itself."""
+    root, _ = library
+    draft = root / "whole.md"
+    draft.write_text("The keeper at Cape Wrath counted 4,812 ships passing the northern cape in 2023 [1]. "
+                     "The keeper at Cape Wrath counted 5,000 ships [1].\n\n## Sources\n[1] docs/report.pdf\n",
+                     encoding="utf-8")
+    data = json.loads(run(["check", "--json", str(draft)], cwd=root).stdout)
+    assert data["unresolved_sources"] == [] and data["sources"]["1"].endswith("whole document)")
+    stated, changed = data["sentences"]
+    assert stated["verdict"] == "supported" and ", p. 3, ¶" in stated["evidence"]["label"]
+    assert changed["verdict"] == "unsupported" and "“5000” is not in [1]" in changed["reason"]
+    text = run(["check", str(draft)], cwd=root).stdout
+    assert "stated in Lighthouse Board Annual Report, p. 3, ¶" in text, text
+
+
 def test_unchanged_files_are_not_read_again(library):
     root, _ = library
     again = run(["ingest", "docs"], cwd=root)

@@ -1,0 +1,105 @@
+"""Would asking a local model "does the evidence state the claim? yes/no" help the
+citation checker where its score is unsure? (issue 13, part 5)
+
+    .venv/bin/python bench/verify_with_model.py [--band 0.3 0.7] [--models smollm2,gemma]
+
+WiCE dev claims that pass the hard rules reach the support score; for those whose
+score lies in the band, the model is shown the claim and the three closest
+sentences of the article (what the score was computed from) and must answer under
+a grammar that allows only "yes" or "no". The table compares the checker's
+verdicts on every claim with and without the model deciding the band, and gives
+the model's time per claim. Models: the real small GGUFs installable here
+(bench/.cache/models, fetched by bench/real_answers.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+from common import CACHE, ROOT
+
+from fit_support import WICE, article, balanced
+from rag.cite import CitationChecker
+from rag.embed import Embedder, EmbeddingCache
+from rag.types import NO_CLAIM, SUPPORTED, AnswerSentence, Passage, Source
+
+MODELS = {"smollm2": CACHE / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf",
+          "gemma": CACHE / "models" / "gemma-3-270m-q4_k_m.gguf",
+          # Random weights with Llama-3.2-1B's shapes (bench/llm.py): a laptop model's cost, not its judgement.
+          "synthetic-1b": CACHE / "synthetic-llama-3.2-1b-q8_0.gguf"}
+TIMED_ONLY = {"synthetic-1b": 10}  # claims timed; its answers mean nothing
+PROMPT = ("Evidence:\n{evidence}\n\nClaim: {claim}\n\n"
+          "Does the evidence state the claim? Answer yes or no.")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--band", type=float, nargs=2, default=(0.3, 0.7))
+    parser.add_argument("--models", default="smollm2,gemma,synthetic-1b")
+    parser.add_argument("--limit", type=int, default=0)
+    args = parser.parse_args()
+    from llama_cpp import Llama, LlamaGrammar
+
+    rows = [json.loads(line) for line in WICE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = rows[:args.limit] if args.limit else rows
+    embedder = Embedder()
+    checker = CitationChecker(EmbeddingCache(embedder))
+    verdicts, scores, evidence = [], [], []
+    for row in rows:
+        title, sentences = article(row)
+        text = " ".join(sentences)
+        passage = Passage("wice:0:x", "wice", "wice", title or "article", 0, 0, len(text), text)
+        check = checker.check_sentences([AnswerSentence(0, 0, len(row["claim"]), row["claim"], (1,))],
+                                        [Source(1, passage, text)])[0]
+        verdicts.append(check.verdict in (SUPPORTED, NO_CLAIM))
+        # A hard rule's 0.0 is not "unsure": only scores the model computed count.
+        soft = check.score is not None and 0.0 < check.score < 1.0
+        scores.append(check.score if soft else None)
+        evidence.append(check.evidence.text if check.evidence else "")
+    supported = np.array([r["label"] == "supported" for r in rows])
+    shipped = np.array(verdicts)
+    band = [i for i, s in enumerate(scores) if s is not None and args.band[0] <= s <= args.band[1]]
+    print(f"WiCE dev: {len(rows)} claims; {len(band)} with a support score in [{args.band[0]}, {args.band[1]}]\n")
+    print("| checker | balanced accuracy | supported claims flagged | flag recall | model ms per claim p50 |")
+    print("|---|---|---|---|---|")
+    f = balanced(shipped, supported)
+    print(f"| shipped (score alone; in-sample, fitted on these claims) | {f['balanced accuracy']:.1f} | "
+          f"{f['supported flagged']:.3f} | {f['flag recall']:.3f} | — |")
+    grammar = LlamaGrammar.from_string('root ::= "yes" | "no"', verbose=False)
+    for name in args.models.split(","):
+        path = MODELS[name]
+        if name == "synthetic-1b" and not path.exists():
+            from rag.tinymodel import write_synthetic_gguf
+
+            write_synthetic_gguf(path)
+        if not path.exists():
+            print(f"| {name}: {path.name} missing (run bench/real_answers.py first) | | | | |")
+            continue
+        llm = Llama(str(path), n_ctx=2048, verbose=False)
+        combined = shipped.copy()
+        ms = []
+        for i in band[:TIMED_ONLY.get(name, len(band))]:
+            prompt = PROMPT.format(evidence=evidence[i][:1500], claim=rows[i]["claim"])
+            started = time.perf_counter()
+            out = llm.create_chat_completion([{"role": "user", "content": prompt}], grammar=grammar,
+                                             max_tokens=2, temperature=0.0)
+            ms.append(1000 * (time.perf_counter() - started))
+            combined[i] = out["choices"][0]["message"]["content"].strip().lower().startswith("yes")
+        if name in TIMED_ONLY:
+            print(f"| {path.name} (random weights: time only, {len(ms)} claims) | — | — | — | "
+                  f"{statistics.median(ms):.0f} |")
+            continue
+        f = balanced(combined, supported)
+        said_yes = float(np.mean([combined[i] for i in band])) if band else 0.0
+        print(f"| shipped + {path.name} deciding the band (said yes to {said_yes:.2f}) | "
+              f"{f['balanced accuracy']:.1f} | {f['supported flagged']:.3f} | {f['flag recall']:.3f} | "
+              f"{statistics.median(ms) if ms else 0:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
