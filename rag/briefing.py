@@ -18,6 +18,7 @@ from typing import Mapping
 
 from rag.cite import CitationChecker, parse_answer
 from rag.readers import SUPPORTED_SUFFIXES
+from rag.safe_text import inert
 from rag.types import (
     SUPPORTED, UNCITED, WRONG_SOURCE, Answer, AnswerSentence, CitationReport, Passage, SentenceCheck, Source,
 )
@@ -77,7 +78,8 @@ def render_markdown(answer: Answer) -> str:
                      if c.verdict == SUPPORTED and c.evidence and c.evidence.passage.id == p.id]
             lines.append(f"    > {_emphasise(p.text, spans)}")
             lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    # Document text and model output are made inert before they reach a file.
+    return inert("\n".join(lines).rstrip()) + "\n"
 
 
 def _emphasise(text: str, spans) -> str:

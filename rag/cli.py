@@ -198,11 +198,25 @@ def _settings(args: argparse.Namespace, **extra: Any):
         "allow_download": args.allow_download,
         **extra,
     }
-    return load_settings(overrides, config_file=args.config)
+    settings = load_settings(overrides, config_file=args.config)
+    # torch makes a compile-cache folder in the temp directory as soon as it is
+    # imported (and never uses it here): it goes inside the index folder instead,
+    # so that nothing is written outside the index and models folders.
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(settings.index_dir.absolute() / "cache" / "torch"))
+    return settings
 
 
 def _err(message: str) -> None:
-    print(f"rag: {message}", file=sys.stderr)
+    from rag.safe_text import inert
+
+    print(inert(f"rag: {message}"), file=sys.stderr)
+
+
+def _json(value: Any, **options: Any) -> str:
+    """JSON for stdout: non-ASCII kept readable, control characters escaped."""
+    from rag.safe_text import escape_json_controls
+
+    return escape_json_controls(json.dumps(value, **{"ensure_ascii": False, **options}))
 
 
 def _load_embedder(name: str, settings):
@@ -235,7 +249,9 @@ class _ProgressBar:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                                      TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+                                      TimeRemainingColumn(), transient=True,
+                                      # The bar's own escape sequences bypass the inert stream.
+                                      console=Console(file=getattr(sys.stderr, "wrapped", sys.stderr)))
 
     def __enter__(self) -> "_ProgressBar":
         if self._progress:
@@ -304,7 +320,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     retriever = _open_retriever(settings)
     hits = retriever.search(question, settings.k, method=args.method)
     if args.json:
-        print(json.dumps({"question": question, "method": args.method, "hits": [h.to_json() for h in hits]},
+        print(_json({"question": question, "method": args.method, "hits": [h.to_json() for h in hits]},
                          ensure_ascii=False, indent=2))
     else:
         _print_hits(hits)
@@ -328,7 +344,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out = {**result.metrics, "answerable": result.answerable, "unanswerable": result.unanswerable}
         if answers is not None:
             out["answers"] = {**answers, "questions": [r.to_json() for r in records]}
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(_json(out, ensure_ascii=False, indent=2))
         return EXIT_OK
     names = list(next(iter(result.metrics.values())))
     print(f"{result.answerable} answerable questions ({result.unanswerable} unanswerable left out)")
@@ -359,7 +375,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if not args.plain and sys.stdin.isatty() and sys.stdout.isatty():
         from tui.app import RagApp
 
-        RagApp(settings, extractive=args.extractive).run()
+        streams = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = (getattr(s, "wrapped", s) for s in streams)
+        try:  # the app writes its own escape sequences; it makes document text inert itself
+            RagApp(settings, extractive=args.extractive).run()
+        finally:
+            sys.stdout, sys.stderr = streams
         return EXIT_OK
     return _plain_chat(args, settings)
 
@@ -506,7 +527,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         final = _answer(assistant, question, args, text_mode)
         if args.format == "json":
             indent = None if args.batch else 2  # --batch: one object per line
-            print(json.dumps(final.to_json(), ensure_ascii=False, indent=indent), flush=True)
+            print(_json(final.to_json(), ensure_ascii=False, indent=indent), flush=True)
         elif args.format == "markdown":
             from rag.briefing import render_markdown
 
@@ -557,7 +578,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                          CitationChecker(EmbeddingCache(retriever.embedder), settings.support_threshold), settings.k)
     report = result.report
     if args.json:
-        print(json.dumps({
+        print(_json({
             "file": str(args.file),
             "summary": report.summary(),
             "sources": {str(n): result.source_label(n) for n in sorted(result.sources)},
@@ -592,7 +613,7 @@ def cmd_eval_cite(args: argparse.Namespace) -> int:
                         retriever, args.file)
     figures = metrics(results, retriever)
     if args.json:
-        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        print(_json(figures, ensure_ascii=False, indent=2))
         return EXIT_OK
     print(f"{figures['pairs']} labelled pairs")
     print(f"unsupported: precision {figures['unsupported_precision']:.3f}, recall {figures['unsupported_recall']:.3f}")
@@ -628,7 +649,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     present = {r["file"] for r in rows}
     available = [m for m in CATALOG.values() if m.filename not in present]
     if args.json:
-        print(json.dumps({"installed": rows, "installable": [
+        print(_json({"installed": rows, "installable": [
             {"name": m.key, "file": m.filename, "title": m.title, "source": m.source, "licence": m.licence,
              "size_mb": round(m.size_bytes / 2**20, 1)} for m in available]}, indent=2))
         return EXIT_OK
@@ -701,7 +722,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     stored = index.store.get(list(entry.passages))
     passages = sorted(stored.values(), key=lambda p: p.ordinal)
     if args.json:
-        print(json.dumps({"source": source, "title": entry.title, "byline": entry.byline.to_json(), "passages": [
+        print(_json({"source": source, "title": entry.title, "byline": entry.byline.to_json(), "passages": [
             {"id": p.id, "label": p.label, **p.place_json(), "text": p.text} for p in passages]},
             ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -736,7 +757,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "generation": manifest.generation,
     }
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(_json(info, indent=2))
     else:
         for key, value in info.items():
             print(f"{key:<12} {value}")
@@ -747,8 +768,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from rag.safe_text import InertStream
+
     _offline_environment()
     args = build_parser().parse_args(argv)
+    # Everything printed to stdout is text from documents, file names, models or the
+    # user: none of it may act on the terminal (rag/safe_text.py).
+    if not isinstance(sys.stdout, InertStream):
+        sys.stdout = InertStream(sys.stdout)
+    if not isinstance(sys.stderr, InertStream):
+        sys.stderr = InertStream(sys.stderr)
     try:
         return args.func(args)
     except RagError as exc:

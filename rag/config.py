@@ -43,6 +43,9 @@ class Settings:
     models_dir: Path = Path("models")
     model: str | None = None  # a GGUF path or a file name in models_dir; None: the newest there
     llm_url: str | None = None  # an OpenAI-compatible server instead of a local model
+    # How long a model server may stay silent (to connect, to send the first token,
+    # between tokens) before the answer is given up with a message.
+    llm_timeout_s: float = 30.0
     n_ctx: int = 4096
     max_tokens: int = 256
     temperature: float = 0.1

@@ -20,6 +20,7 @@ from rag.readers import SUPPORTED_SUFFIXES, Block, Line, ReadResult
 from rag.readers import read as read_format
 from rag.readers.text import decode, is_debris, shorten  # noqa: F401  (re-exported)
 from rag.readers.text import parse as parse_text
+from rag.safe_text import blanked, inert
 from rag.sentences import sentence_spans
 from rag.types import Document, DocumentError, FileProblem, Passage
 
@@ -27,6 +28,10 @@ from rag.types import Document, DocumentError, FileProblem, Passage
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# A paragraph longer than this (about 170,000 words, a long book, with no line break)
+# is not prose to cite but a dump: cutting it into passages and embedding them would
+# take the better part of an hour, so the file is refused with a line saying why.
+MAX_PARAGRAPH_CHARS = 1_000_000
 SECTION_SEPARATOR = " › "
 
 # --------------------------------------------------------------------------- reading
@@ -65,20 +70,34 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileProblem], Coun
     """The supported files under `paths` (folders walked recursively, hidden entries
     skipped), the problems with the paths themselves, and counts of other file types.
     A file named explicitly with an unsupported type is a problem; one met while
-    walking a folder is only counted."""
+    walking a folder is only counted.
+
+    Defensive, because a folder may hold anything: only regular files are read (a
+    named pipe would block the read forever; a socket or device is not a document),
+    each other kind is one skipped line, and so is a symlink loop or a link whose
+    target is gone. A symlink to a file is followed wherever it points; a symlink
+    to a folder is not walked (it may lead outside, or back up the tree). A file's
+    identity is the path it was found by, not its target's: removing the link
+    removes its passages. The same file found twice (a link beside its target) is
+    read once, under the first path."""
     files: list[Path] = []
     problems: list[FileProblem] = []
     other_types: Counter[str] = Counter()
-    seen: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
 
     def add(file: Path) -> None:
-        resolved = file.resolve()
-        if resolved not in seen:
-            seen.add(resolved)
-            files.append(resolved)
+        found = Path(os.path.abspath(file))
+        problem = _not_a_regular_file(found)
+        if problem:
+            problems.append(FileProblem(str(found), problem))
+            return
+        info = found.stat()
+        if (info.st_dev, info.st_ino) not in seen:
+            seen.add((info.st_dev, info.st_ino))
+            files.append(found)
 
     for path in paths:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             problems.append(FileProblem(str(path), "no such file or folder"))
         elif path.is_dir():
             for root, dirs, names in os.walk(path, onerror=lambda e: problems.append(
@@ -101,6 +120,28 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileProblem], Coun
     return files, problems, other_types
 
 
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why a path met while walking is no document to read, or None."""
+    import errno
+    import stat
+
+    try:
+        mode = path.stat().st_mode  # follows a symlink to what it names
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if path.is_symlink():
+            return f"broken symlink (its target {os.readlink(path)!r} does not exist)"
+        return f"cannot read: {exc.strerror or exc}"
+    except RuntimeError:  # older Pythons report a loop this way
+        return "symlink loop"
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    return f"{kind}, not a document"
+
+
 # --------------------------------------------------------------------------- parsing
 
 
@@ -119,8 +160,8 @@ def passage_id(doc_id: str, ordinal: int, title: str, start: int, text: str,
 
 
 # What the readers extract, versioned: bump it when a change to reading should reach
-# files already indexed (2: bylines and date lines).
-READER_VERSION = 2
+# files already indexed (2: bylines and date lines; 3: control characters blanked).
+READER_VERSION = 3
 
 
 def build_document(
@@ -132,7 +173,10 @@ def build_document(
 ) -> Document:
     """A reader's blocks into a Document of passages: a heading joins the paragraph
     after it, a paragraph longer than the window is cut at sentences, and each
-    passage records its pages and section."""
+    passage records its pages and section. Control and bidi-override characters
+    (an escape sequence in a downloaded page) become spaces, so that no output
+    shows them and every offset stays right."""
+    result = _inert_result(result)
     merged: list[Block] = []
     pending: list[Line] = []
     for block in result.blocks:
@@ -145,6 +189,11 @@ def build_document(
         merged.append(Block(tuple(pending), result.blocks[-1].section))
     if not merged:
         raise DocumentError(source, "no text found")
+    longest = max(len(block.text) for block in merged)
+    if longest > MAX_PARAGRAPH_CHARS:
+        raise DocumentError(source, f"{longest / 1e6:.1f} MB of text in one paragraph, with no line break; "
+                                    "split it into paragraphs (the limit is "
+                                    f"{MAX_PARAGRAPH_CHARS / 1e6:.0f} MB)")
     title = result.title or _title_from(merged[0].text) or Path(source).stem
 
     doc_id = doc_id_for(source)
@@ -166,6 +215,15 @@ def build_document(
     byline = find_byline(first_lines, [(p.id, p.text) for p in passages[:FIRST_LINES]])
     return Document(doc_id=doc_id, source=source, title=title, content_hash=file_hash,
                     passages=tuple(passages), warnings=result.warnings, byline=byline)
+
+
+def _inert_result(result: ReadResult) -> ReadResult:
+    from dataclasses import replace
+
+    blocks = tuple(Block(tuple(Line(line.start, line.end, blanked(line.text), line.page) for line in block.lines),
+                         tuple(" ".join(inert(part).split()) for part in block.section), block.heading)
+                   for block in result.blocks)
+    return replace(result, title=" ".join(inert(result.title).split()), blocks=blocks)
 
 
 def _title_from(text: str) -> str:

@@ -200,7 +200,11 @@ class OpenAIGenerator:
     mode = "remote"
     PER_MESSAGE_OVERHEAD = 8  # role markers and separators of a chat template
 
-    def __init__(self, base_url: str, model: str | None = None, n_ctx: int = 4096, timeout: float = 120.0):
+    # A tokenizer endpoint answers at once or not at all: a server that is slow here
+    # is not asked again (it would cost every question this much).
+    TOKENIZE_TIMEOUT_S = 5.0
+
+    def __init__(self, base_url: str, model: str | None = None, n_ctx: int = 4096, timeout: float = 30.0):
         self.base_url = base_url.rstrip("/")
         self.model = model or "default"
         self.name = f"{self.model} at {self.base_url}"
@@ -214,6 +218,10 @@ class OpenAIGenerator:
                                          headers={"Content-Type": "application/json"}, method="POST")
         return urllib.request.urlopen(request, timeout=timeout)
 
+    def _silent(self) -> str:
+        return (f"the model server at {self.base_url} sent nothing for {self.timeout:.0f} s, so the answer was "
+                "given up; is it overloaded? (the wait is the setting llm_timeout_s)")
+
     def _server_tokens(self, text: str) -> int | None:
         root = self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
         candidates = ([self._tokenize_url] if self._tokenize_url else []) if self._tokenize_url is not False \
@@ -221,10 +229,16 @@ class OpenAIGenerator:
         for url in candidates:
             try:
                 key = "input" if url.endswith("/extras/tokenize") else "content"
-                with self._post(url, {key: text}, timeout=10) as response:
+                with self._post(url, {key: text}, timeout=min(self.TOKENIZE_TIMEOUT_S, self.timeout)) as response:
                     tokens = json.loads(response.read())["tokens"]
                 self._tokenize_url = url
                 return len(tokens)
+            except TimeoutError:
+                break  # a silent server: count by characters, and let the answer's own timeout speak
+            except urllib.error.URLError as exc:
+                if isinstance(exc.reason, TimeoutError):
+                    break
+                continue
             except (OSError, ValueError, KeyError, TypeError):
                 continue
         self._tokenize_url = None
@@ -256,6 +270,8 @@ class OpenAIGenerator:
             raise RemoteModelError(f"the model server at {self.base_url} answered {exc.code}: {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+                raise RemoteModelError(self._silent()) from None
             raise RemoteModelError(f"cannot reach the model server at {self.base_url}: {reason}") from None
         try:
             with response:
@@ -285,7 +301,9 @@ class OpenAIGenerator:
                     if choice.get("finish_reason"):
                         stats.stopped_by = choice["finish_reason"]
                         finished = True
-        except (OSError, TimeoutError) as exc:
+        except TimeoutError:
+            raise RemoteModelError(self._silent()) from None
+        except OSError as exc:
             raise RemoteModelError(f"the model server at {self.base_url} broke off: {exc}") from None
         if not finished:
             raise RemoteModelError(
@@ -315,5 +333,5 @@ def open_generator(settings):
     if target is None:
         return None
     if isinstance(target, str):
-        return OpenAIGenerator(target, n_ctx=settings.n_ctx)
+        return OpenAIGenerator(target, n_ctx=settings.n_ctx, timeout=settings.llm_timeout_s)
     return LlamaCppGenerator(target, n_ctx=settings.n_ctx)

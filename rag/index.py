@@ -26,7 +26,9 @@ from rag.byline import Byline
 from rag.config import Settings
 from rag.lexical import LexicalIndex
 from rag.store import VectorStore, open_client, open_store
-from rag.types import IndexBusyError, IndexCorruptError, IndexNotFoundError, ModelMismatchError, StoreError
+from rag.types import (
+    IndexBusyError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelMismatchError, StoreError,
+)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -197,6 +199,9 @@ class Index:
 
     @classmethod
     def open(cls, settings: Settings) -> "Index":
+        if settings.index_dir.exists() and not settings.index_dir.is_dir():
+            raise IndexNotFoundError(f"{settings.index_dir} is a file, not an index folder; "
+                                     "point --index-dir (or RAG_INDEX_DIR) at a folder")
         manifest = read_manifest(settings.index_dir)
         if manifest is None:
             raise IndexNotFoundError(
@@ -222,3 +227,20 @@ class Index:
     @cached_property
     def live_ids(self) -> frozenset[str]:
         return frozenset(self.lexical.ids)
+
+
+def index_write_error(index_dir: Path, exc: OSError) -> IndexWriteError | None:
+    """What an OS error met while writing the index means for a person, or None when
+    it is not one the environment causes (then it is a bug, reported as such)."""
+    where = str(index_dir)
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        return IndexWriteError(where, "the disk is full", "free some space and run the ingest again; the index "
+                               "is as it was before this ingest")
+    if exc.errno == errno.EROFS:
+        return IndexWriteError(where, "the index is on a read-only file system", "ingest into a writable --index-dir")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return IndexWriteError(where, f"permission denied ({exc.filename or where})",
+                               "ingest into a folder you may write, or fix its permissions")
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR) and index_dir.exists() and not index_dir.is_dir():
+        return IndexWriteError(where, "is a file, not an index folder", "point --index-dir at a folder")
+    return None

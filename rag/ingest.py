@@ -11,6 +11,8 @@ next ingest removes; one interrupted in step 5 has already committed.
 """
 from __future__ import annotations
 
+import os
+
 import secrets
 import shutil
 import time
@@ -25,7 +27,9 @@ from rag.readers import ReadResult, format_for
 from rag.readers import read as read_format
 from rag.reading_pool import default_workers, read_in_workers
 from rag.embed import Embedder, resolve_model
-from rag.index import FileEntry, IngestLock, Manifest, new_collection_name, read_manifest, write_manifest
+from rag.index import (
+    FileEntry, IngestLock, Manifest, index_write_error, new_collection_name, read_manifest, write_manifest,
+)
 from rag.lexical import LexicalIndex
 from rag.store import open_client, open_store
 from rag.types import Document, DocumentError, FileProblem, IngestReport, ModelMismatchError, Passage
@@ -90,7 +94,9 @@ def plan(paths: Sequence[Path], manifest: Manifest | None) -> Plan:
             to_read.append(source)
             hashes[source] = file_hash
     seen = {str(f) for f in files}
-    roots = [p.resolve() for p in paths if p.is_dir()]
+    # Files are known by the path they were found by; an index built before that
+    # knew them by their resolved path, so both forms of a walked folder count.
+    roots = [root for p in paths if p.is_dir() for root in {Path(os.path.abspath(p)), p.resolve()}]
     removed = [
         source for source in known
         if source not in seen and any(Path(source).is_relative_to(root) for root in roots)
@@ -179,7 +185,19 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest files and folders into the index of `settings`. Raises IndexBusyError
     when another ingest holds the lock, ModelMismatchError when the index was
-    built with another embedding model (unless `rebuild`)."""
+    built with another embedding model (unless `rebuild`), IndexWriteError when
+    the environment stops the index from being written (disk full, read-only)."""
+    try:
+        return _ingest_paths(paths, settings, embedder_factory, progress, rebuild)
+    except OSError as exc:
+        problem = index_write_error(settings.index_dir, exc)
+        if problem is None:
+            raise
+        raise problem from None
+
+
+def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: EmbedderFactory,
+                  progress: ProgressCallback, rebuild: bool) -> IngestReport:
     started = time.perf_counter()
     index_dir = settings.index_dir
     with IngestLock(index_dir):

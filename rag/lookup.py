@@ -8,6 +8,7 @@ set's references). Reads the manifest for ids, then the store for the texts.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,9 +87,9 @@ class PassageLookup:
 
     def source_for_file(self, file: str) -> str | None:
         path = Path(file).expanduser()
-        absolute = str(path.resolve()) if not path.is_absolute() else str(path)
-        if absolute in self._files:
-            return absolute
+        for absolute in (os.path.abspath(path), str(path.resolve())):
+            if absolute in self._files:
+                return absolute
         by_name = [src for src in self._files if Path(src).name == path.name]
         return by_name[0] if len(by_name) == 1 else None
 

@@ -24,11 +24,14 @@ ABBREVIATIONS = frozenset(
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _NEXT_START = re.compile(r"\s+([\"'“‘(\[]*)(\S)")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
+_LONGEST_WORD = 40
 
 
 def _is_abbreviation(text: str, dot_index: int) -> bool:
     """Is the period at `dot_index` part of an abbreviation or an initial?"""
-    match = _WORD_BEFORE.search(text, 0, dot_index)
+    # Only the few characters before the period can make an abbreviation; searching
+    # from the start of the text would make splitting quadratic on a long line.
+    match = _WORD_BEFORE.search(text, max(0, dot_index - _LONGEST_WORD), dot_index)
     if not match:
         return False
     word = match.group(1)

@@ -122,7 +122,15 @@ def _call(fn, location: str):
     except StoreError:
         raise
     except Exception as exc:
-        raise StoreError(f"vector store at {location} failed: {_one_line(exc)}") from exc
+        message = _one_line(exc)
+        # SQLite under Chroma says so in words when the disk fills up mid-write.
+        if "disk is full" in message or "No space left" in message:
+            raise StoreError(f"vector store at {location}: the disk is full; free some space and run the "
+                             "ingest again (the index is as it was before this ingest)") from exc
+        if "readonly database" in message or "Read-only file system" in message:
+            raise StoreError(f"vector store at {location} is read-only: ingest into a writable "
+                             "--index-dir") from exc
+        raise StoreError(f"vector store at {location} failed: {message}") from exc
 
 
 def _one_line(exc: BaseException) -> str:
@@ -159,7 +167,13 @@ def open_client(index_dir: Path, chroma_url: str | None):
         # ".rag/chroma" opened from two working folders would share the first one's store.
         client = chromadb.PersistentClient(path=str(path.resolve()), settings=_chroma_settings())
     except Exception as exc:
-        raise StoreError(f"cannot open the Chroma store in {path}: {_one_line(exc)}") from None
+        message = _one_line(exc)
+        if "readonly database" in message or "Read-only file system" in message or "Permission denied" in message:
+            # Chroma writes to its store even to read it; say what to do instead.
+            raise StoreError(f"the index in {index_dir} is read-only, and its vector store (Chroma) must write "
+                             f"to open it: copy the folder somewhere writable (cp -r {index_dir} DIR) and use "
+                             "--index-dir DIR") from None
+        raise StoreError(f"cannot open the Chroma store in {path}: {message}") from None
     return client, str(path)
 
 

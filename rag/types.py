@@ -447,6 +447,17 @@ class StoreError(RagError):
     """The vector store (embedded Chroma or a Chroma server) failed."""
 
 
+class IndexWriteError(RagError):
+    """The environment stops the index from being written: a full disk, a read-only
+    folder, no permission, an index path that is a file."""
+
+    def __init__(self, index_dir: str, problem: str, advice: str):
+        super().__init__(f"{index_dir}: {problem}; {advice}")
+        self.index_dir = index_dir
+        self.problem = problem
+        self.advice = advice
+
+
 class QueryError(RagError):
     """A question that cannot be searched (empty, whitespace only)."""
 

@@ -23,6 +23,7 @@ from textual.worker import Worker, get_current_worker
 
 from rag.briefing import display_path
 from rag.config import Settings
+from rag.safe_text import inert
 from rag.types import Answer, RagError, SentenceCheck, Turn
 from tui.commands import CommandError, parse_command
 from tui.render import chat_markdown
@@ -81,6 +82,10 @@ class RagApp(App):
         self.ingesting = False
 
     # ------------------------------------------------------------------ layout
+
+    def notify(self, message: str, *, title: str = "", **options) -> None:
+        """Every notification may carry a file name or a document's words: inert."""
+        super().notify(inert(message), title=inert(title), **options)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from rag.briefing import display_path
+from rag.safe_text import blanked, inert
 from rag.types import SentenceCheck, Source
 from tui.commands import COMMANDS
 
@@ -42,16 +43,16 @@ class PassageScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         p = self.source.passage
         with VerticalScroll(id="passage-box") as box:
-            box.border_title = f"[{self.source.number}] {p.title}"
+            box.border_title = inert(f"[{self.source.number}] {p.title}")
             box.border_subtitle = "Esc: back"
             where: list = [("paragraph ", "dim"), str(p.paragraph)]
             if p.page is not None:
                 where += [("  ·  page ", "dim"), p.pages]
             if p.section:
-                where += [("  ·  ", "dim"), f"§ {p.section}"]
-            where += [("  ·  ", "dim"), display_path(p.source)]
+                where += [("  ·  ", "dim"), inert(f"§ {p.section}")]
+            where += [("  ·  ", "dim"), inert(display_path(p.source))]
             yield Static(Text.assemble(*where), id="passage-where")
-            text = Text(p.text)
+            text = Text(blanked(p.text))  # blanked, not stripped: the highlight offsets stay right
             for start, end in self._spans():
                 text.stylize("bold reverse", start, end)
             yield Static(text, id="passage-text")

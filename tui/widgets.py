@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from rag.safe_text import inert
 from rag.types import Answer, SentenceCheck
 from tui.render import problems, with_marks
 
@@ -64,7 +65,7 @@ class QuestionView(Static):
     """A question as asked."""
 
     def __init__(self, question: str) -> None:
-        super().__init__(Text(question), classes="question")
+        super().__init__(Text(inert(question)), classes="question")
         self.question = question
 
 
@@ -124,19 +125,19 @@ class AnswerView(Vertical):
         mode = answer.mode + (f" · {answer.model}" if answer.model else "")
         sources = " · F2: sources" if answer.cited else ""
         lines = [f"{summary} · {mode}{sources}"] + problems(self.checks)
-        self.summary.update(Text("\n".join(lines)))
+        self.summary.update(Text(inert("\n".join(lines))))
         self.summary.remove_class("pending")
         self.set_class(bool(problems(self.checks)), "has-problems")
 
     def fail(self, message: str) -> None:
-        self.summary.update(Text(message))
+        self.summary.update(Text(inert(message)))
         self.summary.remove_class("pending")
         self.add_class("failed")
 
     def _redraw(self) -> None:
         self._render_pending = False
         self._rendered_at = time.monotonic()
-        self.body.update(self.markdown)
+        self.body.update(inert(self.markdown))  # model output and quoted documents: no escape reaches the terminal
 
 
 class SourcesPanel(OptionList):
@@ -149,7 +150,7 @@ class SourcesPanel(OptionList):
             return
         for source in answer.shown_sources:
             verdicts = [c.mark for c in answer.shown_checks if source.number in c.sentence.cited]
-            label = Text.assemble((f"[{source.number}] ", "bold"), source.passage.title,
+            label = Text.assemble((f"[{source.number}] ", "bold"), inert(source.passage.title),
                                   (f", {source.passage.place}", "dim"),
                                   (f"  {''.join(verdicts)}" if verdicts else "", "dim"))
             self.add_option(Option(label, id=str(source.number)))
@@ -164,7 +165,7 @@ class StatusBar(Static):
         parts = [Text(f" {mode} ", style="reverse")]
         if documents is not None:
             parts.append(Text(f"  {documents} documents · {passages} passages"))
-        parts.append(Text(f"  {location}", style="dim"))
+        parts.append(Text(inert(f"  {location}"), style="dim"))
         if busy:
             parts.append(Text(f"  ⋯ {busy}", style="italic"))
         self.update(Text.assemble(*parts))

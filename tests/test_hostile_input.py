@@ -1,0 +1,251 @@
+"""Hostile input and a hostile environment (issue 14): documents and file names full
+of terminal escape sequences, special files in an ingested folder, symlinks that
+loop, dangle or lead out, a paragraph of many megabytes, and a run that must write
+nothing outside the index folder. The CLI runs as a user runs it (subprocesses);
+the chat app through its Pilot. Each case asserts the one line, the exit code and
+that the index still answers afterwards."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from test_cli import assert_no_traceback, run
+
+# An OSC that retitles the window, a bell, "clear screen", a C1 CSI, and a bidi override.
+ESCAPES = ("\x1b", "\x07", "\x9b", "\u202e")
+EVIL_NAME = "keeper\x1b]0;pwned\x07.txt"
+EVIL_TEXT = ("The lighthouse keeper \x1b]0;owned\x07counted \x1b[2J4,812 ships passing Cape Wrath in 2023.\n\n"
+             "The harbour crane \x9b31mat Leith lifted \u202e300 tonnes in 2019.\n")
+SHIPS = "How many ships did the lighthouse keeper count?"
+
+
+def assert_inert(text: str) -> None:
+    found = [repr(c) for c in ESCAPES if c in text]
+    assert not found, f"raw {', '.join(found)} in: {text[:300]!r}"
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A folder with an escape-laden document and name, a named pipe, a symlink
+    loop, a dangling link, a link to a file outside, and a 1.1 MB paragraph."""
+    root = tmp_path_factory.mktemp("hostile")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / EVIL_NAME).write_text(EVIL_TEXT, encoding="utf-8")
+    (docs / "tides.txt").write_text("Tide tables for Oban were first printed in 1850.\n", encoding="utf-8")
+    (docs / "empty\x1b[2J.txt").write_bytes(b"")  # a bad file whose name is an escape sequence
+    os.mkfifo(docs / "pipe.txt")
+    (docs / "loop.txt").symlink_to("loop.txt")
+    (docs / "dangling.txt").symlink_to("nowhere.txt")
+    (root / "outside").mkdir()
+    (root / "outside" / "bridge.txt").write_text("The Forth Bridge was painted red in 1890.\n", encoding="utf-8")
+    (docs / "bridge-link.txt").symlink_to(root / "outside" / "bridge.txt")
+    (docs / "dump.txt").write_text("word " * 220_000, encoding="utf-8")  # 1.1 MB, no line break
+    result = run(["ingest", "docs"], cwd=root)
+    return root, result
+
+
+def test_each_special_file_is_one_line_and_the_rest_is_ingested(hostile):
+    root, result = hostile
+    assert_no_traceback(result)
+    assert result.returncode == 1, result.stderr  # some files skipped
+    assert "added 3," in result.stdout  # the escape-laden file, tides.txt, the link to a file outside
+    lines = result.stderr.splitlines()
+    expected = {"pipe.txt": "a named pipe (FIFO), not a document", "loop.txt": "symlink loop",
+                "dangling.txt": "broken symlink", "dump.txt": "1.1 MB of text in one paragraph",
+                "empty": "empty file"}
+    for name, reason in expected.items():
+        assert sum(name in line and reason in line for line in lines) == 1, (name, lines)
+    assert_inert(result.stdout + result.stderr)
+    assert "empty[2J.txt" in result.stderr  # the name, shown inert
+
+
+def test_search_ask_and_json_show_no_escape_sequence(hostile):
+    root, _ = hostile
+    ask = run(["ask", SHIPS], cwd=root)
+    assert ask.returncode == 0 and "4,812 ships" in ask.stdout and "✓" in ask.stdout
+    assert_inert(ask.stdout + ask.stderr)
+    search = run(["search", SHIPS, "-k", "5", "--json"], cwd=root)
+    assert_inert(search.stdout + search.stderr)
+    hits = json.loads(search.stdout)["hits"]
+    keeper = next(h for h in hits if "4,812 ships" in h["text"])
+    # JSON keeps the file's real name, its escape written as JSON writes it.
+    assert keeper["source"].endswith(EVIL_NAME) and "\\u001b" in search.stdout
+    assert_inert(keeper["text"])  # the stored text itself is clean
+    # A link to a file outside the folder is known by the link's path, not its target's.
+    assert str(root / "docs" / "bridge-link.txt") in {h["source"] for h in hits}
+
+
+def test_a_briefing_is_written_inert():
+    from rag.briefing import render_markdown
+    from rag.types import Answer, Passage, Source
+
+    passage = Passage("d:0:x", "d", EVIL_NAME, "Title \x1b[2J", 0, 0, len(EVIL_TEXT), EVIL_TEXT)
+    answer = Answer(SHIPS, "The keeper counted \x1b]0;x\x07 4,812 ships. [1]", "local", "m", (Source(1, passage, EVIL_TEXT),),
+                    (1,), (), True, SHIPS, {})
+    briefing = render_markdown(answer)
+    assert "4,812 ships" in briefing and EVIL_NAME.replace("\x1b", "").replace("\x07", "") in briefing
+    assert_inert(briefing)
+
+
+def test_a_link_to_a_file_outside_is_known_by_the_link(hostile):
+    """Removing the link removes its passages, though the file it named is still there."""
+    root, _ = hostile
+    (root / "docs" / "bridge-link.txt").unlink()
+    again = run(["ingest", "docs"], cwd=root)
+    assert "removed 1," in again.stdout and (root / "outside" / "bridge.txt").exists()
+    hits = json.loads(run(["search", "Forth Bridge painted red", "--json"], cwd=root).stdout)["hits"]
+    assert hits and all("bridge" not in h["source"] for h in hits)
+
+
+def test_nothing_is_written_outside_the_index_folder(tmp_path):
+    home, temp, work = tmp_path / "home", tmp_path / "tmp", tmp_path / "work"
+    for folder in (home, temp, work / "docs"):
+        folder.mkdir(parents=True)
+    (work / "docs" / "tides.txt").write_text("Tide tables for Oban were first printed in 1850.\n", encoding="utf-8")
+    env = {"HOME": str(home), "TMPDIR": str(temp)}
+    assert run(["ingest", "docs"], cwd=work, env_extra=env).returncode == 0
+    asked = run(["ask", "When were the Oban tide tables printed?"], cwd=work, env_extra=env)  # searches too
+    assert asked.returncode == 0 and "1850" in asked.stdout
+    assert list(home.iterdir()) == [] and list(temp.iterdir()) == []
+    assert sorted(p.name for p in work.iterdir()) == [".rag", "docs"]
+
+
+def test_the_chat_app_shows_hostile_text_inert(hostile, embedder_factory):
+    """The app's answer, sources panel, passage screen and notifications."""
+    from tui.app import RagApp
+    from tui.screens import PassageScreen
+    from tui.widgets import SourcesPanel
+
+    from test_tui import ask, notes, wait_for_note, wait_until
+
+    root, _ = hostile
+
+    async def scenario():
+        app = RagApp(Settings(index_dir=root / ".rag"), extractive=True, embedder_factory=embedder_factory)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            view = await ask(pilot, app, SHIPS)
+            assert "4,812 ships" in view.body.source
+            assert_inert(view.body.source + str(view.summary.render()))
+            panel = app.query_one(SourcesPanel)
+            assert_inert(" ".join(str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)))
+            await pilot.press("f2", "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, PassageScreen), what="the passage screen")
+            shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+            assert "4,812 ships" in shown
+            assert_inert(shown + app.screen.query_one("#passage-box").border_title)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, PassageScreen), what="back to the chat")
+            app.question_input.focus()
+            app.question_input.value = f"/ingest {root / 'docs'}"  # unchanged; the bad files again
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: not app.ingesting, what="the ingest")
+            await wait_for_note(pilot, app, "empty file")
+            assert_inert(" ".join(notes(app)))
+
+    asyncio.run(scenario())
+
+
+def test_the_index_folder_given_as_a_file_is_one_line(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "tides.txt").write_text("Tide tables for Oban were first printed in 1850.\n", encoding="utf-8")
+    (tmp_path / "index").write_text("not a folder", encoding="utf-8")
+    for command in (["ingest", "docs"], ["search", "Oban"]):
+        result = run(command + ["--index-dir", "index"], cwd=tmp_path)
+        assert result.returncode == 2 and "internal error" not in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and "is a file, not an index folder" in result.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs: a disk that fills up, and can be made read-only. Needs root."""
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_a_full_disk_and_a_read_only_index_are_one_line_and_lose_nothing(small_disk, tmp_path):
+    import random
+    import subprocess
+
+    work = tmp_path / "work"
+    (work / "docs").mkdir(parents=True)
+    (work / "docs" / "tides.txt").write_text("Tide tables for Oban were first printed in 1850.\n", encoding="utf-8")
+    rng = random.Random(0)
+    words = "alpha harbour tide crane ship keeper lighthouse ferry bridge tonne".split()
+    (work / "more").mkdir()
+    for i in range(6):
+        (work / "more" / f"f{i}.txt").write_text(
+            "\n\n".join(" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(20)), encoding="utf-8")
+    index = ["--index-dir", str(small_disk / "idx")]
+    assert run(["ingest", "docs"] + index, cwd=work).returncode == 0
+    free = os.statvfs(small_disk)
+    (small_disk / "ballast").write_bytes(b"\0" * max(0, free.f_bavail * free.f_frsize - 64 * 1024))
+
+    full = run(["ingest", "docs", "more"] + index, cwd=work)
+    assert full.returncode == 2 and full.stderr.count("\n") == 1, full.stderr
+    assert "the disk is full; free some space" in full.stderr and "internal error" not in full.stderr
+    found = run(["search", "When were the Oban tide tables printed?", "-k", "1"] + index, cwd=work)
+    assert found.returncode == 0 and "1850" in found.stdout  # the previous generation still answers
+
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        search = run(["search", "Oban"] + index, cwd=work)
+        assert search.returncode == 2 and search.stderr.count("\n") == 1
+        assert "is read-only" in search.stderr and "cp -r" in search.stderr
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+
+
+def test_a_model_server_that_never_answers_is_given_up_with_a_line(hostile):
+    """A server that accepts the connection and then says nothing (a hung or
+    overloaded server): given up after `llm_timeout_s`, named in one line."""
+    import socket
+    import threading
+
+    root, _ = hostile
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_and_hold():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept_and_hold, daemon=True)
+    thread.start()
+    try:
+        (root / "slow.toml").write_text("llm_timeout_s = 1.0\n", encoding="utf-8")
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        result = run(["ask", SHIPS, "--llm-url", url, "--config", "slow.toml"], cwd=root)
+        assert_no_traceback(result)
+        assert "sent nothing for 1 s" in result.stderr and "llm_timeout_s" in result.stderr, result.stderr
+        assert "internal error" not in result.stderr
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
