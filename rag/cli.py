@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the passages as JSON")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("eval", parents=[common, answer, checking], help="measure retrieval (and answers) on a question file",
+    p = sub.add_parser("eval", parents=[common, answer, checking],
+                       help="measure retrieval (and answers) on a question file",
                        description="Recall@1/5/10 and MRR of each retrieval method on a JSONL question file "
                                    "(id, question, evidence; optional page and answers). With --answers, the "
                                    "assistant also answers every question (as `rag ask` would: the local model, "
@@ -100,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("chat", parents=[common, answer, checking], help="the chat app: questions and follow-ups, answered",
+    p = sub.add_parser("chat", parents=[common, answer, checking],
+                       help="the chat app: questions and follow-ups, answered",
                        description="Open the terminal chat app (F1 in it lists keys and commands). With --plain, "
                                    "or when input or output is not a terminal, a line-by-line conversation instead.")
     p.add_argument("-k", type=int, default=None, metavar="N", help="passages per question (default 5)")
@@ -239,11 +241,19 @@ def _open_retriever(settings):
 
 
 class _ProgressBar:
-    """A rich progress bar on stderr when it is a terminal; silent otherwise."""
+    """A rich progress bar on stderr when it is a terminal; otherwise (a pipe, a log
+    file, cron) a plain line at most every PLAIN_EVERY_S seconds, so a long ingest
+    shows it is alive and a short one prints nothing."""
+
+    PLAIN_EVERY_S = 10.0
 
     def __init__(self) -> None:
+        import time
+
         self._progress = None
         self._tasks: dict[str, Any] = {}
+        self._last_line = time.monotonic()
+        self._lined: set[str] = set()
         if sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -264,10 +274,23 @@ class _ProgressBar:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self._progress:
+            self._plain_line(stage, done, total)
             return
         if stage not in self._tasks:
             self._tasks[stage] = self._progress.add_task(stage, total=total)
         self._progress.update(self._tasks[stage], completed=done, total=total)
+
+    def _plain_line(self, stage: str, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        # A stage that was reported gets its last line too, so the log ends at 100 %.
+        if now - self._last_line >= self.PLAIN_EVERY_S or (done >= total and stage in self._lined):
+            print(f"rag: progress: {stage} {done}/{total}", file=sys.stderr, flush=True)
+            self._last_line = now
+            self._lined.add(stage)
+            if done >= total:
+                self._lined.discard(stage)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -320,8 +343,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     retriever = _open_retriever(settings)
     hits = retriever.search(question, settings.k, method=args.method)
     if args.json:
-        print(_json({"question": question, "method": args.method, "hits": [h.to_json() for h in hits]},
-                         ensure_ascii=False, indent=2))
+        print(_json({"question": question, "method": args.method, "hits": [h.to_json() for h in hits]}, indent=2))
     else:
         _print_hits(hits)
     return EXIT_OK
@@ -344,7 +366,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out = {**result.metrics, "answerable": result.answerable, "unanswerable": result.unanswerable}
         if answers is not None:
             out["answers"] = {**answers, "questions": [r.to_json() for r in records]}
-        print(_json(out, ensure_ascii=False, indent=2))
+        print(_json(out, indent=2))
         return EXIT_OK
     names = list(next(iter(result.metrics.values())))
     print(f"{result.answerable} answerable questions ({result.unanswerable} unanswerable left out)")
@@ -527,7 +549,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         final = _answer(assistant, question, args, text_mode)
         if args.format == "json":
             indent = None if args.batch else 2  # --batch: one object per line
-            print(_json(final.to_json(), ensure_ascii=False, indent=indent), flush=True)
+            print(_json(final.to_json(), indent=indent), flush=True)
         elif args.format == "markdown":
             from rag.briefing import render_markdown
 
@@ -613,7 +635,7 @@ def cmd_eval_cite(args: argparse.Namespace) -> int:
                         retriever, args.file)
     figures = metrics(results, retriever)
     if args.json:
-        print(_json(figures, ensure_ascii=False, indent=2))
+        print(_json(figures, indent=2))
         return EXIT_OK
     print(f"{figures['pairs']} labelled pairs")
     print(f"unsupported: precision {figures['unsupported_precision']:.3f}, recall {figures['unsupported_recall']:.3f}")

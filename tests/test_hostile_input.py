@@ -86,8 +86,8 @@ def test_a_briefing_is_written_inert():
     from rag.types import Answer, Passage, Source
 
     passage = Passage("d:0:x", "d", EVIL_NAME, "Title \x1b[2J", 0, 0, len(EVIL_TEXT), EVIL_TEXT)
-    answer = Answer(SHIPS, "The keeper counted \x1b]0;x\x07 4,812 ships. [1]", "local", "m", (Source(1, passage, EVIL_TEXT),),
-                    (1,), (), True, SHIPS, {})
+    answer = Answer(SHIPS, "The keeper counted \x1b]0;x\x07 4,812 ships. [1]", "local", "m",
+                    (Source(1, passage, EVIL_TEXT),), (1,), (), True, SHIPS, {})
     briefing = render_markdown(answer)
     assert "4,812 ships" in briefing and EVIL_NAME.replace("\x1b", "").replace("\x07", "") in briefing
     assert_inert(briefing)
@@ -199,7 +199,8 @@ def test_a_full_disk_and_a_read_only_index_are_one_line_and_lose_nothing(small_d
     (small_disk / "ballast").write_bytes(b"\0" * max(0, free.f_bavail * free.f_frsize - 64 * 1024))
 
     full = run(["ingest", "docs", "more"] + index, cwd=work)
-    assert full.returncode == 2 and full.stderr.count("\n") == 1, full.stderr
+    said = [line for line in full.stderr.splitlines() if not line.startswith("rag: progress:")]
+    assert full.returncode == 2 and len(said) == 1, full.stderr
     assert "the disk is full; free some space" in full.stderr and "internal error" not in full.stderr
     found = run(["search", "When were the Oban tide tables printed?", "-k", "1"] + index, cwd=work)
     assert found.returncode == 0 and "1850" in found.stdout  # the previous generation still answers
@@ -249,3 +250,23 @@ def test_a_model_server_that_never_answers_is_given_up_with_a_line(hostile):
         for connection in held:
             connection.close()
         listener.close()
+
+
+def test_progress_on_a_pipe_is_plain_lines(capsys, monkeypatch):
+    """stderr is not a terminal here (captured): no bar, no escape sequences, a line
+    at most every PLAIN_EVERY_S seconds and the last one at 100 %. The interval is
+    set to zero so the test needs no clock."""
+    from rag.cli import _ProgressBar
+
+    monkeypatch.setattr(_ProgressBar, "PLAIN_EVERY_S", 0.0)
+    with _ProgressBar() as bar:
+        for done in (0, 16, 32):
+            bar("embed", done, 32)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["rag: progress: embed 0/32", "rag: progress: embed 16/32", "rag: progress: embed 32/32"]
+
+    monkeypatch.setattr(_ProgressBar, "PLAIN_EVERY_S", 3600.0)
+    with _ProgressBar() as bar:
+        for done in (0, 16, 32):
+            bar("embed", done, 32)
+    assert capsys.readouterr().err == ""  # a short ingest prints nothing
