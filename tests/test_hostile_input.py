@@ -214,21 +214,21 @@ def test_a_full_disk_and_a_read_only_index_are_one_line_and_lose_nothing(small_d
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
 
 
-def test_a_model_server_that_never_answers_is_given_up_with_a_line(hostile):
-    """A server that accepts the connection and then says nothing (a hung or
-    overloaded server): given up after `llm_timeout_s`, named in one line."""
+@pytest.fixture
+def silent_server():
+    """A model server that accepts connections and then says nothing (hung, or
+    overloaded): its URL."""
     import socket
     import threading
 
-    root, _ = hostile
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
+    listener.settimeout(0.2)
     held: list[socket.socket] = []
     stop = threading.Event()
 
     def accept_and_hold():
-        listener.settimeout(0.2)
         while not stop.is_set():
             try:
                 held.append(listener.accept()[0])
@@ -238,18 +238,51 @@ def test_a_model_server_that_never_answers_is_given_up_with_a_line(hostile):
     thread = threading.Thread(target=accept_and_hold, daemon=True)
     thread.start()
     try:
-        (root / "slow.toml").write_text("llm_timeout_s = 1.0\n", encoding="utf-8")
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
-        result = run(["ask", SHIPS, "--llm-url", url, "--config", "slow.toml"], cwd=root)
-        assert_no_traceback(result)
-        assert "sent nothing for 1 s" in result.stderr and "llm_timeout_s" in result.stderr, result.stderr
-        assert "internal error" not in result.stderr
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
     finally:
         stop.set()
         thread.join()
         for connection in held:
             connection.close()
         listener.close()
+
+
+def test_a_model_server_that_never_answers_is_given_up_with_a_line(hostile, silent_server):
+    """Given up after `llm_timeout_s` of silence, named in one line."""
+    root, _ = hostile
+    (root / "slow.toml").write_text("llm_timeout_s = 1.0\n", encoding="utf-8")
+    result = run(["ask", SHIPS, "--llm-url", silent_server, "--config", "slow.toml"], cwd=root)
+    assert_no_traceback(result)
+    assert "sent nothing for 1 s" in result.stderr and "llm_timeout_s" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_the_chat_app_counts_the_wait_for_a_silent_server(hostile, silent_server, embedder_factory):
+    """While no word comes, the pending answer says how long it has waited; then
+    the timeout's line, and the question goes back into the input."""
+    from tui.app import RagApp
+    from tui.widgets import AnswerView
+
+    from test_tui import wait_for_note, wait_until
+
+    root, _ = hostile
+    settings = Settings(index_dir=root / ".rag", llm_url=silent_server, llm_timeout_s=4.0)
+
+    async def scenario():
+        app = RagApp(settings, embedder_factory=embedder_factory)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+                             what="index and model server")
+            app.question_input.value = SHIPS
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: len(app.query(AnswerView)) > 0, what="the answer view")
+            view = app.query(AnswerView).last()
+            await wait_until(pilot, lambda: "waiting for the model server…" in str(view.summary.render()),
+                             timeout=20, what="the wait shown")
+            await wait_for_note(pilot, app, "sent nothing for 4 s", "error")
+            assert app.question_input.value == SHIPS  # the question is back, to try again
+
+    asyncio.run(scenario())
 
 
 def test_progress_on_a_pipe_is_plain_lines(capsys, monkeypatch):

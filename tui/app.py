@@ -254,6 +254,10 @@ class RagApp(App):
 
     def _start_answer(self, question: str, question_view: QuestionView, view: AnswerView) -> None:
         generator = self.generator if self.model_state == "ready" else None
+        if generator is None:
+            view.start_waiting("the answer")
+        else:
+            view.start_waiting("the model server" if self.settings.llm_url else "the model")
         worker = self.write_answer(question, view, self.retriever, generator, list(self.history))
         self.answering = (worker, question, question_view, view)
 

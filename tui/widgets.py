@@ -69,6 +69,10 @@ class QuestionView(Static):
         self.question = question
 
 
+# After this long without a word, the pending answer counts the seconds.
+WAIT_NOTE_AFTER_S = 3.0
+
+
 class AnswerView(Vertical):
     """An answer as it is written: Markdown, each sentence marked once checked, then
     a summary line and the reasons for any sentence that is not supported."""
@@ -104,6 +108,21 @@ class AnswerView(Vertical):
             shown += (f"\n\n**⚠** {self.answer.warning_line}\n\n"
                       + with_marks(alternative.text, checks))
         return shown
+
+    def start_waiting(self, what: str) -> None:
+        """Until the first words come, say how long the wait has been (a slow or
+        silent model server then shows as one, not as a frozen "writing…")."""
+        started = time.monotonic()
+
+        def tick() -> None:
+            if self.text or self.answer is not None or not self.summary.has_class("pending"):
+                timer.stop()
+                return
+            waited = time.monotonic() - started
+            if waited >= WAIT_NOTE_AFTER_S:
+                self.summary.update(f"waiting for {what}… {waited:.0f} s")
+
+        timer = self.set_interval(1.0, tick)
 
     def add(self, text: str, checks: list[SentenceCheck]) -> None:
         """More of the answer: the text so far and any sentences newly checked."""
