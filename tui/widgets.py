@@ -69,6 +69,7 @@ class QuestionView(Static):
         self.question = question
 
 
+PENDING = "writing…"
 # After this long without a word, the pending answer counts the seconds.
 WAIT_NOTE_AFTER_S = 3.0
 
@@ -87,7 +88,7 @@ class AnswerView(Vertical):
 
     def compose(self):
         yield Markdown("", classes="body")
-        yield Static("writing…", classes="summary pending")
+        yield Static(PENDING, classes="summary pending")
 
     @property
     def body(self) -> Markdown:
@@ -113,14 +114,19 @@ class AnswerView(Vertical):
         """Until the first words come, say how long the wait has been (a slow or
         silent model server then shows as one, not as a frozen "writing…")."""
         started = time.monotonic()
+        counted = False
 
         def tick() -> None:
+            nonlocal counted
             if self.text or self.answer is not None or not self.summary.has_class("pending"):
                 timer.stop()
+                if counted and self.answer is None and self.summary.has_class("pending"):
+                    self.summary.update(PENDING)  # words came: back to "writing…"
                 return
             waited = time.monotonic() - started
             if waited >= WAIT_NOTE_AFTER_S:
                 self.summary.update(f"waiting for {what}… {waited:.0f} s")
+                counted = True
 
         timer = self.set_interval(1.0, tick)
 
