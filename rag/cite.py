@@ -176,10 +176,17 @@ CLOSEST_WINDOWS = 3  # the windows whose words count towards coverage
 
 @dataclass(frozen=True)
 class _Candidate:
+    position: int  # its place in the checker's list of candidates: the key of a plan
     number: int | None  # its number in the answer; None: found by search, not given to the writer
     passage: Passage
     facts: PassageFacts
     spans: tuple[tuple[int, int], ...]  # its sentences
+
+    @property
+    def group(self) -> object:
+        """Candidates under one number (the passages of a cited document) are judged
+        together; a searched passage stands alone."""
+        return self.number if self.number is not None else ("searched", self.position)
 
     def windows(self, sentences: Sequence[int]) -> list[tuple[int, int]]:
         """The given sentences, then each pair of them that stand next to each other."""
@@ -254,7 +261,7 @@ class CitationChecker:
                 continue
             seen.add(passage.id)
             spans = tuple(sentence_spans(passage.text) or [(0, len(passage.text))])
-            out.append(_Candidate(number, passage, PassageFacts.of(passage.text, passage.title), spans))
+            out.append(_Candidate(len(out), number, passage, PassageFacts.of(passage.text, passage.title), spans))
         return out
 
     def _plan(self, sentence: str, candidates: Sequence[_Candidate]) -> dict[int, tuple]:
@@ -262,8 +269,8 @@ class CitationChecker:
         unless the candidates under one number (a document) hold more sentences
         than are worth embedding; then those closest in rare words."""
         groups: dict[object, list[int]] = {}
-        for i, c in enumerate(candidates):
-            groups.setdefault(c.number if c.number is not None else ("extra", i), []).append(i)
+        for c in candidates:
+            groups.setdefault(c.group, []).append(c.position)
         plan: dict[int, tuple] = {}
         for members in groups.values():
             chosen = _closest_by_words(sentence, [candidates[i] for i in members])
@@ -307,10 +314,9 @@ class CitationChecker:
         if not sentence.cited and not makes_claim(sentence.text) or _REFUSAL.search(sentence.text):
             return SentenceCheck(sentence, NO_CLAIM, "makes no claim that needs a source", None, None, invalid)
 
-        positions = {id(c): i for i, c in enumerate(candidates)}
         cited = [c for n in valid for c in by_number[n]]
         if cited:
-            support = self._support(sentence.text, cited, known, vectors, plan, positions)
+            support = self._support(sentence.text, cited, known, vectors, plan)
             if support.ok:
                 reason = support.reason
                 if invalid:
@@ -321,12 +327,11 @@ class CitationChecker:
 
         # Not stated where it says: does another source state it?
         others = [c for c in candidates if c.number not in valid]
-        alternative = self._best_supporting(sentence.text, others, known, vectors, plan, positions)
+        alternative = self._best_supporting(sentence.text, others, known, vectors, plan)
         score = support.score if support else None
         parts = support.parts if support else ()
         if not sentence.cited:
-            evidence = alternative.evidence if alternative else self._closest(sentence.text, candidates, vectors,
-                                                                              plan, positions)
+            evidence = alternative.evidence if alternative else _closest(sentence.text, candidates, vectors, plan)
             return SentenceCheck(sentence, UNCITED, "makes a claim but cites no source", evidence,
                                  alternative.evidence if alternative else None, invalid)
         if alternative:
@@ -336,12 +341,12 @@ class CitationChecker:
                                  alternative.evidence, invalid, score, parts)
         if support is None:
             return SentenceCheck(sentence, UNSUPPORTED, f"{_markers(invalid)} names no source, and no passage "
-                                 "states it", self._closest(sentence.text, candidates, vectors, plan, positions),
+                                 "states it", _closest(sentence.text, candidates, vectors, plan),
                                  None, invalid)
         return SentenceCheck(sentence, UNSUPPORTED, support.reason, support.evidence, None, invalid, score, parts)
 
     def _support(self, sentence: str, cited: Sequence[_Candidate], known: set[str],
-                 vectors: Mapping[str, np.ndarray], plan: _Plan, positions: Mapping[int, int]) -> _Support:
+                 vectors: Mapping[str, np.ndarray], plan: _Plan) -> _Support:
         """Do the cited passages, together, state the sentence?"""
         target = normalise(sentence).rstrip(" .!?")
         for c in cited:
@@ -350,9 +355,7 @@ class CitationChecker:
                 return _Support(True, "quoted verbatim", Evidence(c.number, c.passage, a, b, 1.0), 1.0)
 
         numbers_ = tuple(dict.fromkeys(c.number for c in cited if c.number is not None))
-        scored = [(float(vectors[c.passage.text[a:b]] @ vectors[sentence]), c, (a, b), k >= singles)
-                  for c in cited for k, (a, b) in enumerate(plan.get(positions[id(c)], ((), 0))[0])
-                  for singles in [plan[positions[id(c)]][1]]]
+        scored = _scored(sentence, cited, vectors, plan)
         if not scored:  # nothing of what it cites could be compared (an empty passage)
             c = cited[0]
             return _Support(False, f"{_markers(numbers_) or c.passage.label} has no text to compare",
@@ -373,7 +376,7 @@ class CitationChecker:
             return _Support(False, f"{conflict} ({label})", best, 0.0)
         closest = sorted(scored, key=lambda s: -s[0])[:CLOSEST_WINDOWS]
         closest_texts = [c.passage.text[a:b] for _, c, (a, b), _ in closest]
-        signals = SupportSignals.measure(sentence, max(s[0] for s in scored), closest_texts)
+        signals = SupportSignals.measure(sentence, max(s[0] for s in scored), closest_texts, parts)
         score = self.model.score(signals)
         if score < self.threshold:
             weak = _weakest_parts(parts, closest_texts)
@@ -385,27 +388,38 @@ class CitationChecker:
                         best, score)
 
     def _best_supporting(self, sentence: str, candidates: Sequence[_Candidate], known: set[str],
-                         vectors: Mapping[str, np.ndarray], plan: _Plan,
-                         positions: Mapping[int, int]) -> _Support | None:
+                         vectors: Mapping[str, np.ndarray], plan: _Plan) -> _Support | None:
         groups: dict[object, list[_Candidate]] = {}
         for c in candidates:
-            if positions[id(c)] in plan:
-                groups.setdefault(c.number if c.number is not None else id(c), []).append(c)
-        supports = [self._support(sentence, group, known, vectors, plan, positions) for group in groups.values()]
+            if c.position in plan:
+                groups.setdefault(c.group, []).append(c)
+        supports = [self._support(sentence, group, known, vectors, plan) for group in groups.values()]
         good = [s for s in supports if s.ok]
         if not good:
             return None
         # A numbered source the writer was given is the better fix than a searched one.
         return max(good, key=lambda s: (s.evidence.number is not None, s.score or 0.0, s.evidence.similarity))
 
-    def _closest(self, sentence: str, candidates: Sequence[_Candidate], vectors: Mapping[str, np.ndarray],
-                 plan: _Plan, positions: Mapping[int, int]) -> Evidence | None:
-        if not candidates or sentence not in vectors:
-            return None
-        scored = [(float(vectors[c.passage.text[a:b]] @ vectors[sentence]), c, (a, b), k >= plan[i][1])
-                  for c in candidates if (i := positions[id(c)]) in plan
-                  for k, (a, b) in enumerate(plan[i][0])]
-        return _best_window(scored) if scored else None
+
+def _scored(sentence: str, candidates: Sequence[_Candidate], vectors: Mapping[str, np.ndarray],
+            plan: _Plan) -> list[tuple[float, _Candidate, tuple[int, int], bool]]:
+    """(similarity, candidate, window, is a pair) for each planned window of the
+    candidates."""
+    query = vectors[sentence]
+    out = []
+    for c in candidates:
+        windows, singles = plan.get(c.position, ((), 0))
+        for k, (a, b) in enumerate(windows):
+            out.append((float(vectors[c.passage.text[a:b]] @ query), c, (a, b), k >= singles))
+    return out
+
+
+def _closest(sentence: str, candidates: Sequence[_Candidate], vectors: Mapping[str, np.ndarray],
+             plan: _Plan) -> Evidence | None:
+    if not candidates or sentence not in vectors:
+        return None
+    scored = _scored(sentence, candidates, vectors, plan)
+    return _best_window(scored) if scored else None
 
 
 def _best_window(scored: Sequence[tuple[float, _Candidate, tuple[int, int], bool]]) -> Evidence:

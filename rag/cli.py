@@ -606,7 +606,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "sources": {str(n): result.source_label(n) for n in sorted(result.sources)},
             "unresolved_sources": result.unresolved,
             "sentences": [{**c.to_json(), "suggestion": suggestion(c, result.sources)} for c in report.checks],
-        }, ensure_ascii=False, indent=2))
+        }, indent=2))
     else:
         for number in result.unresolved:
             _err(f"{args.file}: source [{number}] “{result.descriptions[number]}” names no passage in the index")
@@ -746,7 +746,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(_json({"source": source, "title": entry.title, "byline": entry.byline.to_json(), "passages": [
             {"id": p.id, "label": p.label, **p.place_json(), "text": p.text} for p in passages]},
-            ensure_ascii=False, indent=2))
+            indent=2))
         return EXIT_OK
     print(entry.title)
     if entry.byline:

@@ -20,7 +20,7 @@ from rag.readers import SUPPORTED_SUFFIXES, Block, Line, ReadResult
 from rag.readers import read as read_format
 from rag.readers.text import decode, is_debris, shorten  # noqa: F401  (re-exported)
 from rag.readers.text import parse as parse_text
-from rag.safe_text import blanked, inert
+from rag.safe_text import blanked, inert, is_inert
 from rag.sentences import sentence_spans
 from rag.types import Document, DocumentError, FileProblem, Passage
 
@@ -220,6 +220,9 @@ def build_document(
 def _inert_result(result: ReadResult) -> ReadResult:
     from dataclasses import replace
 
+    texts = [result.title] + [t for b in result.blocks for t in (*b.section, *(line.text for line in b.lines))]
+    if all(is_inert(t) for t in texts):
+        return result  # the usual case: nothing to rebuild
     blocks = tuple(Block(tuple(Line(line.start, line.end, blanked(line.text), line.page) for line in block.lines),
                          tuple(" ".join(inert(part).split()) for part in block.section), block.heading)
                    for block in result.blocks)

@@ -16,6 +16,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def is_inert(text: str) -> bool:
+    """Has the text nothing `inert` would remove?"""
+    return not _CONTROL.search(text)
+
+
 def inert(text: str) -> str:
     """The text without control and bidi-override characters (newline and tab kept;
     a carriage return goes: it would let a line overwrite itself)."""

@@ -71,10 +71,12 @@ class SupportSignals:
     length: float  # log(1 + content words): long claims hold more that can be missing
 
     @classmethod
-    def measure(cls, sentence: str, similarity: float, closest_texts: Sequence[str]) -> "SupportSignals":
+    def measure(cls, sentence: str, similarity: float, closest_texts: Sequence[str],
+                parts: Sequence[str] | None = None) -> "SupportSignals":
+        """`parts`: the sentence's `claim_parts`, when the caller has them already."""
         evidence: set[str] = set().union(*(content_words(t) for t in closest_texts)) if closest_texts else set()
         words = content_words(sentence)
-        parts = [content_words(p) for p in claim_parts(sentence)]
+        parts = [content_words(p) for p in (claim_parts(sentence) if parts is None else parts)]
         parts = [p for p in parts if len(p) >= MIN_PART_WORDS] or [words]
         return cls(similarity, coverage(words, evidence), min(coverage(p, evidence) for p in parts),
                    math.log1p(len(words)))
