@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default seeds/)")
     p.add_argument("--rebuild", action="store_true",
                    help="build a fresh index from PATH… only (e.g. after changing --embed-model)")
+    p.add_argument("--max-file-mb", type=float, metavar="MB",
+                   help="skip files larger than this, with a line naming them (default 64)")
+    p.add_argument("--read-timeout", type=float, metavar="S", dest="read_timeout_s",
+                   help="stop reading a PDF, Word, web page or e-book file after this long (default 120)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("search", parents=[common], help="show the passages that best match a question")
@@ -189,7 +193,8 @@ def _settings(args: argparse.Namespace, **extra: Any):
 
     for flag, name in (("model", "model"), ("llm_url", "llm_url"), ("max_tokens", "max_tokens"),
                        ("temperature", "temperature"), ("n_ctx", "n_ctx"), ("models_dir", "models_dir"),
-                       ("support_threshold", "support_threshold")):
+                       ("support_threshold", "support_threshold"), ("max_file_mb", "max_file_mb"),
+                       ("read_timeout_s", "read_timeout_s")):
         if getattr(args, flag, None) is not None:
             extra.setdefault(name, getattr(args, flag))
     overrides = {
@@ -229,11 +234,19 @@ def _load_embedder(name: str, settings):
     return Embedder(name, allow_download=settings.allow_download, batch_size=settings.embed_batch_size)
 
 
-def _open_retriever(settings):
+def _open_index(settings):
     from rag.index import Index
-    from rag.retrieve import Retriever
 
     index = Index.open(settings)
+    if index.notice:
+        print(f"rag: note: {index.notice}", file=sys.stderr)
+    return index
+
+
+def _open_retriever(settings):
+    from rag.retrieve import Retriever
+
+    index = _open_index(settings)
     return Retriever(index, _load_embedder(index.manifest.embed_model, settings), settings)
 
 
@@ -284,6 +297,8 @@ class _ProgressBar:
         import time
 
         now = time.monotonic()
+        if total <= 0:
+            return  # a stage with nothing to do
         # A stage that was reported gets its last line too, so the log ends at 100 %.
         if now - self._last_line >= self.PLAIN_EVERY_S or (done >= total and stage in self._lined):
             print(f"rag: progress: {stage} {done}/{total}", file=sys.stderr, flush=True)
@@ -408,7 +423,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _plain_chat(args: argparse.Namespace, settings) -> int:
-    from rag.types import Answer, QueryError, SentenceCheck
+    from rag.types import Answer, SentenceCheck
 
     assistant = build_assistant(settings, args.extractive)
     manifest = assistant.retriever.index.manifest
@@ -425,15 +440,18 @@ def _plain_chat(args: argparse.Namespace, settings) -> int:
         if not question.strip() or question.strip() in {"/quit", "/exit"}:
             return EXIT_OK
         try:
-            for item in assistant.ask(question, history=history):
-                if isinstance(item, Answer):
-                    _print_summary(item)
-                    _print_sources(item)
-                    history.append(item.to_turn())
-                elif isinstance(item, SentenceCheck):
-                    _print_check(item)
-        except QueryError as exc:
-            _err(str(exc))
+            with _ServerWait(settings.llm_url or "", settings.llm_timeout_s,
+                             shown=assistant.mode == "remote") as waiting:
+                for item in assistant.ask(question, history=history):
+                    waiting.heard()
+                    if isinstance(item, Answer):
+                        _print_summary(item)
+                        _print_sources(item)
+                        history.append(item.to_turn())
+                    elif isinstance(item, SentenceCheck):
+                        _print_check(item)
+        except RagError as exc:  # a bad question, a server that went silent: say so, ask again
+            _err(f"error: {exc}")
 
 
 def _load_generator(settings, extractive: bool, quiet: bool):
@@ -572,18 +590,80 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _answer(assistant, question: str, args: argparse.Namespace, text_mode: bool):
     """One answer; in text mode its sentences are printed as they are checked."""
+    final = None
+    remote = assistant.mode == "remote" and not args.extractive
+    with _ServerWait(assistant.settings.llm_url or "", assistant.settings.llm_timeout_s, shown=remote) as waiting:
+        for item in assistant.ask(question, extractive=args.extractive):
+            waiting.heard()
+            final = _take(item, final, args, text_mode)
+    return final
+
+
+def _take(item, final, args: argparse.Namespace, text_mode: bool):
+    """One thing an answer yields: the Answer is kept, checked sentences printed."""
     from rag.cite import strict_answer, strict_checks
     from rag.types import Answer, SentenceCheck
 
-    final = None
-    for item in assistant.ask(question, extractive=args.extractive):
-        if isinstance(item, Answer):
-            final = strict_answer(item) if args.strict else item
-        elif isinstance(item, SentenceCheck) and text_mode:
-            kept, _ = strict_checks([item]) if args.strict else ([item], 0)
-            for check in kept:
-                _print_check(check)
+    if isinstance(item, Answer):
+        return strict_answer(item) if args.strict else item
+    if isinstance(item, SentenceCheck) and text_mode:
+        kept, _ = strict_checks([item]) if args.strict else ([item], 0)
+        for check in kept:
+            _print_check(check)
     return final
+
+
+class _ServerWait:
+    """While a model server has sent nothing for SHOW_AFTER_S, a line on stderr
+    that counts the wait: rewritten in place on a terminal, a plain line every
+    PLAIN_EVERY_S on a pipe. Gone once the first word (or anything) comes."""
+
+    SHOW_AFTER_S = 3.0
+    PLAIN_EVERY_S = 10.0
+
+    def __init__(self, url: str, limit_s: float, shown: bool = True) -> None:
+        import threading
+
+        self.url, self.limit_s, self.shown = url, limit_s, shown
+        self.done = threading.Event()
+        # Our own words: written past the filter, which would blank the carriage return.
+        self.stream = getattr(sys.stderr, "wrapped", sys.stderr)
+        self.thread = threading.Thread(target=self._count, daemon=True, name="server-wait")
+
+    def __enter__(self) -> "_ServerWait":
+        import time
+
+        self.started = time.monotonic()
+        if self.shown:
+            self.thread.start()
+        return self
+
+    def heard(self) -> None:
+        if not self.done.is_set():
+            self.done.set()
+            if self.thread.is_alive():
+                self.thread.join()
+
+    def __exit__(self, *exc_info) -> None:
+        self.heard()
+
+    def _count(self) -> None:
+        import time
+
+        if self.done.wait(self.SHOW_AFTER_S):
+            return
+        terminal = self.stream.isatty()
+        line = ""
+        while True:
+            line = (f"rag: waiting for the model server at {self.url}: {time.monotonic() - self.started:.0f} s "
+                    f"so far (given up after {self.limit_s:g} s of silence)")
+            self.stream.write(f"\r{line}" if terminal else f"{line}\n")
+            self.stream.flush()
+            if self.done.wait(1.0 if terminal else self.PLAIN_EVERY_S):
+                break
+        if terminal:
+            self.stream.write("\r" + " " * len(line) + "\r")
+            self.stream.flush()
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -731,11 +811,10 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import textwrap
 
-    from rag.index import Index
     from rag.lookup import PassageLookup
     from rag.types import QueryError
 
-    index = Index.open(_settings(args))  # the store and manifest; no embedding model is loaded
+    index = _open_index(_settings(args))  # the store and manifest; no embedding model is loaded
     manifest = index.manifest
     source = PassageLookup(index).source_for_file(args.file)
     if source is None:

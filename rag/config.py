@@ -32,6 +32,9 @@ class Settings:
     # than the cores, at most 4), each file within a time limit.
     read_workers: int = 0
     read_timeout_s: float = 120.0
+    # A bigger file is skipped with a line naming this setting (--max-file-mb): files
+    # are read whole, and one this size makes tens of thousands of passages.
+    max_file_mb: float = 64.0
     k: int = 5
     # How many candidates each retriever contributes before fusion.
     candidates: int = 100
@@ -155,6 +158,9 @@ def load_settings(
         raise ConfigError(f"dense_weight must lie between 0 and 1, not {settings.dense_weight}")
     if not 0.0 <= settings.support_threshold <= 1.0:
         raise ConfigError(f"support_threshold must lie between 0 and 1, not {settings.support_threshold}")
+    for name in ("max_file_mb", "read_timeout_s", "llm_timeout_s"):
+        if not getattr(settings, name) > 0:
+            raise ConfigError(f"{name} must be more than 0, not {getattr(settings, name)}")
     if settings.k < 1:
         raise ConfigError(f"k must be at least 1, not {settings.k}")
     return settings

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from rag.byline import FIRST_LINES, find_byline
+from rag.config import Settings
 from rag.readers import SUPPORTED_SUFFIXES, Block, Line, ReadResult
 from rag.readers import read as read_format
 from rag.readers.text import decode, is_debris, shorten  # noqa: F401  (re-exported)
@@ -27,7 +28,6 @@ from rag.types import Document, DocumentError, FileProblem, Passage
 # Counts word pieces for each text (without the model's special tokens).
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
 # A paragraph longer than this (about 170,000 words, a long book, with no line break)
 # is not prose to cite but a dump: cutting it into passages and embedding them would
 # take the better part of an hour, so the file is refused with a line saying why.
@@ -41,12 +41,13 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, max_mb: float = Settings.max_file_mb) -> bytes:
     """Read a file's bytes, turning OS failures into a one-line DocumentError."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DocumentError(str(path), f"too large ({size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+        if size > max_mb * 2**20:
+            raise DocumentError(str(path), f"{size / 2**20:.1f} MB, over the limit of {max_mb:g} MB; skipped "
+                                           "(raise it with --max-file-mb or max_file_mb in rag.toml)")
         return path.read_bytes()
     except FileNotFoundError:
         raise DocumentError(str(path), "no such file") from None
@@ -87,6 +88,12 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileProblem], Coun
 
     def add(file: Path) -> None:
         found = Path(os.path.abspath(file))
+        try:
+            str(found).encode("utf-8")
+        except UnicodeEncodeError:  # bytes Python could only keep as surrogates
+            problems.append(FileProblem(readable_name(str(found)), "its name is not valid UTF-8, which the index "
+                                        "stores names in; rename the file (convmv can, e.g. from latin1)"))
+            return
         problem = _not_a_regular_file(found)
         if problem:
             problems.append(FileProblem(str(found), problem))
@@ -118,6 +125,12 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileProblem], Coun
                 str(path), f"unsupported file type '{path.suffix or '(none)'}' "
                 f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"))
     return files, problems, other_types
+
+
+def readable_name(name: str) -> str:
+    """A file name as text that can be printed and stored: bytes that are not
+    UTF-8 (kept by Python as surrogates) written as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _not_a_regular_file(path: Path) -> str | None:

@@ -25,7 +25,7 @@ from typing import Any
 from rag.byline import Byline
 from rag.config import Settings
 from rag.lexical import LexicalIndex
-from rag.store import VectorStore, open_client, open_store
+from rag.store import ReadOnlyStoreError, VectorStore, open_client, open_read_only_copy, open_store
 from rag.types import (
     IndexBusyError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelMismatchError, StoreError,
 )
@@ -196,6 +196,7 @@ class Index:
     manifest: Manifest
     store: VectorStore
     lexical: LexicalIndex
+    notice: str = ""  # what a person should know about how it was opened (a read-only copy)
 
     @classmethod
     def open(cls, settings: Settings) -> "Index":
@@ -210,7 +211,11 @@ class Index:
         check_model_matches(manifest, settings.embed_model, settings.index_dir)
         # The index remembers where its vectors are; a flag may point elsewhere (a moved server).
         settings = settings.replace(chroma_url=settings.chroma_url or manifest.chroma_url)
-        client, location = open_client(settings.index_dir, settings.chroma_url)
+        notice = ""
+        try:
+            client, location = open_client(settings.index_dir, settings.chroma_url)
+        except ReadOnlyStoreError:
+            client, location, notice = open_read_only_copy(settings.index_dir)
         try:
             store = open_store(client, location, manifest.collection, manifest.embed_model,
                                manifest.dimension, create=False)
@@ -222,7 +227,7 @@ class Index:
             raise IndexCorruptError(
                 f"the BM25 index in {settings.index_dir / manifest.lexical_dir} disagrees with the manifest; "
                 "rebuild with `rag ingest --rebuild …`")
-        return cls(settings, manifest, store, lexical)
+        return cls(settings, manifest, store, lexical, notice)
 
     @cached_property
     def live_ids(self) -> frozenset[str]:

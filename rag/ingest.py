@@ -25,7 +25,7 @@ from rag.config import Settings
 from rag.documents import READER_VERSION, TokenCounter, build_document, content_hash, discover, read_bytes
 from rag.readers import ReadResult, format_for
 from rag.readers import read as read_format
-from rag.reading_pool import default_workers, read_in_workers
+from rag.reading_pool import ReadOutcome, default_workers, read_in_workers
 from rag.embed import Embedder, resolve_model
 from rag.index import (
     FileEntry, IngestLock, Manifest, index_write_error, new_collection_name, read_manifest, write_manifest,
@@ -70,7 +70,7 @@ class Changes:
     warnings: tuple[FileProblem, ...] = ()  # files read with a caveat
 
 
-def plan(paths: Sequence[Path], manifest: Manifest | None) -> Plan:
+def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = Settings.max_file_mb) -> Plan:
     """Compare the files under `paths` with the manifest by content hash. Files that
     fail to read keep their previous passages; files gone from a walked folder are
     removed."""
@@ -81,7 +81,7 @@ def plan(paths: Sequence[Path], manifest: Manifest | None) -> Plan:
     for path in files:
         source = str(path)
         try:
-            file_hash = content_hash(read_bytes(path))
+            file_hash = content_hash(read_bytes(path, max_file_mb))
         except DocumentError as exc:
             problems.append(FileProblem(exc.path, exc.reason))
             continue
@@ -125,26 +125,29 @@ def read_documents(
         pages[path] = (read, of)
         progress("pages", sum(r for r, _ in pages.values()), sum(o for _, o in pages.values()))
 
-    def outcomes() -> Iterator[tuple[str, ReadResult | None, str]]:
+    def outcomes() -> Iterator[ReadOutcome]:
         for source in in_process:
             try:
-                yield source, read_format(read_bytes(Path(source)), source), ""
+                data = read_bytes(Path(source), max_mb=float("inf"))  # its size was checked by the plan
+                yield ReadOutcome(source, read_format(data, source), "", content_hash(data))
             except DocumentError as exc:
-                yield source, None, exc.reason
+                yield ReadOutcome(source, None, exc.reason)
         if isolated:
-            for outcome in read_in_workers(isolated, settings.read_workers or default_workers(),
-                                           settings.read_timeout_s, on_page):
-                yield outcome.path, outcome.result, outcome.problem
+            yield from read_in_workers(isolated, settings.read_workers or default_workers(),
+                                       settings.read_timeout_s, on_page)
 
-    for source, result, problem in outcomes():
+    for outcome in outcomes():
+        source = outcome.path
         done += 1
         progress("reading", done, total)
-        if result is None:
-            problems.append(FileProblem(source, problem))
+        if outcome.result is None:
+            problems.append(FileProblem(source, outcome.problem))
             continue
         try:
-            yield build_document(result, source, count_tokens(), settings.max_passage_tokens,
-                                 plan.hashes[source])
+            # The hash of what was read, not of what was planned: a file written to
+            # meanwhile is recorded as read, so the next ingest sees it changed again.
+            yield build_document(outcome.result, source, count_tokens(), settings.max_passage_tokens,
+                                 outcome.content_hash or plan.hashes[source])
         except DocumentError as exc:
             problems.append(FileProblem(exc.path, exc.reason))
 
@@ -158,9 +161,9 @@ def plan_changes(
     settings: Settings | None = None,
 ) -> Changes:
     """Plan and read in one go (no embedding): what `rag ingest` would do."""
-    the_plan = plan(paths, manifest)
-    problems = list(the_plan.problems)
     settings = (settings or Settings()).replace(max_passage_tokens=max_tokens)
+    the_plan = plan(paths, manifest, settings.max_file_mb)
+    problems = list(the_plan.problems)
     documents = tuple(read_documents(the_plan, count_tokens, settings, problems, progress))
     return _changes(the_plan, documents, problems)
 
@@ -223,7 +226,7 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
                 embedder = embedder_factory(model_name)
             return embedder
 
-        the_plan = plan(paths, previous)
+        the_plan = plan(paths, previous, settings.max_file_mb)
         if not the_plan.to_read and (previous is None or not the_plan.removed):
             return _report(_changes(the_plan, (), the_plan.problems), previous, 0, started, index_dir)
 

@@ -24,6 +24,9 @@ class ReadOutcome:
     path: str
     result: ReadResult | None  # None when the file could not be read
     problem: str = ""  # the one-line reason, when it could not
+    # The hash of the bytes the reader was given: a file may change between the
+    # plan's hashing and its reading, and the index records what it holds.
+    content_hash: str = ""
 
 
 def default_workers() -> int:
@@ -37,7 +40,7 @@ def _worker(tasks, results) -> None:
     another worker uses."""
     from pathlib import Path
 
-    from rag.documents import read_bytes
+    from rag.documents import content_hash, read_bytes
     from rag.readers import read
     from rag.types import DocumentError
 
@@ -46,9 +49,9 @@ def _worker(tasks, results) -> None:
         if path is None:
             return
         try:
-            data = read_bytes(Path(path))
+            data = read_bytes(Path(path), max_mb=float("inf"))  # its size was checked when it was planned
             result = read(data, path, on_page=lambda done, total: results.send(("pages", path, done, total)))
-            results.send(("done", path, result, ""))
+            results.send(("done", path, result, "", content_hash(data)))
         except DocumentError as exc:
             results.send(("done", path, None, exc.reason))
         except MemoryError:
@@ -116,13 +119,13 @@ def read_in_workers(paths: Sequence[str], workers: int, timeout_s: float,
                     on_page(message[1], message[2], message[3])
                 elif message[0] == "done":
                     slot.path = None
-                    yield ReadOutcome(message[1], message[2], message[3])
+                    yield ReadOutcome(*message[1:])
             for index, slot in enumerate(slots):
                 if slot.path is None:
                     continue
                 if time.monotonic() - slot.started > timeout_s:
-                    reason = (f"reading took longer than {timeout_s:g} s, so it was stopped "
-                              "(a damaged or hostile file?)")
+                    reason = (f"reading took longer than {timeout_s:g} s, so it was stopped (a damaged or "
+                              "hostile file? raise the limit with --read-timeout or read_timeout_s in rag.toml)")
                 elif not slot.process.is_alive():
                     reason = f"the reader crashed on it (exit code {slot.process.exitcode})"
                 else:

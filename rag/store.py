@@ -7,7 +7,11 @@ lazily, inside `open_store`.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+import time
 from pathlib import Path
 from typing import Iterable, Sequence
 from urllib.parse import urlparse
@@ -15,6 +19,10 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.types import ModelMismatchError, Passage, StoreError
+
+
+class ReadOnlyStoreError(StoreError):
+    """The embedded store's folder cannot be written, which Chroma needs even to read it."""
 
 
 class VectorStore:
@@ -170,11 +178,40 @@ def open_client(index_dir: Path, chroma_url: str | None):
         message = _one_line(exc)
         if "readonly database" in message or "Read-only file system" in message or "Permission denied" in message:
             # Chroma writes to its store even to read it; say what to do instead.
-            raise StoreError(f"the index in {index_dir} is read-only, and its vector store (Chroma) must write "
+            raise ReadOnlyStoreError(f"the index in {index_dir} is read-only, and its vector store (Chroma) must write "
                              f"to open it: copy the folder somewhere writable (cp -r {index_dir} DIR) and use "
                              "--index-dir DIR") from None
         raise StoreError(f"cannot open the Chroma store in {path}: {message}") from None
     return client, str(path)
+
+
+def open_read_only_copy(index_dir: Path) -> tuple[object, str, str]:
+    """(client, location, notice) for an embedded store whose folder cannot be written.
+
+    Chroma writes to its SQLite file even to read it, and has no read-only mode
+    (chroma-core/chroma#1438); past 1,000 records its vectors live only in its own
+    HNSW files. So a read-only index is searched from a copy of its `chroma/`
+    folder in the temporary folder, removed when the process exits: the one write
+    outside the index folder, made only when the index folder cannot be written.
+    """
+    import chromadb
+
+    source = index_dir / "chroma"
+    started = time.perf_counter()
+    copy = Path(tempfile.mkdtemp(prefix="rag-read-only-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    try:
+        shutil.copytree(source, copy / "chroma", copy_function=shutil.copyfile)
+        client = chromadb.PersistentClient(path=str(copy / "chroma"), settings=_chroma_settings())
+    except Exception as exc:
+        shutil.rmtree(copy, ignore_errors=True)
+        raise ReadOnlyStoreError(f"the index in {index_dir} is read-only, and copying its vector store to "
+                                 f"{copy.parent} for searching failed ({_one_line(exc)}): copy the folder "
+                                 f"somewhere writable (cp -r {index_dir} DIR) and use --index-dir DIR") from None
+    size = sum(f.stat().st_size for f in (copy / "chroma").rglob("*") if f.is_file())
+    notice = (f"the index in {index_dir} is read-only, so its vector store was copied to the temporary folder "
+              f"to be searched ({size / 2**20:.1f} MB in {time.perf_counter() - started:.1f} s; removed on exit)")
+    return client, str(source), notice
 
 
 def open_store(client, location: str, name: str, model: str, dimension: int, create: bool) -> VectorStore:

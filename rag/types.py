@@ -378,7 +378,9 @@ class FileProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        # A file name may hold a line break: written as \n, the problem stays one line.
+        name = self.path.replace("\n", "\\n").replace("\r", "\\r")
+        return f"{name}: {self.reason}"
 
 
 @dataclass(frozen=True)

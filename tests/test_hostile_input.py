@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,15 @@ def hostile(tmp_path_factory):
     (root / "outside" / "bridge.txt").write_text("The Forth Bridge was painted red in 1890.\n", encoding="utf-8")
     (docs / "bridge-link.txt").symlink_to(root / "outside" / "bridge.txt")
     (docs / "dump.txt").write_text("word " * 220_000, encoding="utf-8")  # 1.1 MB, no line break
+    # Fuzzed names: a line break, bytes that are not UTF-8, a leading dash, 255 bytes.
+    (docs / "new\nline.txt").write_text("The ferry to Mull left Oban at nine in 1901.\n", encoding="utf-8")
+    with open(os.fsencode(docs) + b"/bad\xff\xfename.txt", "wb") as bad_name:
+        bad_name.write(b"The Crinan canal opened in 1801.\n")
+    (docs / "-rf.txt").write_text("The cotton mill at New Lanark was founded in 1786.\n", encoding="utf-8")
+    (docs / ("L" * 251 + ".txt")).write_text("Skye's first bridge opened in 1995.\n", encoding="utf-8")
+    # A UTF-8 file cut short in the middle of its last character (an interrupted copy).
+    (docs / "cut.txt").write_bytes("Düsseldorf's café owners met in 1950.\n\nThey agreed on a price of 2 marks for "
+                                   "each cup of coffee sold in the old town, and named it the café".encode()[:-1])
     result = run(["ingest", "docs"], cwd=root)
     return root, result
 
@@ -54,11 +65,14 @@ def test_each_special_file_is_one_line_and_the_rest_is_ingested(hostile):
     root, result = hostile
     assert_no_traceback(result)
     assert result.returncode == 1, result.stderr  # some files skipped
-    assert "added 3," in result.stdout  # the escape-laden file, tides.txt, the link to a file outside
+    # The escape-laden file, tides.txt, the link to a file outside, four fuzzed names, the cut file.
+    assert "added 7," in result.stdout
     lines = result.stderr.splitlines()
+    assert not any(line.startswith("line.txt") for line in lines), lines  # "new\nline.txt" kept on its line
     expected = {"pipe.txt": "a named pipe (FIFO), not a document", "loop.txt": "symlink loop",
                 "dangling.txt": "broken symlink", "dump.txt": "1.1 MB of text in one paragraph",
-                "empty": "empty file"}
+                "empty": "empty file", "bad\\xff\\xfename.txt": "name is not valid UTF-8",
+                "cut.txt": "ends in the middle of a character"}
     for name, reason in expected.items():
         assert sum(name in line and reason in line for line in lines) == 1, (name, lines)
     assert_inert(result.stdout + result.stderr)
@@ -81,6 +95,22 @@ def test_search_ask_and_json_show_no_escape_sequence(hostile):
     assert str(root / "docs" / "bridge-link.txt") in {h["source"] for h in hits}
 
 
+def test_fuzzed_names_and_a_cut_file_are_searchable(hostile, embedder):
+    """In process: the command's side of these files is the ingest above."""
+    from rag.index import Index
+    from rag.retrieve import Retriever
+
+    root, _ = hostile
+    settings = Settings(index_dir=root / ".rag")
+    retriever = Retriever(Index.open(settings), embedder, settings)
+    found = retriever.search("When did the Mull ferry and the Lanark mill start? Skye bridge? Düsseldorf café "
+                             "owners?", k=8)
+    names = {Path(hit.passage.source).name for hit in found}
+    assert {"new\nline.txt", "-rf.txt", "L" * 251 + ".txt", "cut.txt"} <= names, names
+    hits = retriever.search("a price of 2 marks for each cup of coffee", k=3)
+    assert any(h.passage.source.endswith("cut.txt") and h.passage.text.endswith("named it the caf") for h in hits)
+
+
 def test_a_briefing_is_written_inert():
     from rag.briefing import render_markdown
     from rag.types import Answer, Passage, Source
@@ -93,14 +123,21 @@ def test_a_briefing_is_written_inert():
     assert_inert(briefing)
 
 
-def test_a_link_to_a_file_outside_is_known_by_the_link(hostile):
-    """Removing the link removes its passages, though the file it named is still there."""
+def test_a_link_to_a_file_outside_is_known_by_the_link(hostile, embedder, embedder_factory):
+    """Removing the link removes its passages, though the file it named is still
+    there. (In process: the command's side of links is the ingest above.)"""
+    from rag.index import Index
+    from rag.ingest import ingest_paths
+    from rag.retrieve import Retriever
+
     root, _ = hostile
-    (root / "docs" / "bridge-link.txt").unlink()
-    again = run(["ingest", "docs"], cwd=root)
-    assert "removed 1," in again.stdout and (root / "outside" / "bridge.txt").exists()
-    hits = json.loads(run(["search", "Forth Bridge painted red", "--json"], cwd=root).stdout)["hits"]
-    assert hits and all("bridge" not in h["source"] for h in hits)
+    link = root / "docs" / "bridge-link.txt"
+    link.unlink()
+    settings = Settings(index_dir=root / ".rag")
+    again = ingest_paths([root / "docs"], settings, embedder_factory)
+    assert list(again.removed) == [str(link)] and (root / "outside" / "bridge.txt").exists()
+    hits = Retriever(Index.open(settings), embedder, settings).search("Forth Bridge painted red")
+    assert hits and all("bridge" not in hit.passage.source for hit in hits)
 
 
 def test_nothing_is_written_outside_the_index_folder(tmp_path):
@@ -207,9 +244,10 @@ def test_a_full_disk_and_a_read_only_index_are_one_line_and_lose_nothing(small_d
 
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     try:
-        search = run(["search", "Oban"] + index, cwd=work)
-        assert search.returncode == 2 and search.stderr.count("\n") == 1
-        assert "is read-only" in search.stderr and "cp -r" in search.stderr
+        # Chroma cannot open read-only: a temporary copy of its folder is searched, said in one line.
+        search = run(["search", "When were the Oban tide tables printed?", "-k", "1"] + index, cwd=work)
+        assert search.returncode == 0 and "1850" in search.stdout, search.stderr
+        assert search.stderr.count("\n") == 1 and "is read-only, so its vector store was copied" in search.stderr
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
 
@@ -305,3 +343,109 @@ def test_progress_on_a_pipe_is_plain_lines(capsys, monkeypatch):
         for done in (0, 16, 32):
             bar("embed", done, 32)
     assert capsys.readouterr().err == ""  # a short ingest prints nothing
+
+
+def test_rag_ask_counts_the_wait_for_a_silent_server(seed_index, silent_server, capsys, monkeypatch, tmp_path):
+    """On a pipe, a plain line says what it waits for and for how long it will;
+    then the timeout's one line. (In process, with the line due at once.)"""
+    from rag import cli
+
+    monkeypatch.setattr(cli._ServerWait, "SHOW_AFTER_S", 0.0)
+    (tmp_path / "rag.toml").write_text("llm_timeout_s = 2\n", encoding="utf-8")
+    code = cli.main(["ask", "Who will accompany Starmer on his trip to Washington?", "--llm-url", silent_server,
+                     "--index-dir", str(seed_index.index_dir), "--config", str(tmp_path / "rag.toml")])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 2 and len(lines) == 2, lines
+    assert lines[0].startswith(f"rag: waiting for the model server at {silent_server}: 0 s so far")
+    assert "given up after 2 s of silence" in lines[0]
+    assert lines[1].startswith("rag: error:") and "sent nothing for 2 s" in lines[1]
+
+
+def test_files_that_change_or_vanish_during_an_ingest(tmp_path, embedder_factory):
+    """A file rewritten after the ingest planned it is recorded as it was read (so
+    writing the planned version back is seen as a change), and a folder deleted
+    mid-ingest is one line per file, its files' passages removed by the next
+    ingest. The changes are made from the progress callback, after the first file
+    is read and before the others are: the same moment every run."""
+    from rag.documents import content_hash
+    from rag.index import read_manifest
+    from rag.ingest import ingest_paths
+
+    docs = tmp_path / "docs"
+    (docs / "later").mkdir(parents=True)
+    first, second, third = docs / "a.txt", docs / "b.txt", docs / "later" / "c.txt"
+    first.write_text("The Oban ferry sailed at nine in 1901.\n", encoding="utf-8")
+    second.write_text("The Crinan canal opened in 1801.\n", encoding="utf-8")
+    third.write_text("The Lanark mill spun cotton from 1786.\n", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index")
+    ingest_paths([docs], settings, embedder_factory)
+
+    for path in (first, second, third):  # all three to be read again
+        path.write_text(path.read_text(encoding="utf-8").replace(".\n", " (revised).\n"), encoding="utf-8")
+    planned = second.read_bytes()
+    rewritten = "The Crinan canal was rebuilt in 1817.\n".encode("utf-8")
+
+    def meanwhile(stage: str, done: int, total: int) -> None:
+        if stage == "reading" and done == 1:
+            second.write_bytes(rewritten)
+            shutil.rmtree(docs / "later")
+
+    report = ingest_paths([docs], settings, embedder_factory, meanwhile)
+    assert [(Path(p.path).name, p.reason) for p in report.problems] == [("c.txt", "no such file")]
+    manifest = read_manifest(settings.index_dir)
+    assert manifest.files[str(second)].hash == content_hash(rewritten)  # what the index holds
+
+    second.write_bytes(planned)
+    again = ingest_paths([docs], settings, embedder_factory)
+    assert [Path(s).name for s in again.updated] == ["b.txt"]  # not taken for unchanged
+    assert [Path(s).name for s in again.removed] == ["c.txt"] and not again.problems
+
+
+def test_permission_denied_on_a_file_and_on_the_index(tmp_path, embedder_factory):
+    """A file the user may not read and an index they may not write. Root reads and
+    writes anything, so when the suite runs as root (CI) the command runs without
+    the capabilities that let it (setpriv drops DAC override), on files owned by
+    `nobody`; otherwise the permission bits are taken away."""
+    import shutil as shell
+    import subprocess
+
+    from rag.ingest import ingest_paths
+
+    docs, theirs = tmp_path / "docs", tmp_path / "theirs"
+    docs.mkdir()
+    (docs / "tides.txt").write_text("Tide tables for Oban were first printed in 1850.\n", encoding="utf-8")
+    secret = docs / "secret.txt"
+    secret.write_text("The secret harbour code is 4471.\n", encoding="utf-8")
+    ingest_paths([docs], Settings(index_dir=theirs), embedder_factory)  # someone else's index
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if not shell.which("setpriv"):
+            pytest.skip("root reads every file, and setpriv (util-linux), which drops that power, is missing")
+        for path in [secret, theirs, *theirs.rglob("*")]:
+            os.chown(path, 65534, 65534, follow_symlinks=False)
+        secret.chmod(0o600)
+        no_override = "-dac_override,-dac_read_search"
+        prefix = ["setpriv", "--bounding-set", no_override, "--inh-caps", no_override]
+    else:
+        secret.chmod(0o000)
+        for path in [theirs, *theirs.rglob("*")]:
+            path.chmod(path.stat().st_mode & ~0o222)
+
+    def rag(*args: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+        env["HF_HUB_OFFLINE"] = "1"
+        return subprocess.run([*prefix, sys.executable, "-m", "rag", *args], cwd=tmp_path, capture_output=True,
+                              text=True, env=env, timeout=300)
+
+    mine = rag("ingest", "docs", "--index-dir", "mine")
+    assert_no_traceback(mine)
+    assert mine.returncode == 1 and "added 1," in mine.stdout, mine.stderr
+    assert f"rag: skipped {secret}: cannot read: permission denied" in mine.stderr.splitlines()
+
+    denied = rag("ingest", "docs", "--index-dir", "theirs")
+    assert denied.returncode == 2 and denied.stderr.count("\n") == 1, denied.stderr
+    assert "permission denied" in denied.stderr and "internal error" not in denied.stderr
+
+    search = rag("search", "When were the Oban tide tables printed?", "-k", "1", "--index-dir", "theirs")
+    assert search.returncode == 0 and "1850" in search.stdout, search.stderr
+    assert "is read-only, so its vector store was copied" in search.stderr

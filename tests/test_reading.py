@@ -65,9 +65,17 @@ def test_utf16_with_bom_and_crlf_are_read(tmp_path):
     assert text == "Title\nLine one.\n"
 
 
-def test_too_large_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(documents, "MAX_FILE_BYTES", 10)
-    assert "too large" in reason(write(tmp_path / "big.txt", b"x" * 11))
+def test_a_file_over_the_size_limit_is_skipped_naming_the_setting(tmp_path):
+    from rag.config import Settings
+
+    write(tmp_path / "big.txt", b"Big file.\n" * 200)  # 2,000 bytes
+    write(tmp_path / "small.txt", b"Small file.\n")
+    limit = Settings(max_file_mb=1000 / 2**20)
+    changes = plan_changes([tmp_path], None, lambda: documents.word_count_tokens, 200, settings=limit)
+    assert [Path(d.source).name for d in changes.documents] == ["small.txt"]
+    (problem,) = changes.problems
+    assert problem.path.endswith("big.txt") and "over the limit" in problem.reason
+    assert "--max-file-mb" in problem.reason
 
 
 def test_discover_walks_folders_skips_hidden_and_counts_other_types(tmp_path):

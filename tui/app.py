@@ -161,6 +161,8 @@ class RagApp(App):
         self.index_state = "ready"
         self.busy.pop("index", None)
         self.refresh_status()
+        if retriever.index.notice:
+            self.notify(retriever.index.notice, title="read-only index", severity="warning", timeout=10)
         if self.pending:
             question, question_view, view = self.pending
             self.pending = None
@@ -451,8 +453,14 @@ class RagApp(App):
         self.notify(f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
                     f"unchanged {len(report.unchanged)}; {report.documents_total} documents, "
                     f"{report.passages_total} passages", title="ingested")
-        for problem in report.problems[:5]:
+        shown = 8  # more would cover the chat; the rest are counted
+        for problem in report.problems[:shown]:
             self.notify(str(problem), title="skipped", severity="error", timeout=10)
+        if len(report.problems) > shown:
+            self.notify(f"and {len(report.problems) - shown} more files (`rag ingest` in a terminal lists them all)",
+                        title="skipped", severity="error", timeout=10)
+        for warning in report.warnings[:shown]:
+            self.notify(str(warning), title="note", severity="warning", timeout=10)
 
     def _ingest_failed(self, message: str) -> None:
         self.ingesting = False

@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 from rag.readers import ReadResult
-from rag.readers.text import decode, parse
-from rag.types import DocumentError
+from rag.readers.text import read as read_text
 
 
 def read(data: bytes, path: str, on_page=None) -> ReadResult:
-    if not data:
-        raise DocumentError(path, "empty file (no text)")
-    return parse(decode(data, path), path, markdown=True)
+    return read_text(data, path, on_page, markdown=True)

@@ -6,6 +6,7 @@ passage points at the exact place in the file.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
 
 from rag.readers import Block, Line, ReadResult
@@ -61,6 +62,14 @@ def is_debris(line: str) -> bool:
 
 def decode(data: bytes, path: str) -> str:
     """Bytes to text: UTF-8 (or UTF-16/32 with a byte-order mark), never guessed."""
+    return decode_noting(data, path)[0]
+
+
+def decode_noting(data: bytes, path: str) -> tuple[str, tuple[str, ...]]:
+    """`decode`, and what a person should know about it: a UTF-8 file cut short in
+    the middle of a character (an interrupted download or copy) is read without
+    the broken tail, with a warning, rather than refused as another encoding."""
+    warnings: tuple[str, ...] = ()
     for bom, encoding in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -80,12 +89,21 @@ def decode(data: bytes, path: str) -> str:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
+            if exc.reason == "unexpected end of data" and exc.end == len(data):
+                cut = len(data) - exc.start  # all before exc.start decoded: it is the first error
+                warnings = (f"ends in the middle of a character (cut short?); read without its last "
+                            f"{cut} byte{'s' if cut > 1 else ''}",)
+                return _normalised(data[:exc.start].decode("utf-8"), path), warnings
             bad = data[exc.start]
             raise DocumentError(
                 path,
                 f"not UTF-8 (byte 0x{bad:02x} at offset {exc.start}); "
                 "convert it first, e.g. `iconv -f latin1 -t utf-8`",
             ) from None
+    return _normalised(text, path), warnings
+
+
+def _normalised(text: str, path: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise DocumentError(path, "empty file (no text)")
@@ -191,7 +209,9 @@ def parse(text: str, path: str, markdown: bool = False) -> ReadResult:
     return ReadResult(title, tuple(_blocks(kept, uses_blank_lines, markdown)))
 
 
-def read(data: bytes, path: str, on_page=None) -> ReadResult:
+def read(data: bytes, path: str, on_page=None, markdown: bool = False) -> ReadResult:
     if not data:
         raise DocumentError(path, "empty file (no text)")
-    return parse(decode(data, path), path, markdown=False)
+    text, warnings = decode_noting(data, path)
+    result = parse(text, path, markdown=markdown)
+    return dataclasses.replace(result, warnings=result.warnings + warnings) if warnings else result
