@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--collection", metavar="NAME", help="base name of the Chroma collection (default passages)")
     group.add_argument("--embed-model", metavar="NAME|DIR",
                        help="embedding model: a local folder or a hub name (default all-MiniLM-L6-v2, bundled)")
+    group.add_argument("--embed-backend", choices=["onnx", "torch"],
+                       help="run the embedding model with ONNX Runtime (default: starts in under a second) or "
+                            "sentence-transformers on torch; the same vectors (env RAG_EMBED_BACKEND)")
     group.add_argument("--allow-download", action="store_true", default=None,
                        help="allow fetching a hub embedding model that is not cached (needs a network)")
     group.add_argument("--config", type=Path, metavar="FILE", help="settings file (default rag.toml if present)")
@@ -202,6 +205,7 @@ def _settings(args: argparse.Namespace, **extra: Any):
         "chroma_url": args.chroma_url,
         "collection": args.collection,
         "embed_model": args.embed_model,
+        "embed_backend": args.embed_backend,
         "allow_download": args.allow_download,
         **extra,
     }
@@ -227,11 +231,11 @@ def _json(value: Any, **options: Any) -> str:
 
 
 def _load_embedder(name: str, settings):
-    from rag.embed import Embedder
+    from rag.embed import open_embedder
 
     if sys.stderr.isatty():
         print(f"loading embedding model {name} …", file=sys.stderr, flush=True)
-    return Embedder(name, allow_download=settings.allow_download, batch_size=settings.embed_batch_size)
+    return open_embedder(name, settings, on_status=lambda line: print(f"rag: {line}", file=sys.stderr, flush=True))
 
 
 def _open_index(settings):

@@ -25,6 +25,9 @@ class Settings:
     collection: str = "passages"
     embed_model: str | None = None  # None: the index's own model, else the default
     embed_batch_size: int = 16  # small, length-matched batches are fastest on CPU
+    # "onnx" (ONNX Runtime) or "torch" (sentence-transformers): the same vectors; ONNX
+    # starts in under a second against about eight (bench/RESULTS.md).
+    embed_backend: str = "onnx"
     # A passage must fit the embedding model's window (256 word pieces for MiniLM,
     # special tokens included), so longer paragraphs are split at sentences.
     max_passage_tokens: int = 254
@@ -97,6 +100,7 @@ _ENV = {
     "RAG_CHROMA_URL": ("chroma_url", str),
     "RAG_COLLECTION": ("collection", str),
     "RAG_EMBED_MODEL": ("embed_model", str),
+    "RAG_EMBED_BACKEND": ("embed_backend", str),
     "RAG_MODEL": ("model", str),
     "RAG_LLM_URL": ("llm_url", str),
     "RAG_MODELS_DIR": ("models_dir", Path),
@@ -152,6 +156,8 @@ def load_settings(
             values[name] = _coerce(name, value)
 
     settings = Settings(**values)
+    if settings.embed_backend not in {"onnx", "torch"}:
+        raise ConfigError(f"embed_backend must be 'onnx' or 'torch', not '{settings.embed_backend}'")
     if settings.fusion not in {"convex", "rrf"}:
         raise ConfigError(f"fusion must be 'convex' or 'rrf', not '{settings.fusion}'")
     if not 0.0 <= settings.dense_weight <= 1.0:

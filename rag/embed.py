@@ -1,7 +1,10 @@
 """The embedding model: resolve it offline, batch, normalise.
 
-sentence-transformers (and torch) are imported inside functions, so importing
-this module costs nothing; the model loads when an `Embedder` is built.
+Two backends compute the same vectors: ONNX Runtime (`rag/embed_onnx.py`, the
+default: it starts in under a second) and sentence-transformers on torch (this
+module's `Embedder`). `open_embedder` builds the one the settings name; the CLI,
+the chat app and ingest all get their embedders from it. sentence-transformers
+(and torch) are imported inside functions, so importing this module costs nothing.
 
 Resolution order for a model name:
 1. the default all-MiniLM-L6-v2 (by its short or hub name) comes from the
@@ -52,13 +55,28 @@ def resolve_model(name: str | None) -> ModelLocation:
     return ModelLocation(name, name, True)
 
 
+BACKENDS = ("onnx", "torch")
+
+
+def open_embedder(name: str | None, settings, on_status: Callable[[str], None] | None = None):
+    """The embedder `settings.embed_backend` names, for model `name`."""
+    if settings.embed_backend == "torch":
+        return Embedder(name, allow_download=settings.allow_download, batch_size=settings.embed_batch_size)
+    from rag.embed_onnx import OnnxEmbedder
+
+    return OnnxEmbedder(name, allow_download=settings.allow_download, batch_size=settings.embed_batch_size,
+                        fallback_dir=settings.models_dir, on_status=on_status)
+
+
 class Embedder:
     """A sentence-transformers model behind three calls: embed, embed_query, count_tokens."""
+
+    backend = "torch"
 
     def __init__(self, name: str | None = None, allow_download: bool = False, batch_size: int = 16):
         self.location = resolve_model(name)
         self.batch_size = batch_size
-        self._model = _load(self.location, allow_download)
+        self._model = load_sentence_transformer(self.location, allow_download)
         self.name = self.location.name
         self.dimension = int(self._model.get_embedding_dimension()
                              if hasattr(self._model, "get_embedding_dimension")
@@ -127,7 +145,7 @@ def length_batches(counts: Sequence[int], batch_size: int) -> list[list[int]]:
     return batches
 
 
-def _load(location: ModelLocation, allow_download: bool):
+def load_sentence_transformer(location: ModelLocation, allow_download: bool):
     # Offline unless a download is explicitly allowed: nothing may reach a hub by accident.
     if not allow_download:
         os.environ["HF_HUB_OFFLINE"] = "1"

@@ -28,18 +28,22 @@ def _isolated(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embed import Embedder
+    """The default backend (ONNX Runtime); tests/test_embed_backends.py holds it to
+    sentence-transformers."""
+    from rag.config import Settings
+    from rag.embed import open_embedder
 
-    return Embedder()
+    return open_embedder(None, Settings())
 
 
 @pytest.fixture(scope="session")
 def embedder_factory(embedder):
     """Hands out the one loaded model; any other name loads that model for real."""
-    from rag.embed import Embedder
+    from rag.config import Settings
+    from rag.embed import open_embedder
 
     def factory(name: str):
-        return embedder if name == embedder.name else Embedder(name)
+        return embedder if name == embedder.name else open_embedder(name, Settings())
 
     return factory
 

@@ -36,9 +36,9 @@ WELCOME = ("Ask a question about your documents. Every sentence of an answer is 
 
 def _default_embedder_factory(settings: Settings) -> Callable[[str], object]:
     def load(name: str):
-        from rag.embed import Embedder
+        from rag.embed import open_embedder
 
-        return Embedder(name, allow_download=settings.allow_download, batch_size=settings.embed_batch_size)
+        return open_embedder(name, settings)
 
     return load
 

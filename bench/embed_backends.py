@@ -1,0 +1,99 @@
+"""Embedding backends side by side: start-up, passages/s, and how close their vectors are.
+
+    .venv/bin/python bench/embed_backends.py [--docs 400] [--rounds 2]
+
+torch:       sentence-transformers (rag.embed.Embedder), the baseline
+onnx:        ONNX Runtime on the exported fp32 graph (rag.embed_onnx.OnnxEmbedder), the default
+onnx-int8:   the same graph with its weights quantized to int8 by onnxruntime's dynamic
+             quantization (per tensor), and per channel: measured to decide, not shipped
+Start-up is a fresh interpreter importing and loading each backend (what every `rag search`
+pays); throughput embeds the passages of the first --docs SciFact abstracts with the same
+length-matched batches; "cos" compares each backend's vectors with torch's.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import load_corpus, scifact_documents
+
+from rag.config import Settings
+from rag.embed import Embedder, open_embedder
+
+LOAD = "from rag.config import Settings; from rag.embed import open_embedder; open_embedder(None, Settings(embed_backend='{}'))"
+
+
+def startup_seconds(backend: str, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", LOAD.format(backend)], check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def quantized(onnx_embedder, folder: Path, per_channel: bool):
+    """A copy of the ONNX embedder running an int8 graph."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from rag.embed_onnx import _session
+
+    source = onnx_embedder._session._model_path
+    target = folder / f"int8-{'channel' if per_channel else 'tensor'}.onnx"
+    quantize_dynamic(source, str(target), weight_type=QuantType.QInt8, per_channel=per_channel,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    copy = object.__new__(type(onnx_embedder))
+    copy.__dict__.update(onnx_embedder.__dict__)
+    copy._session = _session(target)
+    return copy
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--docs", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    print("start-up (fresh interpreter, import and load; best of 3):")
+    starts = {b: startup_seconds(b) for b in ("torch", "onnx")}
+    for backend, seconds in starts.items():
+        print(f"  {backend:<6} {seconds:5.2f} s   ({seconds / starts['torch']:.2f}x torch)")
+
+    torch_embedder = Embedder()
+    onnx_embedder = open_embedder(None, Settings(embed_backend="onnx"))
+    documents = scifact_documents(load_corpus()[: args.docs], torch_embedder)
+    texts = [p.text for d in documents for p in d.passages]
+    with tempfile.TemporaryDirectory() as folder:
+        backends = {"torch": torch_embedder, "onnx": onnx_embedder,
+                    "onnx-int8 (tensor)": quantized(onnx_embedder, Path(folder), per_channel=False),
+                    "onnx-int8 (channel)": quantized(onnx_embedder, Path(folder), per_channel=True)}
+        for embedder in backends.values():
+            embedder.embed(texts[:32])  # warm up
+        seconds: dict[str, list[float]] = {name: [] for name in backends}
+        vectors = {}
+        for _ in range(args.rounds):
+            for name, embedder in backends.items():
+                started = time.perf_counter()
+                vectors[name] = embedder.embed(texts)
+                seconds[name].append(time.perf_counter() - started)
+
+    print(f"\nthroughput on {len(texts)} SciFact passages ({args.docs} abstracts), best of {args.rounds}:")
+    print(f"| backend | passages/s | vs torch | cos to torch, min | mean |")
+    print("|---|---|---|---|---|")
+    base = len(texts) / min(seconds["torch"])
+    for name in backends:
+        rate = len(texts) / min(seconds[name])
+        cos = np.sum(vectors[name] * vectors["torch"], axis=1)
+        print(f"| {name} | {rate:.1f} | {rate / base:.2f}x | {cos.min():.4f} | {cos.mean():.4f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

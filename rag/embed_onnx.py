@@ -1,0 +1,211 @@
+"""The embedding model run by ONNX Runtime: the same vectors as sentence-transformers,
+without importing torch.
+
+Loading sentence-transformers imports torch and transformers, about 8 s of every
+`rag search` and `rag ask` on two cores; ONNX Runtime and the tokenizers library
+load in under a second and embed as fast (bench/RESULTS.md, "Embedding backends").
+The model is exported from the weights already on disk, once, the first time it
+is used (torch is imported then, and only then), and the export is kept beside
+the model, or in the models folder when the model's folder cannot be written.
+
+Only what the exported graph reproduces exactly is accepted: a BERT-style
+transformer followed by mean pooling (all-MiniLM-L6-v2 and most sentence
+embedding models). Anything else is an EmbeddingModelError that names the torch
+backend.
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from rag.embed import ModelLocation, Progress, length_batches, load_sentence_transformer, resolve_model
+from rag.types import EmbeddingModelError
+
+Status = Callable[[str], None]  # a line for a person: what is happening that takes a while
+EXPORT_FORMAT = 1  # bump when the export changes, so that older exports are made again
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 (or another mean-pooled model) through ONNX Runtime, behind
+    the same calls as the sentence-transformers embedder."""
+
+    backend = "onnx"
+
+    def __init__(self, name: str | None = None, allow_download: bool = False, batch_size: int = 16,
+                 fallback_dir: Path = Path("models"), on_status: Status | None = None):
+        self.location = resolve_model(name)
+        self.name = self.location.name
+        self.batch_size = batch_size
+        folder = _model_folder(self.location, allow_download)
+        pooling = _read_json(folder / "1_Pooling" / "config.json") if (folder / "1_Pooling").is_dir() else {}
+        if pooling and not pooling.get("pooling_mode_mean_tokens"):
+            raise EmbeddingModelError(f"{self.name} does not pool by mean, which the ONNX backend reproduces; "
+                                      "use --embed-backend torch")
+        config = _read_json(folder / "config.json")
+        self.dimension = int(pooling.get("word_embedding_dimension") or config["hidden_size"])
+        self.max_tokens = int(_read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
+                              if (folder / "sentence_bert_config.json").exists() else 256)
+        self._counter, self._encoder = _tokenizers(folder, self.max_tokens)
+        graph = _exported(folder, self.location, fallback_dir, on_status)
+        self._session = _session(graph)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces of each text, without the [CLS]/[SEP] the model adds."""
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in length-matched batches
+        (as the sentence-transformers embedder forms them)."""
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        done = 0
+        for idx in length_batches(self.count_tokens(texts), self.batch_size):
+            out[idx] = self._run([texts[i] for i in idx])
+            done += len(idx)
+            if progress:
+                progress(done, len(texts))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._run([text])[0]
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encoded = self._encoder.encode_batch(texts)
+        width = max(len(e.ids) for e in encoded)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, e in enumerate(encoded):
+            ids[row, :len(e.ids)] = e.ids
+            mask[row, :len(e.ids)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        summed = (hidden * mask[..., None]).sum(axis=1)
+        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EmbeddingModelError(f"cannot read {path}: {exc}") from None
+
+
+def _model_folder(location: ModelLocation, allow_download: bool) -> Path:
+    """The folder holding the model's files: itself, or its snapshot in the hub cache."""
+    if not location.is_hub_name:
+        return Path(location.path)
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(location.path, local_files_only=not allow_download))
+    except Exception:
+        if not allow_download:
+            raise EmbeddingModelError(
+                f"embedding model '{location.name}' is not in the local Hugging Face cache and downloads are "
+                "off; pass a local folder with --embed-model, or allow the download once with "
+                "--allow-download (or RAG_ALLOW_DOWNLOAD=1) while online") from None
+        raise EmbeddingModelError(f"cannot download embedding model '{location.name}' "
+                                  "(are you online, and is the name right?)") from None
+
+
+def _tokenizers(folder: Path, max_tokens: int):
+    """(counter, encoder): the model's own fast tokenizer, once without limits (to
+    count, as passages are cut by count) and once as the model sees text: cut to
+    its window, special tokens added, no padding (batches pad themselves)."""
+    from tokenizers import Tokenizer
+
+    path = folder / "tokenizer.json"
+    if not path.exists():
+        raise EmbeddingModelError(f"{folder} has no tokenizer.json, which the ONNX backend needs; "
+                                  "use --embed-backend torch")
+    counter = Tokenizer.from_file(str(path))
+    counter.no_truncation()
+    counter.no_padding()
+    encoder = Tokenizer.from_file(str(path))
+    encoder.no_padding()
+    encoder.enable_truncation(max_tokens)
+    return counter, encoder
+
+
+def _exported(folder: Path, location: ModelLocation, fallback_dir: Path, on_status: Status | None) -> Path:
+    """The model's ONNX graph, exported on first use: beside the model when its
+    folder may be written, else under `fallback_dir`/onnx."""
+    beside = folder / "onnx" / f"model-v{EXPORT_FORMAT}.onnx"
+    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in location.name)
+    fallback = fallback_dir / "onnx" / slug / f"model-v{EXPORT_FORMAT}.onnx"
+    for graph in (beside, fallback):
+        if graph.exists():
+            return graph
+    for graph in (beside, fallback):
+        try:
+            graph.parent.mkdir(parents=True, exist_ok=True)
+            probe = graph.parent / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError:
+            continue
+        if on_status:
+            on_status(f"preparing the embedding model for ONNX Runtime (once; kept in {graph.parent}) …")
+        _export(folder, location, graph)
+        return graph
+    raise EmbeddingModelError(f"cannot write the ONNX export of {location.name} beside the model ({beside.parent}) "
+                              f"or in {fallback.parent}; use --embed-backend torch")
+
+
+def _export(folder: Path, location: ModelLocation, graph: Path) -> None:
+    """Trace the transformer (not the pooling, done in numpy) to ONNX, written
+    atomically: a half-written graph is never left to be loaded."""
+    import torch
+
+    model = load_sentence_transformer(ModelLocation(location.name, str(folder), False), allow_download=False)
+    transformer = model[0].auto_model.eval()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    sample = torch.ones((2, 8), dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    partial = graph.with_suffix(f".partial-{os.getpid()}")
+    try:
+        # The tracer warns about branches on shapes (padding checks that never fire for
+        # our inputs, whose mask always matches them): noise for a person.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(LastHiddenState(transformer), (sample, sample, torch.zeros_like(sample)), str(partial),
+                              input_names=names, output_names=["last_hidden_state"],
+                              dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names + ["last_hidden_state"]},
+                              opset_version=17, dynamo=False)
+        os.replace(partial, graph)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        raise EmbeddingModelError(f"cannot export {location.name} to ONNX ({type(exc).__name__}: "
+                                  f"{str(exc).splitlines()[0] if str(exc) else ''}); use --embed-backend torch") from None
+
+
+def _session(graph: Path):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # warnings about unused initialisers are not a person's business
+    try:
+        return onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise EmbeddingModelError(f"cannot load {graph} ({str(exc).splitlines()[0]}); delete it to export "
+                                  "it again") from None
