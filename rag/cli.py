@@ -324,10 +324,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"rag: skipped {problem}", file=sys.stderr)
     for warning in report.warnings:
         print(f"rag: note {warning}", file=sys.stderr)
+    resumed = (f" ({report.passages_resumed} more were kept from an interrupted ingest)"
+               if report.passages_resumed else "")
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
         f"unchanged {len(report.unchanged)}; embedded {report.passages_embedded} passages in "
-        f"{report.seconds:.1f} s; index: {report.documents_total} documents, {report.passages_total} passages"
+        f"{report.seconds:.1f} s{resumed}; index: {report.documents_total} documents, {report.passages_total} passages"
         f" in {report.location}"
     )
     if report.skipped_types:

@@ -239,12 +239,13 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
                 documents.append(document)
                 yield document
 
-        new_manifest, embedded = apply_documents(
-            settings, previous, read_and_keep(), the_plan.removed, get_embedder(), progress
-        )
         old_collection = manifest.collection if (manifest and rebuild) else None
+        new_manifest, embedded, resumed = apply_documents(
+            settings, previous, read_and_keep(), the_plan.removed, get_embedder(), progress, in_use=old_collection
+        )
         collect_garbage(settings, new_manifest, old_collection)
-        return _report(_changes(the_plan, documents, problems), new_manifest, embedded, started, index_dir)
+        return _report(_changes(the_plan, documents, problems), new_manifest, embedded, started, index_dir,
+                       resumed)
 
 
 def apply_documents(
@@ -254,15 +255,20 @@ def apply_documents(
     removed: Iterable[str],
     embedder: Embedder,
     progress: ProgressCallback = _no_progress,
-) -> tuple[Manifest, int]:
+    in_use: str | None = None,
+) -> tuple[Manifest, int, int]:
     """Steps 2–4 of an ingest: store new records, write BM25, commit the manifest.
     `documents` may be a stream: passages are embedded as they arrive, so reading
-    (in worker processes) overlaps with embedding. Returns the committed manifest
-    and how many passages were embedded."""
+    (in worker processes) overlaps with embedding. Returns the committed manifest,
+    how many passages were embedded, and how many were found already stored by an
+    ingest that was interrupted (resumed, not embedded again). `in_use`: a
+    collection a reader may still use (the one a rebuild replaces), never resumed."""
     index_dir = settings.index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
-    collection = previous.collection if previous else new_collection_name(settings.collection)
     client, location = open_client(index_dir, settings.chroma_url)
+    collection = (previous.collection if previous
+                  else _unfinished_collection(client, settings, embedder.name, avoid=in_use)
+                  or new_collection_name(settings.collection))
     store = open_store(client, location, collection, embedder.name, embedder.dimension, create=True)
 
     files = dict(previous.files) if previous else {}
@@ -281,10 +287,10 @@ def apply_documents(
                     seen.add(passage.id)
                     yield passage
 
-    embedded = _embed_and_store(fresh_passages(), embedder, store, progress)
+    embedded, resumed = _embed_and_store(fresh_passages(), embedder, store, progress)
 
     live = [pid for entry in files.values() for pid in entry.passages]
-    texts = _texts_for(live, embedded, store)
+    texts = _texts_for(live, embedded + resumed, store)
     progress("indexing", 0, 1)
     generation = (previous.generation if previous else 0) + 1
     # A token in the name keeps a rebuild (which restarts the count) from writing
@@ -296,23 +302,54 @@ def apply_documents(
     manifest = Manifest(embedder.name, embedder.dimension, collection, generation, lexical_dir, files,
                         settings.chroma_url)
     write_manifest(index_dir, manifest)  # the commit point
-    return manifest, len(embedded)
+    return manifest, len(embedded), len(resumed)
+
+
+def _unfinished_collection(client, settings: Settings, model: str, avoid: str | None) -> str | None:
+    """A collection that an interrupted first ingest (or rebuild) left in the
+    embedded store, with this model's vectors: resuming it skips what it holds.
+    No manifest names it, so no reader uses it. None on a server, which others share."""
+    if settings.chroma_url:
+        return None
+    try:
+        collections = client.list_collections()
+    except Exception:
+        return None
+    for item in collections:
+        name = item if isinstance(item, str) else item.name
+        if name == avoid or not name.startswith(f"{settings.collection}-"):
+            continue
+        try:
+            meta = client.get_collection(name, embedding_function=None).metadata or {}
+        except Exception:
+            continue
+        if meta.get("embed_model") == model:
+            return name
+    return None
 
 
 def _embed_and_store(passages: Iterable[Passage], embedder: Embedder, store,
-                     progress: ProgressCallback) -> list[Passage]:
+                     progress: ProgressCallback) -> tuple[list[Passage], list[Passage]]:
     """Embed in chunks as passages arrive and hand each chunk to Chroma on a second
-    thread, so that writing one chunk overlaps with embedding the next (torch
-    releases the GIL). Within a chunk, passages go longest first, so batches pad
-    little. Returns the passages embedded."""
+    thread, so that writing one chunk overlaps with embedding the next (the
+    model's runtime releases the GIL). Within a chunk, passages go longest first,
+    so batches pad little. A passage the store already holds (written by an
+    ingest that was interrupted before its commit: ids are content hashes) is not
+    embedded again. Returns (passages embedded, passages found stored)."""
     chunk = 512  # passages per hand-over to the store
     embedded: list[Passage] = []
+    resumed: list[Passage] = []
     progress("embedding", 0, 0)
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending = None
 
         def flush(batch: list[Passage]) -> None:
             nonlocal pending
+            stored = store.stored([p.id for p in batch])
+            resumed.extend(p for p in batch if p.id in stored)
+            batch = [p for p in batch if p.id not in stored]
+            if not batch:
+                return
             batch.sort(key=lambda p: len(p.text), reverse=True)
             base, total = len(embedded), len(embedded) + len(batch)
             vectors = embedder.embed([p.text for p in batch],
@@ -332,7 +369,7 @@ def _embed_and_store(passages: Iterable[Passage], embedder: Embedder, store,
             flush(buffer)
         if pending is not None:
             pending.result()
-    return embedded
+    return embedded, resumed
 
 
 def _texts_for(live: list[str], fresh: list[Passage], store) -> dict[str, str]:
@@ -371,8 +408,9 @@ def collect_garbage(settings: Settings, manifest: Manifest, old_collection: str 
 
 
 def _report(changes: Changes, manifest: Manifest | None, embedded: int, started: float,
-            index_dir: Path) -> IngestReport:
+            index_dir: Path, resumed: int = 0) -> IngestReport:
     return IngestReport(
+        passages_resumed=resumed,
         added=changes.added,
         updated=changes.updated,
         removed=changes.removed,

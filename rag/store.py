@@ -72,6 +72,12 @@ class VectorStore:
         for lo in range(0, len(ids), self._max_batch):
             _call(lambda: self._collection.delete(ids=ids[lo:lo + self._max_batch]), self.location)
 
+    def stored(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` the collection holds (ids only: nothing else is read)."""
+        if not ids:
+            return set()
+        return set(_call(lambda: self._collection.get(ids=list(ids), include=[]), self.location)["ids"])
+
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         page = 10_000

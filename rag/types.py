@@ -395,6 +395,7 @@ class IngestReport:
     warnings: tuple[FileProblem, ...] = ()  # files read with a caveat (not failures)
     skipped_types: Mapping[str, int] = field(default_factory=dict)  # ".pdf" -> count
     passages_embedded: int = 0
+    passages_resumed: int = 0  # stored by an interrupted ingest, kept rather than embedded again
     passages_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0

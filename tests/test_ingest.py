@@ -262,3 +262,37 @@ def test_the_same_relative_index_dir_in_two_working_folders_stays_apart(tmp_path
     assert hits and hits[0].passage.text == "Barges carry coal down the canal."
     monkeypatch.chdir(a)  # and the first folder's index never saw the second one's file
     assert len(Index.open(settings).store.all_ids()) == 1
+
+
+def test_an_interrupted_ingest_is_resumed_not_started_over(tmp_path, embedder, embedder_factory):
+    """The first ingest of a folder stops (Ctrl-C) while its second chunk of 512
+    passages is embedded, after the first chunk was stored; nothing is committed.
+    Run again, it keeps the 512 stored passages and embeds only the rest."""
+    folder = tmp_path / "memos"
+    folder.mkdir()
+    for i in range(600):
+        (folder / f"m{i:03d}.txt").write_text(f"Memo {i}\nThe depot on street {i} stores {i * 7} crates.\n",
+                                             encoding="utf-8")
+
+    class StopsAtSecondChunk:
+        def __init__(self, inner):
+            self.inner, self.calls = inner, 0
+            self.name, self.dimension, self.count_tokens = inner.name, inner.dimension, inner.count_tokens
+
+        def embed(self, texts, progress=None):
+            self.calls += 1
+            if self.calls == 2:
+                raise KeyboardInterrupt
+            return self.inner.embed(texts, progress)
+
+    settings = make_settings(tmp_path / "idx")
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths([folder], settings, lambda name: StopsAtSecondChunk(embedder))
+    assert read_manifest(settings.index_dir) is None  # nothing committed
+
+    report = ingest_paths([folder], settings, embedder_factory)
+    assert (report.passages_resumed, report.passages_embedded) == (512, 88)
+    final = read_manifest(settings.index_dir)
+    assert len(final.files) == 600 and stored_ids(settings, final) == final.live_ids
+    hits = search_texts(settings, embedder, "Which depot stores 2100 crates?")
+    assert any("street 300 " in text for text in hits)
