@@ -267,16 +267,19 @@ class _ProgressBar:
     def __init__(self) -> None:
         import time
 
+        from rag.ingest_progress import IngestProgress
+
         self._progress = None
         self._tasks: dict[str, Any] = {}
         self._last_line = time.monotonic()
         self._lined: set[str] = set()
+        self.overall = IngestProgress()
         if sys.stderr.isatty():
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self._progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                                      TimeRemainingColumn(), transient=True,
+                                      TextColumn("{task.fields[overall]}"), transient=True,
                                       # The bar's own escape sequences bypass the inert stream.
                                       console=Console(file=getattr(sys.stderr, "wrapped", sys.stderr)))
 
@@ -290,12 +293,16 @@ class _ProgressBar:
             self._progress.stop()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        self.overall.update(stage, done, total)
         if not self._progress:
             self._plain_line(stage, done, total)
             return
         if stage not in self._tasks:
-            self._tasks[stage] = self._progress.add_task(stage, total=total)
-        self._progress.update(self._tasks[stage], completed=done, total=total)
+            self._tasks[stage] = self._progress.add_task(stage, total=total, overall="")
+        # Files, passages, rate and time left go beside the stage that is moving.
+        for task in self._tasks.values():
+            self._progress.update(task, overall="")
+        self._progress.update(self._tasks[stage], completed=done, total=total, overall=self.overall.line())
 
     def _plain_line(self, stage: str, done: int, total: int) -> None:
         import time
@@ -305,7 +312,7 @@ class _ProgressBar:
             return  # a stage with nothing to do
         # A stage that was reported gets its last line too, so the log ends at 100 %.
         if now - self._last_line >= self.PLAIN_EVERY_S or (done >= total and stage in self._lined):
-            print(f"rag: progress: {stage} {done}/{total}", file=sys.stderr, flush=True)
+            print(f"rag: progress: {self.overall.line()}", file=sys.stderr, flush=True)
             self._last_line = now
             self._lined.add(stage)
             if done >= total:

@@ -333,16 +333,38 @@ def test_progress_on_a_pipe_is_plain_lines(capsys, monkeypatch):
 
     monkeypatch.setattr(_ProgressBar, "PLAIN_EVERY_S", 0.0)
     with _ProgressBar() as bar:
-        for done in (0, 16, 32):
-            bar("embed", done, 32)
+        bar("reading", 1, 2)
+        bar("embedding", 0, 10)
+        bar("reading", 2, 2)
+        bar("embedding", 10, 20)
     lines = capsys.readouterr().err.splitlines()
-    assert lines == ["rag: progress: embed 0/32", "rag: progress: embed 16/32", "rag: progress: embed 32/32"]
+    assert lines[0] == "rag: progress: 1/2 files read" and len(lines) == 4, lines
+    assert lines[-1].startswith("rag: progress: 2/2 files read, 10 passages embedded")
 
     monkeypatch.setattr(_ProgressBar, "PLAIN_EVERY_S", 3600.0)
     with _ProgressBar() as bar:
         for done in (0, 16, 32):
-            bar("embed", done, 32)
+            bar("embedding", done, 32)
     assert capsys.readouterr().err == ""  # a short ingest prints nothing
+
+
+def test_the_progress_line_says_files_passages_rate_and_time_left():
+    """A clock the test moves: 2 of 8 files read made 100 passages, 50 embedded in
+    10 s, so about 400 passages in all, 350 to go at 5/s: 70 s, "1 min"."""
+    from rag.ingest_progress import IngestProgress
+
+    now = [0.0]
+    progress = IngestProgress(clock=lambda: now[0])
+    assert progress.line() == ""
+    progress.update("reading", 2, 8)
+    progress.update("embedding", 0, 100)
+    now[0] = 10.0
+    progress.update("embedding", 50, 100)
+    assert progress.line() == "2/8 files read, 50 passages embedded, 5/s, about 1 min left"
+    progress.update("reading", 8, 8)
+    progress.update("embedding", 400, 400)
+    progress.update("indexing", 0, 1)
+    assert progress.line() == "8/8 files read, 400 passages embedded, 40/s, writing the word index"
 
 
 def test_rag_ask_counts_the_wait_for_a_silent_server(seed_index, silent_server, capsys, monkeypatch, tmp_path):

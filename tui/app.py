@@ -410,6 +410,7 @@ class RagApp(App):
     def ingest(self, path: Path) -> None:
         from rag.index import Index
         from rag.ingest import ingest_paths
+        from rag.ingest_progress import IngestProgress
         from rag.retrieve import Retriever
 
         loaded = {}
@@ -423,12 +424,14 @@ class RagApp(App):
             return loaded[name]
 
         last = [0.0]
+        overall = IngestProgress()
 
         def progress(stage: str, done: int, total: int) -> None:
+            overall.update(stage, done, total)
             now = time.monotonic()
             if now - last[0] >= 0.1 or done == total:
                 last[0] = now
-                self.call_from_thread(self._ingest_progress, f"ingesting {path}: {stage} {done}/{total}")
+                self.call_from_thread(self._ingest_progress, f"ingesting {path}: {overall.line()}")
 
         try:
             report = ingest_paths([path], self.settings, embedder_for, progress)
