@@ -85,7 +85,7 @@ def main() -> int:
                 seconds[name].append(time.perf_counter() - started)
 
     print(f"\nthroughput on {len(texts)} SciFact passages ({args.docs} abstracts), best of {args.rounds}:")
-    print(f"| backend | passages/s | vs torch | cos to torch, min | mean |")
+    print("| backend | passages/s | vs torch | cos to torch, min | mean |")
     print("|---|---|---|---|---|")
     base = len(texts) / min(seconds["torch"])
     for name in backends:

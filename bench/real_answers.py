@@ -37,7 +37,6 @@ from pathlib import Path
 from common import CACHE, ROOT
 
 from rag.assistant import make_assistant
-from rag.cite import parse_answer
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.evaluate import contains_answer, load_questions

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from common import CACHE, ROOT
+from common import CACHE
 
 from fit_support import WICE, article, balanced
 from rag.cite import CitationChecker

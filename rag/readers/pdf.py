@@ -140,7 +140,6 @@ def _page_lines(page, number: int) -> list[_Line]:
         text = textpage.get_text_range()
         lines: list[_Line] = []
         x, y = ctypes.c_double(), ctypes.c_double()
-        position = 0
         # PDFium ends a line with "\r\n", or with U+FFFE where a word is hyphenated
         # across the line end (then the next line follows at once).
         for match in re.finditer(r"[^\r\n\ufffe]*(?:\ufffe|\r\n|$)", text):
