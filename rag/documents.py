@@ -31,7 +31,7 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 # A paragraph longer than this (about 170,000 words, a long book, with no line break)
 # is not prose to cite but a dump: cutting it into passages and embedding them would
 # take the better part of an hour, so the file is refused with a line saying why.
-MAX_PARAGRAPH_CHARS = 1_000_000
+MAX_PARAGRAPH_CHARS = 2**20
 SECTION_SEPARATOR = " › "
 
 # --------------------------------------------------------------------------- reading
@@ -46,8 +46,8 @@ def read_bytes(path: Path, max_mb: float = Settings.max_file_mb) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_mb * 2**20:
-            raise DocumentError(str(path), f"{size / 2**20:.1f} MB, over the limit of {max_mb:g} MB; skipped "
-                                           "(raise it with --max-file-mb or max_file_mb in rag.toml)")
+            raise DocumentError(str(path), f"{size / 2**20:.1f} MB, over the limit of {max_mb:g} MB (raise it "
+                                           "with --max-file-mb or max_file_mb in rag.toml)")
         return path.read_bytes()
     except FileNotFoundError:
         raise DocumentError(str(path), "no such file") from None
@@ -204,9 +204,9 @@ def build_document(
         raise DocumentError(source, "no text found")
     longest = max(len(block.text) for block in merged)
     if longest > MAX_PARAGRAPH_CHARS:
-        raise DocumentError(source, f"{longest / 1e6:.1f} MB of text in one paragraph, with no line break; "
+        raise DocumentError(source, f"{longest / 2**20:.1f} MB of text in one paragraph, with no line break; "
                                     "split it into paragraphs (the limit is "
-                                    f"{MAX_PARAGRAPH_CHARS / 1e6:.0f} MB)")
+                                    f"{MAX_PARAGRAPH_CHARS / 2**20:.0f} MB)")
     title = result.title or _title_from(merged[0].text) or Path(source).stem
 
     doc_id = doc_id_for(source)

@@ -34,7 +34,7 @@ def assert_inert(text: str) -> None:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """A folder with an escape-laden document and name, a named pipe, a symlink
-    loop, a dangling link, a link to a file outside, and a 1.1 MB paragraph."""
+    loop, a dangling link, a link to a file outside, and a 1.2 MB paragraph."""
     root = tmp_path_factory.mktemp("hostile")
     docs = root / "docs"
     docs.mkdir()
@@ -47,7 +47,7 @@ def hostile(tmp_path_factory):
     (root / "outside").mkdir()
     (root / "outside" / "bridge.txt").write_text("The Forth Bridge was painted red in 1890.\n", encoding="utf-8")
     (docs / "bridge-link.txt").symlink_to(root / "outside" / "bridge.txt")
-    (docs / "dump.txt").write_text("word " * 220_000, encoding="utf-8")  # 1.1 MB, no line break
+    (docs / "dump.txt").write_text("word " * 250_000, encoding="utf-8")  # 1.2 MB, no line break
     # Fuzzed names: a line break, bytes that are not UTF-8, a leading dash, 255 bytes.
     (docs / "new\nline.txt").write_text("The ferry to Mull left Oban at nine in 1901.\n", encoding="utf-8")
     with open(os.fsencode(docs) + b"/bad\xff\xfename.txt", "wb") as bad_name:
@@ -70,7 +70,7 @@ def test_each_special_file_is_one_line_and_the_rest_is_ingested(hostile):
     lines = result.stderr.splitlines()
     assert not any(line.startswith("line.txt") for line in lines), lines  # "new\nline.txt" kept on its line
     expected = {"pipe.txt": "a named pipe (FIFO), not a document", "loop.txt": "symlink loop",
-                "dangling.txt": "broken symlink", "dump.txt": "1.1 MB of text in one paragraph",
+                "dangling.txt": "broken symlink", "dump.txt": "1.2 MB of text in one paragraph",
                 "empty": "empty file", "bad\\xff\\xfename.txt": "name is not valid UTF-8",
                 "cut.txt": "ends in the middle of a character"}
     for name, reason in expected.items():
