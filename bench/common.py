@@ -53,13 +53,13 @@ def scifact_documents(corpus: list[dict], embedder):
     ]
 
 
-def scifact_index(embedder, rebuild: bool = False):
-    """Open the SciFact index in bench/.cache, building it once (a few minutes)."""
+def scifact_index(embedder, rebuild: bool = False, name: str = "scifact-index"):
+    """Open the SciFact index in bench/.cache/`name`, building it once (a few minutes)."""
     from rag.config import Settings
     from rag.index import Index, read_manifest
     from rag.ingest import apply_documents
 
-    settings = Settings(index_dir=CACHE / "scifact-index", collection="scifact")
+    settings = Settings(index_dir=CACHE / name, collection="scifact")
     manifest = read_manifest(settings.index_dir)
     if manifest is None or rebuild or manifest.embed_model != embedder.name:
         import shutil
@@ -73,3 +73,20 @@ def scifact_index(embedder, rebuild: bool = False):
         apply_documents(settings, None, docs, [], embedder)
         print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return Index.open(settings), settings
+
+
+def quantized(onnx_embedder, folder: Path, per_channel: bool):
+    """A copy of the ONNX embedder running an int8 graph."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from rag.embed_onnx import _session
+
+    source = onnx_embedder._session._model_path
+    target = folder / f"int8-{'channel' if per_channel else 'tensor'}.onnx"
+    quantize_dynamic(source, str(target), weight_type=QuantType.QInt8, per_channel=per_channel,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    copy = object.__new__(type(onnx_embedder))
+    copy.__dict__.update(onnx_embedder.__dict__)
+    copy._session = _session(target)
+    return copy

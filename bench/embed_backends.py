@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import load_corpus, scifact_documents
+from common import load_corpus, quantized, scifact_documents
 
 from rag.config import Settings
 from rag.embed import Embedder, open_embedder
@@ -36,23 +36,6 @@ def startup_seconds(backend: str, runs: int = 3) -> float:
         subprocess.run([sys.executable, "-c", LOAD.format(backend)], check=True, capture_output=True)
         times.append(time.perf_counter() - started)
     return min(times)
-
-
-def quantized(onnx_embedder, folder: Path, per_channel: bool):
-    """A copy of the ONNX embedder running an int8 graph."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from rag.embed_onnx import _session
-
-    source = onnx_embedder._session._model_path
-    target = folder / f"int8-{'channel' if per_channel else 'tensor'}.onnx"
-    quantize_dynamic(source, str(target), weight_type=QuantType.QInt8, per_channel=per_channel,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    copy = object.__new__(type(onnx_embedder))
-    copy.__dict__.update(onnx_embedder.__dict__)
-    copy._session = _session(target)
-    return copy
 
 
 def main() -> int:
