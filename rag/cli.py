@@ -453,8 +453,7 @@ def _plain_chat(args: argparse.Namespace, settings) -> int:
         if not question.strip() or question.strip() in {"/quit", "/exit"}:
             return EXIT_OK
         try:
-            with _ServerWait(settings.llm_url or "", settings.llm_timeout_s,
-                             shown=assistant.mode == "remote") as waiting:
+            with _ServerWait.for_answer(assistant, extractive=False) as waiting:
                 for item in assistant.ask(question, history=history):
                     waiting.heard()
                     if isinstance(item, Answer):
@@ -604,8 +603,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def _answer(assistant, question: str, args: argparse.Namespace, text_mode: bool):
     """One answer; in text mode its sentences are printed as they are checked."""
     final = None
-    remote = assistant.mode == "remote" and not args.extractive
-    with _ServerWait(assistant.settings.llm_url or "", assistant.settings.llm_timeout_s, shown=remote) as waiting:
+    with _ServerWait.for_answer(assistant, args.extractive) as waiting:
         for item in assistant.ask(question, extractive=args.extractive):
             waiting.heard()
             final = _take(item, final, args, text_mode)
@@ -642,6 +640,13 @@ class _ServerWait:
         # Our own words: written past the filter, which would blank the carriage return.
         self.stream = getattr(sys.stderr, "wrapped", sys.stderr)
         self.thread = threading.Thread(target=self._count, daemon=True, name="server-wait")
+
+    @classmethod
+    def for_answer(cls, assistant, extractive: bool) -> "_ServerWait":
+        """Shown only when the answer comes from a model server."""
+        settings = assistant.settings
+        return cls(settings.llm_url or "", settings.llm_timeout_s,
+                   shown=assistant.mode == "remote" and not extractive)
 
     def __enter__(self) -> "_ServerWait":
         import time

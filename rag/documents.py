@@ -8,9 +8,11 @@ The token counter is passed in, so this module never imports the embedding model
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -94,11 +96,10 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileProblem], Coun
             problems.append(FileProblem(readable_name(str(found)), "its name is not valid UTF-8, which the index "
                                         "stores names in; rename the file (convmv can, e.g. from latin1)"))
             return
-        problem = _not_a_regular_file(found)
-        if problem:
-            problems.append(FileProblem(str(found), problem))
+        info = _regular_file(found)
+        if isinstance(info, str):
+            problems.append(FileProblem(str(found), info))
             return
-        info = found.stat()
         if (info.st_dev, info.st_ino) not in seen:
             seen.add((info.st_dev, info.st_ino))
             files.append(found)
@@ -133,13 +134,11 @@ def readable_name(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _not_a_regular_file(path: Path) -> str | None:
-    """Why a path met while walking is no document to read, or None."""
-    import errno
-    import stat
-
+def _regular_file(path: Path) -> os.stat_result | str:
+    """The file's status when it is a regular file, else why a path met while
+    walking is no document to read."""
     try:
-        mode = path.stat().st_mode  # follows a symlink to what it names
+        info = path.stat()  # follows a symlink to what it names
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "symlink loop"
@@ -148,8 +147,9 @@ def _not_a_regular_file(path: Path) -> str | None:
         return f"cannot read: {exc.strerror or exc}"
     except RuntimeError:  # older Pythons report a loop this way
         return "symlink loop"
+    mode = info.st_mode
     if stat.S_ISREG(mode):
-        return None
+        return info
     kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
             else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
     return f"{kind}, not a document"

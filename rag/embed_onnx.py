@@ -51,6 +51,7 @@ class OnnxEmbedder:
         self.max_tokens = int(_read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
                               if (folder / "sentence_bert_config.json").exists() else 256)
         self._counter, self._encoder = _tokenizers(folder, self.max_tokens)
+        self._specials = len(self._encoder.encode("").ids)  # [CLS] and [SEP], which batching counts apart
         graph = _exported(folder, self.location, fallback_dir, on_status)
         self._session = _session(graph)
         self._inputs = {i.name for i in self._session.get_inputs()}
@@ -63,25 +64,26 @@ class OnnxEmbedder:
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Unit-length float32 vectors, one row per text, in length-matched batches
-        (as the sentence-transformers embedder forms them)."""
+        (as the sentence-transformers embedder forms them). Each text is tokenized
+        once: the batches are formed from the same encodings the model is fed."""
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
+        encoded = self._encoder.encode_batch(list(texts))
         done = 0
-        for idx in length_batches(self.count_tokens(texts), self.batch_size):
-            out[idx] = self._run([texts[i] for i in idx])
+        for idx in length_batches([len(e.ids) - self._specials for e in encoded], self.batch_size):
+            out[idx] = self._forward([encoded[i] for i in idx])
             done += len(idx)
             if progress:
                 progress(done, len(texts))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._run([text])[0]
+        return self._forward(self._encoder.encode_batch([text]))[0]
 
-    def _run(self, texts: list[str]) -> np.ndarray:
-        encoded = self._encoder.encode_batch(texts)
+    def _forward(self, encoded: list) -> np.ndarray:
         width = max(len(e.ids) for e in encoded)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
+        ids = np.zeros((len(encoded), width), dtype=np.int64)
         mask = np.zeros_like(ids)
         for row, e in enumerate(encoded):
             ids[row, :len(e.ids)] = e.ids

@@ -141,10 +141,15 @@ def _call(fn, location: str):
         if "disk is full" in message or "No space left" in message:
             raise StoreError(f"vector store at {location}: the disk is full; free some space and run the "
                              "ingest again (the index is as it was before this ingest)") from exc
-        if "readonly database" in message or "Read-only file system" in message:
+        if _says_read_only(message):
             raise StoreError(f"vector store at {location} is read-only: ingest into a writable "
                              "--index-dir") from exc
         raise StoreError(f"vector store at {location} failed: {message}") from exc
+
+
+def _says_read_only(message: str) -> bool:
+    """Does an error from Chroma (or the SQLite under it) say its folder cannot be written?"""
+    return "readonly database" in message or "Read-only file system" in message
 
 
 def _one_line(exc: BaseException) -> str:
@@ -182,11 +187,11 @@ def open_client(index_dir: Path, chroma_url: str | None):
         client = chromadb.PersistentClient(path=str(path.resolve()), settings=_chroma_settings())
     except Exception as exc:
         message = _one_line(exc)
-        if "readonly database" in message or "Read-only file system" in message or "Permission denied" in message:
-            # Chroma writes to its store even to read it; say what to do instead.
-            raise ReadOnlyStoreError(f"the index in {index_dir} is read-only, and its vector store (Chroma) must write "
-                             f"to open it: copy the folder somewhere writable (cp -r {index_dir} DIR) and use "
-                             "--index-dir DIR") from None
+        if _says_read_only(message) or "Permission denied" in message:
+            # Chroma writes to its store even to read it; Index.open then searches a copy.
+            raise ReadOnlyStoreError(f"the index in {index_dir} is read-only, and its vector store (Chroma) must "
+                                     f"write to open it: copy the folder somewhere writable (cp -r {index_dir} DIR) "
+                                     "and use --index-dir DIR") from None
         raise StoreError(f"cannot open the Chroma store in {path}: {message}") from None
     return client, str(path)
 
