@@ -368,7 +368,7 @@ class CitationChecker:
         missing = missing_facts(sentence, facts, known)
         if missing:
             weak = tuple(p for p in parts if missing_facts(p, facts, known))
-            where = f" (in “{_join(weak)}”)" if len(parts) > 1 and weak else ""
+            where = f" (in {_quoted(weak)})" if len(parts) > 1 and weak else ""
             return _Support(False, f"{_join(missing)} {'is' if len(missing) == 1 else 'are'} not in {label}{where}",
                             best, 0.0, weak if len(parts) > 1 else ())
         conflict = negation_conflict(sentence, best.text)
@@ -380,7 +380,7 @@ class CitationChecker:
         score = self.model.score(signals)
         if score < self.threshold:
             weak = _weakest_parts(parts, closest_texts)
-            what = f"does not state “{_join(weak)}”" if len(parts) > 1 and weak else "does not say this"
+            what = f"does not state {_quoted(weak)}" if len(parts) > 1 and weak else "does not say this"
             return _Support(False, f"{label} {what} (support {score:.2f} < {self.threshold:.2f}; closest "
                             f"sentence: similarity {best.similarity:.2f})", best, score,
                             weak if len(parts) > 1 else ())
@@ -495,6 +495,12 @@ def _markers(numbers_: Sequence[int]) -> str:
 
 def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _quoted(parts: Sequence[str]) -> str:
+    """Clauses of a sentence quoted each on its own: joined inside one pair of quotes
+    they would read as words the writer never wrote ("Europe and but he said")."""
+    return _join([f"“{part}”" for part in parts])
 
 
 # --------------------------------------------------------------------------- strict
