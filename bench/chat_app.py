@@ -90,7 +90,7 @@ def key_echo() -> dict:
     rag.generate.configured_model = lambda settings: path  # the bench's model, through the app's own loader
     settings = load_settings().replace(max_tokens=3000, temperature=0.8, n_ctx=4096)
     embedder = Embedder()
-    app = RagApp(settings, embedder_factory=lambda name: embedder, generator_factory=lambda s: generator)
+    app = RagApp(settings, embedder_factory=lambda name, precision: embedder, generator_factory=lambda s: generator)
     result = {}
 
     async def run() -> None:

@@ -61,7 +61,8 @@ def scifact_index(embedder, rebuild: bool = False, name: str = "scifact-index"):
 
     settings = Settings(index_dir=CACHE / name, collection="scifact")
     manifest = read_manifest(settings.index_dir)
-    if manifest is None or rebuild or manifest.embed_model != embedder.name:
+    if (manifest is None or rebuild or manifest.embed_model != embedder.name
+            or manifest.embed_precision != embedder.precision):
         import shutil
 
         shutil.rmtree(settings.index_dir, ignore_errors=True)

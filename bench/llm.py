@@ -99,7 +99,7 @@ def main() -> int:
     settings = Settings(index_dir=CACHE / "seeds-index")
     shutil.rmtree(settings.index_dir, ignore_errors=True)
     embedder = Embedder()
-    ingest_paths([ROOT / "seeds"], settings, lambda name: embedder)
+    ingest_paths([ROOT / "seeds"], settings, lambda name, precision: embedder)
     retriever = Retriever(Index.open(settings), embedder, settings)
     selector = SentenceSelector(embedder)
     generator = LlamaCppGenerator(MODEL, n_ctx=4096)

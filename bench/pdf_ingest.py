@@ -142,7 +142,7 @@ def ours(folder: Path, questions: list[dict]) -> tuple[int, float, float, float]
     embedder = Embedder()  # loaded before the clock starts, as the naive model is
     settings = Settings(index_dir=folder / "ours")
     started = time.perf_counter()
-    report = ingest_paths([PDFS], settings, lambda name: embedder)
+    report = ingest_paths([PDFS], settings, lambda name, precision: embedder)
     seconds = time.perf_counter() - started
     result = evaluate(Retriever(Index.open(settings), embedder, settings), load_eval(QUESTIONS), ["hybrid"])
     return report.passages_total, seconds, result.metrics["hybrid"]["recall@5"], result.metrics["hybrid"]["page@5"]

@@ -13,9 +13,8 @@ import argparse
 import math
 import sys
 import time
-from pathlib import Path
 
-from common import load_qrels, load_queries, quantized, scifact_index
+from common import load_qrels, load_queries, scifact_index
 
 from rag.config import Settings
 from rag.embed import Embedder, open_embedder
@@ -54,15 +53,13 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--candidates", type=int, default=200)
     parser.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch",
-                        help="embedding backend; onnx-int8 (per-channel dynamic quantization) is measured, "
-                             "not shipped, and gets its own index")
+                        help="embedding backend: torch and onnx compute the same float32 vectors (one index); "
+                             "onnx-int8 (the default for new indexes) gets its own index")
     args = parser.parse_args()
 
-    embedder = Embedder() if args.backend == "torch" else open_embedder(None, Settings(embed_backend="onnx"))
-    if args.backend == "onnx-int8":
-        import tempfile
-
-        embedder = quantized(embedder, Path(tempfile.mkdtemp()), per_channel=True)
+    embedder = (Embedder() if args.backend == "torch" else
+                open_embedder(None, Settings(embed_backend="onnx"),
+                              precision="int8" if args.backend == "onnx-int8" else "float32"))
     name = "scifact-index" if args.backend != "onnx-int8" else "scifact-index-int8"  # fp32 vectors are shared
     index, settings = scifact_index(embedder, args.rebuild, name)
     retriever = Retriever(index, embedder, settings)

@@ -25,6 +25,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from rag.embed import for_scoring
 from rag.facts import PassageFacts, missing_facts, names, negation_conflict, normalise, numbers
 from rag.select import content_words
 from rag.sentences import sentence_spans
@@ -218,7 +219,7 @@ class CitationChecker:
     `threshold` (rag/support_score.py)."""
 
     def __init__(self, embedder, threshold: float = DEFAULT_THRESHOLD, model: SupportModel | None = None):
-        self.embedder = embedder
+        self.embedder = for_scoring(embedder)
         self.threshold = threshold
         self.model = model or SupportModel.packaged()
 

@@ -58,20 +58,34 @@ def resolve_model(name: str | None) -> ModelLocation:
 BACKENDS = ("onnx", "torch")
 
 
-def open_embedder(name: str | None, settings, on_status: Callable[[str], None] | None = None):
-    """The embedder `settings.embed_backend` names, for model `name`."""
+def default_precision(backend: str) -> str:
+    """The precision a new index is built at: int8 where the backend has it (ONNX
+    Runtime: about 1.45x the ingest rate at SciFact nDCG@10 within 0.005,
+    bench/RESULTS.md), float32 on torch, which computes only that."""
+    return "int8" if backend == "onnx" else "float32"
+
+
+def open_embedder(name: str | None, settings, on_status: Callable[[str], None] | None = None,
+                  precision: str | None = None):
+    """The embedder `settings.embed_backend` names, for model `name` at `precision`
+    (an index's own; None: the settings', else the backend's default)."""
+    precision = precision or settings.embed_precision or default_precision(settings.embed_backend)
     if settings.embed_backend == "torch":
+        if precision != "float32":
+            raise EmbeddingModelError(f"the torch backend computes float32 vectors, not {precision}; use "
+                                      "--embed-backend onnx for them")
         return Embedder(name, allow_download=settings.allow_download, batch_size=settings.embed_batch_size)
     from rag.embed_onnx import OnnxEmbedder
 
     return OnnxEmbedder(name, allow_download=settings.allow_download, batch_size=settings.embed_batch_size,
-                        fallback_dir=settings.models_dir, on_status=on_status)
+                        fallback_dir=settings.models_dir, on_status=on_status, precision=precision)
 
 
 class Embedder:
     """A sentence-transformers model behind three calls: embed, embed_query, count_tokens."""
 
     backend = "torch"
+    precision = "float32"  # sentence-transformers' own vectors
 
     def __init__(self, name: str | None = None, allow_download: bool = False, batch_size: int = 16):
         self.location = resolve_model(name)
@@ -119,6 +133,10 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                   show_progress_bar=False)[0].astype(np.float32)
+
+    def scoring_embedder(self) -> "Embedder":
+        """The embedder for scores calibrated on exact vectors: this one."""
+        return self
 
 
 # A batch is cut where padding would make up more than this share of its tokens:
@@ -182,6 +200,13 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def for_scoring(embedder):
+    """The embedder whose similarities the citation checker and sentence selector
+    were calibrated on: exact (float32) vectors, whatever precision the index holds."""
+    twin = getattr(embedder, "scoring_embedder", None)
+    return twin() if twin else embedder
+
+
 class EmbeddingCache:
     """Remembers the vectors of recent texts. Selection embeds the sentences of the
     retrieved passages, and the citation checker needs the same sentences a moment
@@ -191,7 +216,7 @@ class EmbeddingCache:
     def __init__(self, embedder: Embedder, max_entries: int = 8192):
         from collections import OrderedDict
 
-        self.embedder = embedder
+        self.embedder = for_scoring(embedder)
         self.max_entries = max_entries
         self._vectors: "OrderedDict[str, np.ndarray]" = OrderedDict()
         self.name = embedder.name
@@ -211,3 +236,6 @@ class EmbeddingCache:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_query(text)
+
+    def scoring_embedder(self) -> "EmbeddingCache":
+        return self  # it caches the scoring embedder's vectors

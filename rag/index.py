@@ -55,6 +55,9 @@ class Manifest:
     lexical_dir: str = ""  # relative to the index folder
     files: dict[str, FileEntry] = field(default_factory=dict)
     chroma_url: str | None = None  # the Chroma server holding the vectors; None: embedded
+    # "float32" (either backend computes the same vectors) or "int8" (ONNX Runtime's
+    # quantized graph, whose vectors differ a little): queries must match it.
+    embed_precision: str = "float32"
 
     @property
     def live_ids(self) -> frozenset[str]:
@@ -68,6 +71,7 @@ class Manifest:
         return {
             "format": FORMAT,
             "embed_model": self.embed_model,
+            "embed_precision": self.embed_precision,
             "dimension": self.dimension,
             "collection": self.collection,
             "generation": self.generation,
@@ -94,6 +98,7 @@ class Manifest:
                                   Byline.from_json(e.get("byline")), int(e.get("reader", 1)))
                    for src, e in data["files"].items()},
             chroma_url=data.get("chroma_url"),
+            embed_precision=data.get("embed_precision", "float32"),  # manifests from before int8
         )
 
 
@@ -173,18 +178,35 @@ class IngestLock:
             self._handle = None
 
 
-def check_model_matches(manifest: Manifest, requested: str | None, index_dir: Path) -> None:
-    """An index answers only queries embedded by the model that built it."""
-    if requested is None:
-        return
-    from rag.embed import resolve_model
+def check_model_matches(manifest: Manifest, settings: Settings, index_dir: Path) -> None:
+    """An index answers only queries embedded by the model that built it, at the
+    precision it was built with. Unset settings take the index's own."""
+    if settings.embed_model is not None:
+        from rag.embed import resolve_model
 
-    name = resolve_model(requested).name
-    if name != manifest.embed_model:
+        name = resolve_model(settings.embed_model).name
+        if name != manifest.embed_model:
+            raise ModelMismatchError(
+                f"the index in {index_dir} was built with {manifest.embed_model} "
+                f"({manifest.dimension}-d vectors), not {name}; search without --embed-model to use it, "
+                f"or rebuild it with `rag ingest --rebuild --embed-model {settings.embed_model} PATH …`"
+            )
+    check_precision_matches(manifest, settings, index_dir)
+
+
+def check_precision_matches(manifest: Manifest, settings: Settings, index_dir: Path) -> None:
+    held = manifest.embed_precision
+    wanted = settings.embed_precision or held
+    if settings.embed_backend == "torch" and settings.embed_precision is None:
+        wanted = "float32"  # all that sentence-transformers computes
+    if wanted != held:
+        how = (f"--embed-backend {settings.embed_backend} --embed-precision {wanted}"
+               if settings.embed_backend == "torch" else f"--embed-precision {wanted}")
+        keep = ("use --embed-backend onnx (the default)" if settings.embed_backend == "torch"
+                else "leave out --embed-precision")
         raise ModelMismatchError(
-            f"the index in {index_dir} was built with {manifest.embed_model} "
-            f"({manifest.dimension}-d vectors), not {name}; search without --embed-model to use it, "
-            f"or rebuild it with `rag ingest --rebuild --embed-model {requested} PATH …`"
+            f"the index in {index_dir} holds {held} vectors, not {wanted}; {keep} to use it, "
+            f"or rebuild it with `rag ingest --rebuild {how} PATH …`"
         )
 
 
@@ -208,7 +230,7 @@ class Index:
             raise IndexNotFoundError(
                 f"no index in {settings.index_dir}; build one with `rag ingest PATH …` (e.g. `rag ingest seeds/`)"
             )
-        check_model_matches(manifest, settings.embed_model, settings.index_dir)
+        check_model_matches(manifest, settings, settings.index_dir)
         # The index remembers where its vectors are; a flag may point elsewhere (a moved server).
         settings = settings.replace(chroma_url=settings.chroma_url or manifest.chroma_url)
         notice = ""
@@ -218,7 +240,7 @@ class Index:
             client, location, notice = open_read_only_copy(settings.index_dir)
         try:
             store = open_store(client, location, manifest.collection, manifest.embed_model,
-                               manifest.dimension, create=False)
+                               manifest.dimension, create=False, precision=manifest.embed_precision)
         except StoreError as exc:
             built_at = manifest.chroma_url or f"the embedded store in {settings.index_dir / 'chroma'}"
             raise StoreError(f"{exc} (the index in {settings.index_dir} keeps its vectors in {built_at})") from None

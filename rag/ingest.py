@@ -26,9 +26,10 @@ from rag.documents import READER_VERSION, TokenCounter, build_document, content_
 from rag.readers import format_for
 from rag.readers import read as read_format
 from rag.reading_pool import ReadOutcome, default_workers, read_in_workers
-from rag.embed import Embedder, resolve_model
+from rag.embed import Embedder, default_precision, resolve_model
 from rag.index import (
-    FileEntry, IngestLock, Manifest, index_write_error, new_collection_name, read_manifest, write_manifest,
+    FileEntry, IngestLock, Manifest, check_precision_matches, index_write_error, new_collection_name, read_manifest,
+    write_manifest,
 )
 from rag.lexical import LexicalIndex
 from rag.store import open_client, open_store
@@ -36,7 +37,7 @@ from rag.types import Document, DocumentError, FileProblem, IngestReport, ModelM
 
 # (stage, done, total): stages are "reading", "embedding", "indexing".
 ProgressCallback = Callable[[str, int, int], None]
-EmbedderFactory = Callable[[str], Embedder]  # model name -> loaded embedder
+EmbedderFactory = Callable[[str, str], Embedder]  # (model name, precision) -> loaded embedder
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -213,17 +214,21 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
                     f"the index in {index_dir} was built with {previous.embed_model}, not {wanted}; "
                     f"rebuild it with `rag ingest --rebuild --embed-model {settings.embed_model} PATH …`"
                 )
+        if previous is not None:
+            check_precision_matches(previous, settings, index_dir)
         if previous is not None and settings.chroma_url is None:
             settings = settings.replace(chroma_url=previous.chroma_url)  # where its vectors are
-        # An existing index keeps its own model; a new one takes the configured one.
+        # An existing index keeps its own model and precision; a new one takes the configured ones.
         model_name = previous.embed_model if previous else resolve_model(settings.embed_model).name
+        precision = (previous.embed_precision if previous
+                     else settings.embed_precision or default_precision(settings.embed_backend))
 
         embedder: Embedder | None = None
 
         def get_embedder() -> Embedder:
             nonlocal embedder
             if embedder is None:  # loaded only when some file has changed
-                embedder = embedder_factory(model_name)
+                embedder = embedder_factory(model_name, precision)
             return embedder
 
         the_plan = plan(paths, previous, settings.max_file_mb)
@@ -267,9 +272,10 @@ def apply_documents(
     index_dir.mkdir(parents=True, exist_ok=True)
     client, location = open_client(index_dir, settings.chroma_url)
     collection = (previous.collection if previous
-                  else _unfinished_collection(client, settings, embedder.name, avoid=in_use)
+                  else _unfinished_collection(client, settings, embedder, avoid=in_use)
                   or new_collection_name(settings.collection))
-    store = open_store(client, location, collection, embedder.name, embedder.dimension, create=True)
+    store = open_store(client, location, collection, embedder.name, embedder.dimension, create=True,
+                       precision=embedder.precision)
 
     files = dict(previous.files) if previous else {}
     for source in removed:
@@ -300,14 +306,14 @@ def apply_documents(
     progress("indexing", 1, 1)
 
     manifest = Manifest(embedder.name, embedder.dimension, collection, generation, lexical_dir, files,
-                        settings.chroma_url)
+                        settings.chroma_url, embed_precision=embedder.precision)
     write_manifest(index_dir, manifest)  # the commit point
     return manifest, len(embedded), len(resumed)
 
 
-def _unfinished_collection(client, settings: Settings, model: str, avoid: str | None) -> str | None:
+def _unfinished_collection(client, settings: Settings, embedder: Embedder, avoid: str | None) -> str | None:
     """A collection that an interrupted first ingest (or rebuild) left in the
-    embedded store, with this model's vectors: resuming it skips what it holds.
+    embedded store, with this model's vectors at this precision: resuming it skips what it holds.
     No manifest names it, so no reader uses it. None on a server, which others share."""
     if settings.chroma_url:
         return None
@@ -323,7 +329,8 @@ def _unfinished_collection(client, settings: Settings, model: str, avoid: str | 
             meta = client.get_collection(name, embedding_function=None).metadata or {}
         except Exception:
             continue
-        if meta.get("embed_model") == model:
+        if (meta.get("embed_model") == embedder.name
+                and meta.get("embed_precision", "float32") == embedder.precision):
             return name
     return None
 
@@ -393,7 +400,7 @@ def collect_garbage(settings: Settings, manifest: Manifest, old_collection: str 
     try:
         client, location = open_client(settings.index_dir, manifest.chroma_url)
         store = open_store(client, location, manifest.collection, manifest.embed_model,
-                           manifest.dimension, create=False)
+                           manifest.dimension, create=False, precision=manifest.embed_precision)
         orphans = store.all_ids() - manifest.live_ids
         store.delete(orphans)
         if old_collection and old_collection != manifest.collection:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from rag.embed import for_scoring
 from rag.question import QuestionAnalysis, gives_answer
 from rag.sentences import sentence_spans
 from rag.types import Hit
@@ -88,7 +89,7 @@ class SentenceSelector:
     """Scores candidate sentences of hits against a question."""
 
     def __init__(self, embedder, similarity_weight: float = SIMILARITY_WEIGHT, type_bonus: float = TYPE_BONUS):
-        self.embedder = embedder
+        self.embedder = for_scoring(embedder)
         self.similarity_weight = similarity_weight
         self.type_bonus = type_bonus
 

@@ -48,13 +48,15 @@ class VectorStore:
     def count(self) -> int:
         return _call(self._collection.count, self.location)
 
-    def check_model(self, model: str, dimension: int) -> None:
+    def check_model(self, model: str, dimension: int, precision: str = "float32") -> None:
         meta = self.metadata
-        if meta.get("embed_model") not in (None, model) or meta.get("dimension") not in (None, dimension):
+        held = meta.get("embed_precision", "float32")  # collections from before int8 hold float32
+        if (meta.get("embed_model") not in (None, model) or meta.get("dimension") not in (None, dimension)
+                or held != precision):
             raise ModelMismatchError(
-                f"collection '{self.name}' at {self.location} holds vectors of "
-                f"{meta.get('embed_model')} ({meta.get('dimension')}-d), not {model} ({dimension}-d); "
-                "rebuild it with `rag ingest --rebuild …` or choose another --collection"
+                f"collection '{self.name}' at {self.location} holds {held} vectors of "
+                f"{meta.get('embed_model')} ({meta.get('dimension')}-d), not {precision} ones of {model} "
+                f"({dimension}-d); rebuild it with `rag ingest --rebuild …` or choose another --collection"
             )
 
     def upsert(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
@@ -225,13 +227,14 @@ def open_read_only_copy(index_dir: Path) -> tuple[object, str, str]:
     return client, str(source), notice
 
 
-def open_store(client, location: str, name: str, model: str, dimension: int, create: bool) -> VectorStore:
+def open_store(client, location: str, name: str, model: str, dimension: int, create: bool,
+               precision: str = "float32") -> VectorStore:
     """Open (or create) collection `name`, never with an embedding function."""
     try:
         if create:
             collection = client.get_or_create_collection(
                 name, embedding_function=None,
-                metadata={"embed_model": model, "dimension": dimension},
+                metadata={"embed_model": model, "dimension": dimension, "embed_precision": precision},
                 configuration={"hnsw": {"space": "cosine"}},
             )
         else:
@@ -239,5 +242,5 @@ def open_store(client, location: str, name: str, model: str, dimension: int, cre
     except Exception as exc:
         raise StoreError(f"cannot open collection '{name}' at {location}: {_one_line(exc)}") from None
     store = VectorStore(client, collection, location)
-    store.check_model(model, dimension)
+    store.check_model(model, dimension, precision)
     return store

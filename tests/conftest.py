@@ -38,12 +38,14 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def embedder_factory(embedder):
-    """Hands out the one loaded model; any other name loads that model for real."""
+    """Hands out the one loaded model; any other name or precision loads that model for real."""
     from rag.config import Settings
     from rag.embed import open_embedder
 
-    def factory(name: str):
-        return embedder if name == embedder.name else open_embedder(name, Settings())
+    def factory(name: str, precision: str):
+        if (name, precision) == (embedder.name, embedder.precision):
+            return embedder
+        return open_embedder(name, Settings(), precision=precision)
 
     return factory
 

@@ -161,6 +161,19 @@ def test_model_mismatch_is_one_clear_line(workdir, tmp_path):
     assert "\n" not in line and "built with sentence-transformers/all-MiniLM-L6-v2" in line and "--rebuild" in line
 
 
+def test_another_precision_or_backend_is_one_clear_line(workdir):
+    """The seeds were ingested at the default, int8: exact vectors would not match them."""
+    root, _ = workdir
+    for flags, way_out in ((["--embed-precision", "float32"], "leave out --embed-precision"),
+                           (["--embed-backend", "torch"], "use --embed-backend onnx")):
+        result = run(["search", "troops", *flags], cwd=root)
+        assert result.returncode == 2, result.stderr
+        assert_no_traceback(result)
+        line = result.stderr.strip()
+        assert "\n" not in line and "holds int8 vectors, not float32" in line and way_out in line, line
+        assert "rag ingest --rebuild" in line
+
+
 def test_index_dir_from_environment_and_flag(workdir, tmp_path):
     root, _ = workdir
     by_env = run(["status", "--json"], cwd=tmp_path, env_extra={"RAG_INDEX_DIR": str(root / ".rag")})

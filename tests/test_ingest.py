@@ -23,7 +23,8 @@ def search_texts(settings, embedder, question=QUESTION, k=3):
 
 def stored_ids(settings, manifest):
     client, location = open_client(settings.index_dir, None)
-    store = open_store(client, location, manifest.collection, manifest.embed_model, manifest.dimension, False)
+    store = open_store(client, location, manifest.collection, manifest.embed_model, manifest.dimension, False,
+                       precision=manifest.embed_precision)
     return store.all_ids()
 
 
@@ -36,7 +37,7 @@ def test_first_ingest_then_nothing_to_do(tmp_path, seeds_copy, embedder_factory)
     assert stored_ids(settings, manifest) == manifest.live_ids
 
     calls = []
-    again = ingest_paths([seeds_copy], settings, lambda name: calls.append(name))
+    again = ingest_paths([seeds_copy], settings, lambda name, precision: calls.append(name))
     assert len(again.unchanged) == 5 and again.passages_embedded == 0
     assert calls == []  # the model is not even loaded when nothing changed
     assert read_manifest(settings.index_dir).generation == manifest.generation
@@ -278,6 +279,7 @@ def test_an_interrupted_ingest_is_resumed_not_started_over(tmp_path, embedder, e
         def __init__(self, inner):
             self.inner, self.calls = inner, 0
             self.name, self.dimension, self.count_tokens = inner.name, inner.dimension, inner.count_tokens
+            self.precision = inner.precision
 
         def embed(self, texts, progress=None):
             self.calls += 1
@@ -287,7 +289,7 @@ def test_an_interrupted_ingest_is_resumed_not_started_over(tmp_path, embedder, e
 
     settings = make_settings(tmp_path / "idx")
     with pytest.raises(KeyboardInterrupt):
-        ingest_paths([folder], settings, lambda name: StopsAtSecondChunk(embedder))
+        ingest_paths([folder], settings, lambda name, precision: StopsAtSecondChunk(embedder))
     assert read_manifest(settings.index_dir) is None  # nothing committed
 
     report = ingest_paths([folder], settings, embedder_factory)

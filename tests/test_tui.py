@@ -98,7 +98,7 @@ def test_a_question_asked_while_the_index_loads_is_answered_when_it_is_in(index_
 
     release = threading.Event()
 
-    def slow_factory(name):
+    def slow_factory(name, precision):
         release.wait(30)  # the embedding model "loads" until the test lets it
         return embedder
 
@@ -323,3 +323,52 @@ def test_a_pdf_passage_shows_its_page_and_section(tmp_path, embedder_factory):
             assert "page 3" in where and "§ 2 Traffic" in where and "report.pdf" in where
 
     asyncio.run(scenario())
+
+
+def test_the_chat_app_quits_when_its_terminal_closes(seed_index, tmp_path):
+    """`rag chat` in a real terminal (a pty), started by a shell as `make chat`
+    starts it; then the terminal closes, as a closed tmux pane closes it. The
+    shell gets SIGHUP and dies without passing it on, so the app must notice the
+    hang-up itself: before, it stayed behind reading end-of-file at 93 % CPU."""
+    import os
+    import pty
+    import select
+    import signal
+    import sys
+
+    marker = str(tmp_path / "hangup-index")  # names this test's app among the processes
+    shutil.copytree(seed_index.index_dir, marker)
+    command = f"'{sys.executable}' -m rag chat --extractive --index-dir '{marker}'; true"  # the shell stays
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a session leader with the pty as its terminal
+        os.execv("/bin/sh", ["/bin/sh", "-c", command])
+
+    def apps() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+        return found
+
+    seen = b""
+    deadline = time.monotonic() + 90
+    try:
+        while b"Ask a question" not in seen.replace(b"\x1b", b""):  # the welcome line is drawn
+            assert time.monotonic() < deadline, f"the app did not start: {seen[-500:]!r}"
+            if select.select([master], [], [], 1.0)[0]:
+                seen += os.read(master, 65536)
+        running = apps()
+        assert running, "the app's process was not found"
+        os.close(master)  # the terminal hangs up
+        deadline = time.monotonic() + 30
+        while apps() and time.monotonic() < deadline:
+            select.select([], [], [], 0.2)  # polling the process table, not waiting for a race
+        left = apps()
+        assert not left, "the chat app kept running after its terminal closed"
+    finally:
+        for stray in apps():
+            os.kill(stray, signal.SIGKILL)
+        os.waitpid(pid, 0)

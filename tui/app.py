@@ -10,6 +10,7 @@ failed goes back into the input.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Callable
@@ -34,11 +35,11 @@ WELCOME = ("Ask a question about your documents. Every sentence of an answer is 
            "passage it cites:  ✓ supported  ✗ unsupported  ↪ wrong source  ? uncited.   F1: keys and commands.")
 
 
-def _default_embedder_factory(settings: Settings) -> Callable[[str], object]:
-    def load(name: str):
+def _default_embedder_factory(settings: Settings) -> Callable[[str, str], object]:
+    def load(name: str, precision: str):
         from rag.embed import open_embedder
 
-        return open_embedder(name, settings)
+        return open_embedder(name, settings, precision=precision)
 
     return load
 
@@ -62,7 +63,7 @@ class RagApp(App):
     ]
 
     def __init__(self, settings: Settings, extractive: bool = False,
-                 embedder_factory: Callable[[str], object] | None = None,
+                 embedder_factory: Callable[[str, str], object] | None = None,
                  generator_factory: Callable[[Settings], object] | None = None) -> None:
         super().__init__()
         self.settings = settings
@@ -106,6 +107,54 @@ class RagApp(App):
         # chromadb holds the interpreter for long stretches, so starting them
         # first would delay the prompt the user is looking at.
         self.call_after_refresh(self._start_loading)
+        self._exit_when_the_terminal_goes()
+
+    def _exit_when_the_terminal_goes(self) -> None:
+        """Quit when the terminal closes. Textual's input thread reads end-of-file
+        from a hung-up terminal again and again without stopping (a closed tmux pane
+        left an app spinning at 93 % CPU with no screen), and the app does not always
+        get SIGHUP: a `make chat` that is hung up dies without passing it on."""
+        import os
+        import signal
+        import sys
+
+        if not sys.__stdin__ or not sys.__stdin__.isatty():
+            return  # headless (Pilot) or piped: no terminal to lose
+        fd = sys.__stdin__.fileno()
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._terminal_gone)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+        def check() -> None:
+            try:
+                os.tcgetpgrp(fd)  # fails with EIO once the terminal has hung up
+            except OSError:
+                self._terminal_gone()
+
+        self.set_interval(1.0, check)
+
+    def _terminal_gone(self) -> None:
+        """Leave, with no terminal to restore. Textual's shutdown writes the escape
+        sequences that restore one, and with the terminal gone its writer thread
+        can block the shutdown for ever (seen in tests/test_tui.py): it gets three
+        seconds, then the process ends without it, after its exit handlers (they
+        remove a read-only index's temporary copy). Nothing is lost: answers are
+        not saved by the app, and an interrupted /ingest leaves the index whole."""
+        import atexit
+        import os
+        import threading
+
+        def leave() -> None:
+            try:
+                atexit._run_exitfuncs()
+            finally:
+                os._exit(0)
+
+        timer = threading.Timer(3.0, leave)
+        timer.daemon = True
+        timer.start()
+        self.exit()
 
     def _start_loading(self) -> None:
         self.load_index()
@@ -143,7 +192,7 @@ class RagApp(App):
 
         try:
             index = Index.open(self.settings)
-            embedder = self.embedder_factory(index.manifest.embed_model)
+            embedder = self.embedder_factory(index.manifest.embed_model, index.manifest.embed_precision)
             retriever = Retriever(index, embedder, self.settings)
         except IndexNotFoundError as exc:
             self.call_from_thread(self._index_failed, "missing", str(exc))
@@ -415,13 +464,14 @@ class RagApp(App):
 
         loaded = {}
         if self.retriever is not None:
-            loaded[self.retriever.embedder.name] = self.retriever.embedder
+            embedder = self.retriever.embedder
+            loaded[embedder.name, embedder.precision] = embedder
 
-        def embedder_for(name: str):
-            if name not in loaded:
+        def embedder_for(name: str, precision: str):
+            if (name, precision) not in loaded:
                 self.call_from_thread(self._ingest_progress, f"loading embedding model {name}")
-                loaded[name] = self.embedder_factory(name)
-            return loaded[name]
+                loaded[name, precision] = self.embedder_factory(name, precision)
+            return loaded[name, precision]
 
         last = [0.0]
         overall = IngestProgress()
@@ -436,7 +486,8 @@ class RagApp(App):
         try:
             report = ingest_paths([path], self.settings, embedder_for, progress)
             index = Index.open(self.settings)
-            retriever = Retriever(index, embedder_for(index.manifest.embed_model), self.settings)
+            retriever = Retriever(index, embedder_for(index.manifest.embed_model, index.manifest.embed_precision),
+                                  self.settings)
         except RagError as exc:
             self.call_from_thread(self._ingest_failed, str(exc))
             return
