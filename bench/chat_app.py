@@ -77,7 +77,7 @@ class GrammarGenerator:
 
 def key_echo() -> dict:
     from rag.config import load_settings
-    from rag.embed import Embedder
+    from rag.embed import open_embedder
     from rag.generate import LlamaCppGenerator
     from rag.tinymodel import write_tiny_gguf
     import rag.generate
@@ -89,8 +89,9 @@ def key_echo() -> dict:
     generator = GrammarGenerator(LlamaCppGenerator(path, n_ctx=4096))
     rag.generate.configured_model = lambda settings: path  # the bench's model, through the app's own loader
     settings = load_settings().replace(max_tokens=3000, temperature=0.8, n_ctx=4096)
-    embedder = Embedder()
-    app = RagApp(settings, embedder_factory=lambda name, precision: embedder, generator_factory=lambda s: generator)
+    # The embedder at the index's own precision, as the app's default factory makes it.
+    app = RagApp(settings, embedder_factory=lambda name, precision: open_embedder(name, settings, precision=precision),
+                 generator_factory=lambda s: generator)
     result = {}
 
     async def run() -> None:
