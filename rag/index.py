@@ -188,7 +188,7 @@ def check_model_matches(manifest: Manifest, settings: Settings, index_dir: Path)
         if name != manifest.embed_model:
             raise ModelMismatchError(
                 f"the index in {index_dir} was built with {manifest.embed_model} "
-                f"({manifest.dimension}-d vectors), not {name}; search without --embed-model to use it, "
+                f"({manifest.dimension}-d vectors), not {name}; leave out --embed-model to use it, "
                 f"or rebuild it with `rag ingest --rebuild --embed-model {settings.embed_model} PATH …`"
             )
     check_precision_matches(manifest, settings, index_dir)

@@ -28,12 +28,12 @@ from rag.readers import read as read_format
 from rag.reading_pool import ReadOutcome, default_workers, read_in_workers
 from rag.embed import Embedder, default_precision, resolve_model
 from rag.index import (
-    FileEntry, IngestLock, Manifest, check_precision_matches, index_write_error, new_collection_name, read_manifest,
+    FileEntry, IngestLock, Manifest, check_model_matches, index_write_error, new_collection_name, read_manifest,
     write_manifest,
 )
 from rag.lexical import LexicalIndex
 from rag.store import open_client, open_store
-from rag.types import Document, DocumentError, FileProblem, IngestReport, ModelMismatchError, Passage
+from rag.types import Document, DocumentError, FileProblem, IngestReport, Passage
 
 # (stage, done, total): stages are "reading", "embedding", "indexing".
 ProgressCallback = Callable[[str, int, int], None]
@@ -207,15 +207,8 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
     with IngestLock(index_dir):
         manifest = read_manifest(index_dir)
         previous = None if rebuild else manifest
-        if previous is not None and settings.embed_model is not None:
-            wanted = resolve_model(settings.embed_model).name
-            if wanted != previous.embed_model:
-                raise ModelMismatchError(
-                    f"the index in {index_dir} was built with {previous.embed_model}, not {wanted}; "
-                    f"rebuild it with `rag ingest --rebuild --embed-model {settings.embed_model} PATH …`"
-                )
         if previous is not None:
-            check_precision_matches(previous, settings, index_dir)
+            check_model_matches(previous, settings, index_dir)  # as a search checks it
         if previous is not None and settings.chroma_url is None:
             settings = settings.replace(chroma_url=previous.chroma_url)  # where its vectors are
         # An existing index keeps its own model and precision; a new one takes the configured ones.
