@@ -19,7 +19,7 @@ from rag.evaluate import is_relevant, load_questions
 from rag.index import Index
 from rag.retrieve import Retriever
 from rag.select import SentenceSelector
-from rag.types import Answer
+from rag.types.answers import Answer
 
 
 def run(assistant: Assistant, questions):

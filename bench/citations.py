@@ -31,7 +31,8 @@ from rag.index import Index
 from rag.lookup import PassageLookup
 from rag.retrieve import Retriever
 from rag.select import SentenceSelector
-from rag.types import SUPPORTED, Answer, Source
+from rag.types.answers import Answer, Source
+from rag.types.citations import SUPPORTED
 
 LABELLED = ROOT / "eval" / "citations.jsonl"
 QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
@@ -94,7 +95,7 @@ def extractive_table(retriever, settings) -> None:
 
 def tiny_model_table(retriever, settings) -> None:
     from rag.generate import LlamaCppGenerator
-    from rag.tinymodel import write_tiny_gguf
+    from tinymodel import write_tiny_gguf
 
     path = CACHE / "tiny-bench.gguf"
     if not path.exists():

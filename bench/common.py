@@ -15,6 +15,8 @@ CACHE = ROOT / "bench" / ".cache"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 sys.path.insert(0, str(ROOT))
+# Test helpers the benchmarks share (the tiny and synthetic GGUF writers).
+sys.path.insert(1, str(ROOT / "tests"))
 
 
 def load_corpus() -> list[dict]:
@@ -42,10 +44,32 @@ def load_qrels(split: str) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def text_document(source: str, title: str, text: str, count_tokens, max_tokens: int):
+    """A Document from one block of text that has no file behind it (a dataset
+    record): one paragraph, split only where it exceeds the window."""
+    import re
+
+    from rag.documents import content_hash, doc_id_for, fit_block, passage_id
+    from rag.readers import Block, Line
+    from rag.types.corpus import Document, Passage
+    from rag.types.errors import DocumentError
+
+    stripped = text.strip()
+    if not stripped:
+        raise DocumentError(source, "empty text")
+    lead = text.index(stripped[0])
+    block = Block(tuple(Line(m.start() + lead, m.start() + lead + len(m.group(0).strip()), m.group(0).strip())
+                         for m in re.finditer(r"[^\n]+", stripped) if m.group(0).strip()))
+    doc_id = doc_id_for(source)
+    passages = tuple(
+        Passage(passage_id(doc_id, i, title, s, t), doc_id, source, title, i, s, e, t)
+        for i, (s, e, t) in enumerate(fit_block(block, count_tokens, max_tokens))
+    )
+    return Document(doc_id, source, title, content_hash(text.encode("utf-8")), passages)
+
+
 def scifact_documents(corpus: list[dict], embedder):
     """Each abstract as one Document, text = title + " " + text as BEIR does it."""
-    from rag.documents import text_document
-
     return [
         text_document(f"scifact:{row['_id']}", row.get("title") or row["_id"],
                       f"{row.get('title', '')} {row['text']}".strip(), embedder.count_tokens, 254)

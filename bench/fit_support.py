@@ -35,7 +35,9 @@ from common import CACHE, ROOT
 from rag.cite import CitationChecker
 from rag.embed import Embedder, EmbeddingCache
 from rag.support_score import SIGNAL_NAMES, SupportModel, SupportSignals
-from rag.types import NO_CLAIM, SUPPORTED, AnswerSentence, Passage, Source
+from rag.types.answers import Source
+from rag.types.citations import NO_CLAIM, SUPPORTED, AnswerSentence
+from rag.types.corpus import Passage
 
 WICE = ROOT.parent / "shared" / "benchdata" / "wice" / "dev.jsonl"
 MODEL_FILE = ROOT / "rag" / "data" / "support_model.json"

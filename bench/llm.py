@@ -32,8 +32,8 @@ from rag.ingest import ingest_paths
 from rag.prompt import fit_prompt
 from rag.retrieve import Retriever
 from rag.select import SentenceSelector
-from rag.tinymodel import write_synthetic_gguf
-from rag.types import Turn
+from tinymodel import write_synthetic_gguf
+from rag.types.answers import Turn
 
 MODEL = CACHE / "synthetic-llama-3.2-1b-q8_0.gguf"
 NAIVE_SYSTEM = "Answer the question using the context below."

@@ -45,7 +45,8 @@ from rag.index import Index
 from rag.ingest import ingest_paths
 from rag.model_catalog import install, lookup
 from rag.retrieve import Retriever
-from rag.types import NO_CLAIM, SUPPORTED, Answer
+from rag.types.answers import Answer
+from rag.types.citations import NO_CLAIM, SUPPORTED
 
 SQUAD = ROOT.parent / "shared" / "benchdata" / "squad-half" / "dev-v2.0-half.json"
 INGESTED_ARTICLES = 6

@@ -41,7 +41,7 @@ from pathlib import Path
 from common import CACHE, ROOT, load_corpus, load_queries
 
 RAG = [str(ROOT / ".venv" / "bin" / "rag")] if (ROOT / ".venv" / "bin" / "rag").exists() else [
-    sys.executable, "-m", "rag"]
+    sys.executable, "-m", "launcher"]
 PER_FILE = 50
 PASSAGES_PER_ABSTRACT = 1.86  # SciFact: 9,637 passages from 5,183 abstracts at 254 word pieces
 

@@ -25,7 +25,9 @@ from common import CACHE
 from fit_support import WICE, article, balanced
 from rag.cite import CitationChecker
 from rag.embed import Embedder, EmbeddingCache
-from rag.types import NO_CLAIM, SUPPORTED, AnswerSentence, Passage, Source
+from rag.types.answers import Source
+from rag.types.citations import NO_CLAIM, SUPPORTED, AnswerSentence
+from rag.types.corpus import Passage
 
 MODELS = {"smollm2": CACHE / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf",
           "gemma": CACHE / "models" / "gemma-3-270m-q4_k_m.gguf",
@@ -73,7 +75,7 @@ def main() -> int:
     for name in args.models.split(","):
         path = MODELS[name]
         if name == "synthetic-1b" and not path.exists():
-            from rag.tinymodel import write_synthetic_gguf
+            from tinymodel import write_synthetic_gguf
 
             write_synthetic_gguf(path)
         if not path.exists():

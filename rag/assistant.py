@@ -19,8 +19,11 @@ from rag.question import (
     KeyTerm, QuestionAnalysis, analyse, asks_about_document, document_topic, gives_answer, missing_terms,
 )
 from rag.retrieve import Retriever, validate_question
+from rag.scope import Scope, ScopedDocuments
 from rag.select import ScoredSentence, SentenceSelector, content_words, pick
-from rag.types import NO_CLAIM, SUPPORTED, Answer, CitationReport, Hit, SentenceCheck, Source, Turn
+from rag.types.answers import Answer, Source, Turn
+from rag.types.citations import NO_CLAIM, SUPPORTED, CitationReport, SentenceCheck
+from rag.types.corpus import Hit
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about|what else|why|and what)\b", re.I)
 _PRONOUNS = frozenset("he she they him her them his hers their theirs it its that this those these there".split())
@@ -99,13 +102,15 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Turn] = (), extractive: bool = False,
             max_tokens: int | None = None, temperature: float | None = None,
-            grammar: str | None = None,
-            should_stop: Callable[[], bool] | None = None) -> Iterator[str | SentenceCheck | Answer]:
+            grammar: str | None = None, should_stop: Callable[[], bool] | None = None,
+            scope: Scope | None = None) -> Iterator[str | SentenceCheck | Answer]:
+        """`scope` limits the answer to some documents (`--only`)."""
         question = validate_question(question)
         settings = self.settings
         started = time.perf_counter()
+        scoped = self.retriever.scoped(scope)  # a pattern that picks nothing fails before any work
         query = condense(question, history)
-        hits = self.retriever.search(query, settings.k)
+        hits = self.retriever.search(query, settings.k, scope=scoped)
         retrieved = time.perf_counter()
         analysis = analyse(query)
         scored = self.selector.score(query, hits, analysis=analysis)
@@ -127,7 +132,7 @@ class Assistant:
         if wanted and hits and coverage.best_similarity >= settings.min_similarity:
             # "Who wrote the article about …?": the words "wrote" and "article" are in
             # no passage, so only closeness in meaning decides that the article is here.
-            yield from self._byline_answer(question, query, wanted, hits, timings, analysis)
+            yield from self._byline_answer(question, query, wanted, hits, timings, analysis, scoped)
             return
         if not coverage.covered or missing:
             refusal = not_mentioned(missing) if missing else NOT_COVERED
@@ -209,11 +214,12 @@ class Assistant:
         yield with_verdict(answer, analysis)
 
     def _byline_answer(self, question: str, query: str, wanted: str, hits: Sequence[Hit], timings: dict,
-                       analysis: QuestionAnalysis) -> Iterator[str | SentenceCheck | Answer]:
+                       analysis: QuestionAnalysis,
+                       scoped: ScopedDocuments | None) -> Iterator[str | SentenceCheck | Answer]:
         """Who wrote the best-matching document, or when it was published, quoting its
         byline or date line (read at ingest) and citing the passage that holds it; or
         that the document does not say."""
-        source, title = self._document_meant(question, hits)
+        source, title = self._document_meant(question, hits, scoped)
         entry = self.retriever.index.manifest.files.get(source)
         field = getattr(entry.byline, wanted) if entry is not None else None
         passage = None
@@ -245,7 +251,8 @@ class Assistant:
         yield from checking.advance(text, final=True)
         return checking.report(timings)
 
-    def _document_meant(self, question: str, hits: Sequence[Hit]) -> tuple[str, str]:
+    def _document_meant(self, question: str, hits: Sequence[Hit],
+                        scoped: ScopedDocuments | None = None) -> tuple[str, str]:
         """(source, title) of the document a question about "the article about X"
         means: the one whose title is closest to X, since people describe an article
         by its headline, which its passages do not repeat (all five demo articles are
@@ -253,6 +260,8 @@ class Assistant:
         in the index is compared, up to `TITLES_COMPARED`; beyond that, the titles of
         the retrieved documents."""
         files = self.retriever.index.manifest.files
+        if scoped is not None:
+            files = {source: files[source] for source in scoped.sources}
         if len(files) <= TITLES_COMPARED:
             candidates = [(source, entry.title) for source, entry in files.items()]
         else:

@@ -10,36 +10,28 @@ document ("report.pdf", its title), when the check finds the passage itself.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from rag.cite import CitationChecker, parse_answer
 from rag.readers import SUPPORTED_SUFFIXES
+from rag.render import SOURCE_STATE_NOTES, display_path, mode_label, problem_line
 from rag.safe_text import inert
-from rag.types import (
-    SUPPORTED, UNCITED, WRONG_SOURCE, Answer, AnswerSentence, CitationReport, Passage, SentenceCheck, Source,
-)
+from rag.types.answers import Answer, Source
+from rag.types.citations import SUPPORTED, UNCITED, WRONG_SOURCE, AnswerSentence, CitationReport, SentenceCheck
+from rag.types.corpus import Passage
 
 # --------------------------------------------------------------------------- writing
 
 
-def display_path(source: str) -> str:
-    """Relative to the working folder when the file is below it, so a briefing
-    stays readable and `rag check` finds the file from the same place."""
-    try:
-        relative = os.path.relpath(source)
-    except ValueError:
-        return source
-    return source if relative.startswith("..") else relative
-
-
-def render_markdown(answer: Answer) -> str:
+def render_markdown(answer: Answer, source_states: Mapping[int, str] | None = None) -> str:
     """The answer as a briefing: its question as the heading, each sentence with
     footnote references, the check's result, and a sources section that gives
-    every cited passage's title, paragraph, file and text."""
+    every cited passage's title, paragraph, file and text. `source_states` marks
+    the sources of a saved answer whose documents have changed or gone since
+    (rag.conversation.source_states)."""
     lines = [f"# {answer.question.strip()}", ""]
     checks = answer.citations.checks if answer.citations else ()
     if checks:
@@ -52,16 +44,15 @@ def render_markdown(answer: Answer) -> str:
         lines.append(answer.text)
     lines.append("")
     if answer.citations:
-        note = f"Checked: {answer.summary}. Mode: {answer.mode}"
-        note += f" ({answer.model})" if answer.model else ""
+        note = f"Checked: {answer.summary}. Mode: {mode_label(answer.mode, answer.model)}"
         if answer.dropped_sentences:
             note += f". {answer.dropped_sentences} unchecked sentence(s) left out (--strict)"
         lines.append(f"*{note}.*")
         problems = [c for c in checks if c.verdict not in (SUPPORTED, "no claim")]
         for check in problems:
-            fix = (f"; {check.supported_by.where} states it"
-                   if check.supported_by and check.supported_by.number else "")
-            lines.append(f"- {check.mark} “{_clip(check.sentence.text, 80)}”: {check.verdict}, {check.reason}{fix}")
+            # A passage the answer did not number has no footnote to point at.
+            fix = None if check.supported_by and check.supported_by.number else ""
+            lines.append(f"- {check.mark} “{_clip(check.sentence.text, 80)}”: {problem_line(check, fix)}")
         lines.append("")
     if answer.alternative is not None:
         alternative = answer.alternative.citations.checks if answer.alternative.citations else ()
@@ -77,9 +68,19 @@ def render_markdown(answer: Answer) -> str:
             spans = [(c.evidence.start, c.evidence.end) for c in checks
                      if c.verdict == SUPPORTED and c.evidence and c.evidence.passage.id == p.id]
             lines.append(f"    > {_emphasise(p.text, spans)}")
+            state = (source_states or {}).get(source.number)
+            if state:
+                lines.append(f"    *Note: {SOURCE_STATE_NOTES[state]}; the text above is the passage as it "
+                             "was cited.*")
             lines.append("")
     # Document text and model output are made inert before they reach a file.
     return inert("\n".join(lines).rstrip()) + "\n"
+
+
+def conversation_markdown(answers: Sequence[Answer], source_states: Sequence[Mapping[int, str]] = ()) -> str:
+    """A whole conversation as one briefing: each answer with its own sources."""
+    states = list(source_states) + [{}] * (len(answers) - len(source_states))
+    return "\n---\n\n".join(render_markdown(a, s) for a, s in zip(answers, states))
 
 
 def _emphasise(text: str, spans) -> str:

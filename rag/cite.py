@@ -30,10 +30,11 @@ from rag.facts import PassageFacts, missing_facts, names, negation_conflict, nor
 from rag.select import content_words
 from rag.sentences import sentence_spans
 from rag.support_score import SupportModel, SupportSignals, claim_parts, coverage
-from rag.types import (
-    NO_CLAIM, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE, Answer, AnswerSentence, CitationReport, Evidence,
-    Passage, SentenceCheck, Source,
+from rag.types.answers import Answer, Source
+from rag.types.citations import (
+    NO_CLAIM, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE, AnswerSentence, CitationReport, Evidence, SentenceCheck,
 )
+from rag.types.corpus import Passage
 
 MARKER = re.compile(r"\[\^?(\d+(?:\s*(?:,|-|–)\s*\^?\d+)*)\]")
 _MARKER_BEFORE_PUNCT = re.compile(r"\s*\[\^?\d+(?:\s*(?:,|-|–)\s*\^?\d+)*\](?=[.,;:!?])")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from rag.types import ConfigError
+from rag.types.errors import ConfigError
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 
@@ -93,6 +93,9 @@ class Settings:
     # the point fitted on WiCE's real claims; lower flags fewer correct sentences and
     # misses more wrong ones (the README's trade-off table, bench/fit_support.py).
     support_threshold: float = 0.5
+    # Save each conversation in the index folder (history.sqlite3) so `rag chat`
+    # reopens it; false (--no-history) keeps nothing on disk.
+    history: bool = True
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -109,6 +112,7 @@ _ENV = {
     "RAG_LLM_URL": ("llm_url", str),
     "RAG_MODELS_DIR": ("models_dir", Path),
     "RAG_ALLOW_DOWNLOAD": ("allow_download", lambda v: v.strip().lower() in {"1", "true", "yes"}),
+    "RAG_HISTORY": ("history", lambda v: v.strip().lower() not in {"0", "false", "no", "off"}),
 }
 
 

@@ -20,7 +20,7 @@ from typing import Sequence
 
 from rag.config import Settings
 from rag.select import STOP_WORDS, ScoredSentence, singles
-from rag.types import Hit
+from rag.types.corpus import Hit
 
 # A short question embeds poorly ("Who was Robert's son?" scores 0.42 against the
 # sentence that answers it), so when one retrieved passage holds nearly all of its

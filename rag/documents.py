@@ -25,7 +25,8 @@ from rag.readers.text import decode, is_debris, shorten  # noqa: F401  (re-expor
 from rag.readers.text import parse as parse_text
 from rag.safe_text import blanked, inert, is_inert
 from rag.sentences import sentence_spans
-from rag.types import Document, DocumentError, FileProblem, Passage
+from rag.types.corpus import Document, FileProblem, Passage
+from rag.types.errors import DocumentError
 
 # Counts word pieces for each text (without the model's special tokens).
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -212,7 +213,7 @@ def build_document(
     doc_id = doc_id_for(source)
     pieces: list[tuple[Block, int, int, str]] = []
     for block in merged:
-        pieces.extend((block, s, e, t) for s, e, t in _fit_block(block, count_tokens, max_tokens))
+        pieces.extend((block, s, e, t) for s, e, t in fit_block(block, count_tokens, max_tokens))
     passages = []
     for ordinal, (block, start, end, text) in enumerate(pieces):
         pages = [line.page for line in block.lines
@@ -263,7 +264,7 @@ def parse_document(
 # --------------------------------------------------------------------------- fitting
 
 
-def _fit_block(block: Block, count_tokens: TokenCounter, max_tokens: int) -> list[tuple[int, int, str]]:
+def fit_block(block: Block, count_tokens: TokenCounter, max_tokens: int) -> list[tuple[int, int, str]]:
     """Cut a paragraph into pieces of at most `max_tokens` word pieces, at sentence
     boundaries (at word boundaries only for a sentence that is itself too long).
     Nothing is dropped: the pieces together hold every sentence."""
@@ -342,20 +343,3 @@ def word_count_tokens(texts: Sequence[str]) -> list[int]:
     """A model-free stand-in for a tokenizer: whitespace words. For tests and tools
     that split without the embedding model; ingest uses the model's tokenizer."""
     return [len(t.split()) for t in texts]
-
-
-def text_document(source: str, title: str, text: str, count_tokens: TokenCounter, max_tokens: int) -> Document:
-    """A Document from one block of text that has no file behind it (a dataset
-    record): one paragraph, split only where it exceeds the window."""
-    stripped = text.strip()
-    if not stripped:
-        raise DocumentError(source, "empty text")
-    lead = text.index(stripped[0])
-    block = Block(tuple(Line(m.start() + lead, m.start() + lead + len(m.group(0).strip()), m.group(0).strip())
-                         for m in re.finditer(r"[^\n]+", stripped) if m.group(0).strip()))
-    doc_id = doc_id_for(source)
-    passages = tuple(
-        Passage(passage_id(doc_id, i, title, s, t), doc_id, source, title, i, s, e, t)
-        for i, (s, e, t) in enumerate(_fit_block(block, count_tokens, max_tokens))
-    )
-    return Document(doc_id, source, title, content_hash(text.encode("utf-8")), passages)

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from rag.config import DEFAULT_EMBED_MODEL
-from rag.types import EmbeddingModelError
+from rag.types.errors import EmbeddingModelError
 
 _DEFAULT_ALIASES = {DEFAULT_EMBED_MODEL.lower(), f"sentence-transformers/{DEFAULT_EMBED_MODEL}".lower()}
 

@@ -35,7 +35,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from rag.embed import ModelLocation, Progress, length_batches, load_sentence_transformer, resolve_model
-from rag.types import EmbeddingModelError
+from rag.types.errors import EmbeddingModelError
 
 Status = Callable[[str], None]  # a line for a person: what is happening that takes a while
 # Bump when the export changes, so that older exports are made again. 2: eager

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from rag.retrieve import METHODS
-from rag.types import EvalFileError
+from rag.types.errors import EvalFileError
 
 KS = (1, 5, 10)
 
@@ -176,7 +176,7 @@ def evaluate_answers(assistant, questions: Sequence[EvalQuestion], extractive: b
     the answers: the share of answerable questions whose answer contains an
     expected answer, the share of answerable questions declined (false refusals),
     and the share of unanswerable ones declined."""
-    from rag.types import Answer
+    from rag.types.answers import Answer
 
     records = []
     for q in questions:

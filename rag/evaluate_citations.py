@@ -22,9 +22,9 @@ from typing import Sequence
 from rag.cite import CitationChecker
 from rag.evaluate import read_lines
 from rag.lookup import PassageLookup
-from rag.types import (
-    SUPPORTED, UNSUPPORTED, WRONG_SOURCE, AnswerSentence, EvalFileError, SentenceCheck, Source,
-)
+from rag.types.answers import Source
+from rag.types.citations import SUPPORTED, UNSUPPORTED, WRONG_SOURCE, AnswerSentence, SentenceCheck
+from rag.types.errors import EvalFileError
 
 LABELS = (SUPPORTED, UNSUPPORTED, WRONG_SOURCE)
 SEARCH_K = 5

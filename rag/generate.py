@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 from rag.models import ModelError, check_gguf, read_info
 from rag.prompt import Message
-from rag.types import RagError
+from rag.types.errors import RagError
 
 # Used when a GGUF carries no chat template (rare in current models): ChatML.
 CHATML_TEMPLATE = (

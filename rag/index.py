@@ -26,7 +26,7 @@ from rag.byline import Byline
 from rag.config import Settings
 from rag.lexical import LexicalIndex
 from rag.store import ReadOnlyStoreError, VectorStore, open_client, open_read_only_copy, open_store
-from rag.types import (
+from rag.types.errors import (
     IndexBusyError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelMismatchError, StoreError,
 )
 
@@ -223,13 +223,10 @@ class Index:
     @classmethod
     def open(cls, settings: Settings) -> "Index":
         if settings.index_dir.exists() and not settings.index_dir.is_dir():
-            raise IndexNotFoundError(f"{settings.index_dir} is a file, not an index folder; "
-                                     "point --index-dir (or RAG_INDEX_DIR) at a folder")
+            raise IndexNotFoundError(str(settings.index_dir), is_file=True)
         manifest = read_manifest(settings.index_dir)
         if manifest is None:
-            raise IndexNotFoundError(
-                f"no index in {settings.index_dir}; build one with `rag ingest PATH …` (e.g. `rag ingest seeds/`)"
-            )
+            raise IndexNotFoundError(str(settings.index_dir))
         check_model_matches(manifest, settings, settings.index_dir)
         # The index remembers where its vectors are; a flag may point elsewhere (a moved server).
         settings = settings.replace(chroma_url=settings.chroma_url or manifest.chroma_url)

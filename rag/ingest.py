@@ -33,7 +33,8 @@ from rag.index import (
 )
 from rag.lexical import LexicalIndex
 from rag.store import open_client, open_store
-from rag.types import Document, DocumentError, FileProblem, IngestReport, Passage
+from rag.types.corpus import Document, FileProblem, IngestReport, Passage
+from rag.types.errors import DocumentError
 
 # (stage, done, total): stages are "reading", "embedding", "indexing".
 ProgressCallback = Callable[[str, int, int], None]
@@ -380,7 +381,7 @@ def _texts_for(live: list[str], fresh: list[Passage], store) -> dict[str, str]:
             texts[pid] = passage.text
     lost = [pid for pid in live if pid not in texts]
     if lost:
-        from rag.types import IndexCorruptError
+        from rag.types.errors import IndexCorruptError
 
         raise IndexCorruptError(f"{len(lost)} passages listed in the manifest are missing from the vector "
                                 "store; rebuild with `rag ingest --rebuild …`")

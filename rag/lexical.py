@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.types import IndexCorruptError
+from rag.types.errors import IndexCorruptError
 
 _IDS_FILE = "ids.json"
 

@@ -12,7 +12,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from rag.types import Passage
+from rag.types.corpus import Passage
 
 
 # A shorter name than this ("The", "Report") is not taken as the start of a title.

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from rag.types import Passage, RagError, Source, Turn
+from rag.types.answers import Source, Turn
+from rag.types.corpus import Passage
+from rag.types.errors import RagError
 
 # Short on purpose: on a laptop CPU every prompt token costs time (bench/llm.py).
 # "Using the words of the sources" keeps a small model close to what it can cite:

@@ -42,7 +42,7 @@ def _worker(tasks, results) -> None:
 
     from rag.documents import content_hash, read_bytes
     from rag.readers import read
-    from rag.types import DocumentError
+    from rag.types.errors import DocumentError
 
     while True:
         path = tasks.recv()

@@ -16,7 +16,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from rag.config import Settings
-from rag.types import Hit, Passage, QueryError
+from rag.scope import Scope, ScopedDocuments, resolve_scope
+from rag.types.corpus import Hit, Passage
+from rag.types.errors import QueryError
 
 METHODS = ("hybrid", "dense", "bm25")
 
@@ -79,12 +81,22 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._position = {pid: i for i, pid in enumerate(index.lexical.ids)}
+        self._outside: tuple[frozenset[str], np.ndarray] | None = None  # the last scope's BM25 mask
 
-    def candidates(self, question: str, n: int | None = None) -> Candidates:
+    def scoped(self, scope: Scope | None) -> ScopedDocuments | None:
+        """`scope` resolved against this index (a `ScopeError` when a pattern picks
+        nothing); None for every document."""
+        return resolve_scope(scope, self.index.manifest.files) if scope is not None else None
+
+    def candidates(self, question: str, n: int | None = None, scope: ScopedDocuments | None = None) -> Candidates:
         n = n or self.settings.candidates
         vector = self.embedder.embed_query(question)
-        dense_pairs = self.index.store.query(vector, n, self.index.live_ids)
+        live = self.index.live_ids if scope is None else self.index.live_ids & scope.passage_ids
+        where = None if scope is None else {"doc_id": {"$in": sorted(scope.doc_ids)}}
+        dense_pairs = self.index.store.query(vector, n, live, where)
         all_lexical = self.index.lexical.scores(question)
+        if scope is not None and all_lexical.size:
+            all_lexical = np.where(self._outside_mask(scope), 0.0, all_lexical)
         lexical_pairs = []
         if all_lexical.size:
             top = min(n, all_lexical.size)
@@ -103,10 +115,23 @@ class Retriever:
             dense[pid] = float(np.dot(vec, vector))
         return Candidates(dense, lexical, [p for p, _ in dense_pairs], [p for p, _ in lexical_pairs])
 
-    def search(self, question: str, k: int | None = None, method: str = "hybrid") -> list[Hit]:
+    def _outside_mask(self, scope: ScopedDocuments) -> np.ndarray:
+        """True at the BM25 positions of passages outside `scope` (kept for the next
+        question, which usually has the same scope)."""
+        if self._outside is None or self._outside[0] != scope.passage_ids:
+            mask = np.ones(len(self.index.lexical.ids), dtype=bool)
+            mask[[self._position[pid] for pid in scope.passage_ids if pid in self._position]] = False
+            self._outside = (scope.passage_ids, mask)
+        return self._outside[1]
+
+    def search(self, question: str, k: int | None = None, method: str = "hybrid",
+               scope: Scope | ScopedDocuments | None = None) -> list[Hit]:
+        """The top `k` passages for `question`, among the documents of `scope` when one is given."""
         question = validate_question(question)
         k = k or self.settings.k
-        c = self.candidates(question, max(self.settings.candidates, k))
+        if isinstance(scope, Scope):
+            scope = self.scoped(scope)
+        c = self.candidates(question, max(self.settings.candidates, k), scope)
         if method == "dense":
             fused = {pid: c.dense[pid] for pid in c.dense_order}
         elif method == "bm25":

@@ -18,7 +18,7 @@ from typing import Sequence
 from rag.embed import for_scoring
 from rag.question import QuestionAnalysis, gives_answer
 from rag.sentences import sentence_spans
-from rag.types import Hit
+from rag.types.corpus import Hit
 
 # Words that carry no content in a question.
 STOP_WORDS = frozenset("""

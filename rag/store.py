@@ -18,7 +18,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.types import ModelMismatchError, Passage, StoreError
+from rag.types.corpus import Passage
+from rag.types.errors import ModelMismatchError, StoreError
 
 
 class ReadOnlyStoreError(StoreError):
@@ -91,8 +92,10 @@ class VectorStore:
                 return ids
             offset += page
 
-    def query(self, vector: np.ndarray, n: int, live: frozenset[str] | None = None) -> list[tuple[str, float]]:
-        """Up to `n` (id, cosine similarity) pairs, best first, among the `live` ids.
+    def query(self, vector: np.ndarray, n: int, live: frozenset[str] | None = None,
+              where: dict | None = None) -> list[tuple[str, float]]:
+        """Up to `n` (id, cosine similarity) pairs, best first, among the `live` ids
+        (and the records matching the metadata filter `where`, when one is given).
 
         Records outside `live` (left by an interrupted ingest, or not yet
         committed by a running one) are skipped; we ask for more when they crowd
@@ -104,7 +107,7 @@ class VectorStore:
         ask = max(1, want)
         while True:
             got = _call(lambda: self._collection.query(
-                query_embeddings=[vector], n_results=ask, include=["distances"]), self.location)
+                query_embeddings=[vector], n_results=ask, include=["distances"], where=where), self.location)
             returned = got["ids"][0]
             pairs = [(pid, 1.0 - float(d)) for pid, d in zip(returned, got["distances"][0])
                      if live is None or pid in live]

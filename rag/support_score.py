@@ -23,7 +23,7 @@ from importlib import resources
 from typing import Mapping, Sequence
 
 from rag.select import content_words
-from rag.types import ConfigError
+from rag.types.errors import ConfigError
 
 PACKAGED = "support_model.json"
 FORMAT = 1

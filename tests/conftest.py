@@ -21,7 +21,7 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 def _isolated(tmp_path, monkeypatch):
     """Every test runs offline in its own folder, with no stray RAG_* settings."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for var in ("RAG_INDEX_DIR", "RAG_CHROMA_URL", "RAG_EMBED_MODEL", "RAG_CONFIG", "RAG_COLLECTION"):
+    for var in ("RAG_INDEX_DIR", "RAG_CHROMA_URL", "RAG_EMBED_MODEL", "RAG_CONFIG", "RAG_COLLECTION", "RAG_HISTORY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -77,6 +77,16 @@ def seed_index(tmp_path_factory, embedder_factory):
     return settings
 
 
+@pytest.fixture
+def index_copy(seed_index, tmp_path):
+    """The seed index copied into the test's folder as .rag (writable, and shown as
+    ".rag" in the chat app's status bar)."""
+    from rag.config import Settings
+
+    shutil.copytree(seed_index.index_dir, tmp_path / ".rag")
+    return Settings(index_dir=Path(".rag"))
+
+
 @pytest.fixture(scope="session")
 def seed_retriever(seed_index, embedder):
     from rag.index import Index
@@ -89,7 +99,7 @@ def seed_retriever(seed_index, embedder):
 def tiny_gguf(tmp_path_factory) -> Path:
     """A 2-layer llama with random weights and a byte vocabulary (~0.5 MB), written
     with the gguf package: real llama-cpp-python loading, streaming and grammars."""
-    from rag.tinymodel import write_tiny_gguf
+    from tinymodel import write_tiny_gguf
 
     return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny-test.gguf")
 

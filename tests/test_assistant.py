@@ -6,7 +6,8 @@ from rag.cite import is_refusal
 from rag.evaluate import is_relevant, load_questions
 from rag.prompt import NOT_COVERED
 from rag.select import SentenceSelector
-from rag.types import SUPPORTED, Answer, SentenceCheck, Turn
+from rag.types.answers import Answer, Turn
+from rag.types.citations import SUPPORTED, SentenceCheck
 
 from conftest import CITED_GRAMMAR, QUESTIONS
 
@@ -94,7 +95,7 @@ def test_the_answer_says_when_it_lacks_what_was_asked(extractive):
 
     from rag.assistant import with_verdict
     from rag.question import analyse
-    from rag.types import SUPPORTED, AnswerSentence, CitationReport
+    from rag.types.citations import SUPPORTED, AnswerSentence, CitationReport
 
     # The case: the sentence with the count now outranks one that only names the vote.
     question = ("How many countries voted in favour of the UN resolution on the war in Ukraine "

@@ -7,7 +7,8 @@ from rag.cite import CitationChecker, cited_numbers, makes_claim, parse_answer, 
 from rag.evaluate_citations import load_pairs, metrics, run_pairs
 from rag.facts import PassageFacts, missing_facts, months, negation_conflict, numbers
 from rag.lookup import PassageLookup
-from rag.types import NO_CLAIM, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE, Answer, Source
+from rag.types.answers import Answer, Source
+from rag.types.citations import NO_CLAIM, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE
 
 from conftest import CITED_GRAMMAR, QUESTIONS, ROOT
 
@@ -211,7 +212,7 @@ def test_the_fitted_support_model_loads_from_package_data():
 
 def test_a_support_model_in_a_newer_format_is_a_clear_error():
     from rag.support_score import SupportModel
-    from rag.types import ConfigError
+    from rag.types.errors import ConfigError
 
     with pytest.raises(ConfigError, match="format 2"):
         SupportModel.from_json({"format": 2, "weights": {}, "bias": 0})

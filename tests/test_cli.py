@@ -11,7 +11,7 @@ from rag.index import IngestLock
 
 from conftest import QUESTIONS, SEEDS
 
-RAG = [sys.executable, "-m", "rag"]
+RAG = [sys.executable, "-m", "launcher"]
 
 
 def run(args, cwd, input=None, env_extra=None):

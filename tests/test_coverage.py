@@ -6,7 +6,7 @@ from rag.config import Settings
 from rag.coverage import judge_coverage, term_coverage
 from rag.lexical import LexicalIndex
 from rag.select import ScoredSentence
-from rag.types import Hit, Passage
+from rag.types.corpus import Hit, Passage
 
 TEXTS = [
     "The British captured Fort Beauséjour in 1755 after a two-week siege.",

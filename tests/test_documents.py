@@ -3,7 +3,7 @@
 import pytest
 
 from rag.documents import is_debris, load_document, parse_document, word_count_tokens
-from rag.types import DocumentError
+from rag.types.errors import DocumentError
 
 from conftest import SEEDS
 

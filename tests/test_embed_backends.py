@@ -93,7 +93,7 @@ def test_the_int8_default_finds_what_exact_vectors_find_on_the_seed_questions(
 
 def test_an_unknown_backend_is_a_config_error():
     from rag.config import load_settings
-    from rag.types import ConfigError
+    from rag.types.errors import ConfigError
 
     with pytest.raises(ConfigError, match="embed_backend must be 'onnx' or 'torch'"):
         load_settings({"embed_backend": "tensorflow"}, environ={})
@@ -108,7 +108,7 @@ def test_an_index_is_searched_only_at_its_own_precision_and_rebuilt_at_another(t
     line naming both ways out, and `--rebuild` builds it at the new precision."""
     from rag.index import Index, read_manifest
     from rag.ingest import ingest_paths
-    from rag.types import ModelMismatchError
+    from rag.types.errors import ModelMismatchError
 
     corpus = tmp_path / "docs"
     corpus.mkdir()
@@ -137,7 +137,7 @@ def test_an_index_is_searched_only_at_its_own_precision_and_rebuilt_at_another(t
 
 def test_torch_refuses_int8_in_one_line():
     from rag.embed import open_embedder
-    from rag.types import EmbeddingModelError
+    from rag.types.errors import EmbeddingModelError
 
     with pytest.raises(EmbeddingModelError, match="the torch backend computes float32 vectors, not int8"):
         open_embedder(None, Settings(embed_backend="torch", embed_precision="int8"))

@@ -4,7 +4,7 @@ import pytest
 
 from rag.documents import load_document, word_count_tokens
 from rag.evaluate import evaluate, first_relevant_rank, is_relevant, load_questions, summarise
-from rag.types import EvalFileError
+from rag.types.errors import EvalFileError
 
 from conftest import QUESTIONS, SEEDS
 

@@ -2,7 +2,7 @@
 import pytest
 
 from rag.retrieve import convex, min_max, rrf, validate_question
-from rag.types import QueryError
+from rag.types.errors import QueryError
 
 
 def test_rrf_sums_reciprocal_ranks():

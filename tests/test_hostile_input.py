@@ -114,7 +114,8 @@ def test_fuzzed_names_and_a_cut_file_are_searchable(hostile, embedder):
 
 def test_a_briefing_is_written_inert():
     from rag.briefing import render_markdown
-    from rag.types import Answer, Passage, Source
+    from rag.types.answers import Answer, Source
+    from rag.types.corpus import Passage
 
     passage = Passage("d:0:x", "d", EVIL_NAME, "Title \x1b[2J", 0, 0, len(EVIL_TEXT), EVIL_TEXT)
     answer = Answer(SHIPS, "The keeper counted \x1b]0;x\x07 4,812 ships. [1]", "local", "m",
@@ -330,10 +331,10 @@ def test_progress_on_a_pipe_is_plain_lines(capsys, monkeypatch):
     """stderr is not a terminal here (captured): no bar, no escape sequences, a line
     at most every PLAIN_EVERY_S seconds and the last one at 100 %. The interval is
     set to zero so the test needs no clock."""
-    from rag.cli import _ProgressBar
+    from rag.cli.output import ProgressBar
 
-    monkeypatch.setattr(_ProgressBar, "PLAIN_EVERY_S", 0.0)
-    with _ProgressBar() as bar:
+    monkeypatch.setattr(ProgressBar, "PLAIN_EVERY_S", 0.0)
+    with ProgressBar() as bar:
         bar("reading", 1, 2)
         bar("embedding", 0, 10)
         bar("reading", 2, 2)
@@ -342,8 +343,8 @@ def test_progress_on_a_pipe_is_plain_lines(capsys, monkeypatch):
     assert lines[0] == "rag: progress: 1/2 files read" and len(lines) == 4, lines
     assert lines[-1].startswith("rag: progress: 2/2 files read, 10 passages embedded")
 
-    monkeypatch.setattr(_ProgressBar, "PLAIN_EVERY_S", 3600.0)
-    with _ProgressBar() as bar:
+    monkeypatch.setattr(ProgressBar, "PLAIN_EVERY_S", 3600.0)
+    with ProgressBar() as bar:
         for done in (0, 16, 32):
             bar("embedding", done, 32)
     assert capsys.readouterr().err == ""  # a short ingest prints nothing
@@ -372,8 +373,9 @@ def test_rag_ask_counts_the_wait_for_a_silent_server(seed_index, silent_server, 
     """On a pipe, a plain line says what it waits for and for how long it will;
     then the timeout's one line. (In process, with the line due at once.)"""
     from rag import cli
+    from rag.cli.output import ServerWait
 
-    monkeypatch.setattr(cli._ServerWait, "SHOW_AFTER_S", 0.0)
+    monkeypatch.setattr(ServerWait, "SHOW_AFTER_S", 0.0)
     (tmp_path / "rag.toml").write_text("llm_timeout_s = 2\n", encoding="utf-8")
     code = cli.main(["ask", "Who will accompany Starmer on his trip to Washington?", "--llm-url", silent_server,
                      "--index-dir", str(seed_index.index_dir), "--config", str(tmp_path / "rag.toml")])
@@ -457,7 +459,7 @@ def test_permission_denied_on_a_file_and_on_the_index(tmp_path, embedder_factory
     def rag(*args: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
         env["HF_HUB_OFFLINE"] = "1"
-        return subprocess.run([*prefix, sys.executable, "-m", "rag", *args], cwd=tmp_path, capture_output=True,
+        return subprocess.run([*prefix, sys.executable, "-m", "launcher", *args], cwd=tmp_path, capture_output=True,
                               text=True, env=env, timeout=300)
 
     mine = rag("ingest", "docs", "--index-dir", "mine")

@@ -9,7 +9,7 @@ from rag.index import Index, IngestLock, read_manifest
 from rag.ingest import ingest_paths
 from rag.retrieve import Retriever
 from rag.store import open_client, open_store
-from rag.types import IndexBusyError, IndexNotFoundError, ModelMismatchError
+from rag.types.errors import IndexBusyError, IndexNotFoundError, ModelMismatchError
 
 from conftest import make_settings
 
@@ -219,7 +219,7 @@ def test_an_ingest_killed_mid_way_leaves_a_usable_index(tmp_path, seeds_copy, em
     chroma_dir = settings.index_dir / "chroma"
     size_before = _folder_size(chroma_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    proc = subprocess.Popen([sys.executable, "-m", "rag", "ingest", str(seeds_copy), "--index-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "launcher", "ingest", str(seeds_copy), "--index-dir",
                              str(settings.index_dir)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: proc.poll() is not None or _folder_size(chroma_dir) > size_before, 300,

@@ -199,7 +199,7 @@ def test_an_interrupted_ingest_of_every_format_leaves_the_previous_index_whole(
 def test_another_embedding_model_is_refused_for_every_format(tmp_path, four_formats, embedder, embedder_factory):
     import shutil
 
-    from rag.types import ModelMismatchError
+    from rag.types.errors import ModelMismatchError
 
     settings = make_settings(tmp_path / "idx")
     report = ingest_paths([four_formats], settings, embedder_factory)
@@ -213,7 +213,7 @@ def test_another_embedding_model_is_refused_for_every_format(tmp_path, four_form
 
 def test_an_index_written_before_pages_and_sections_opens():
     """Passages stored before this change have no page or section keys."""
-    from rag.types import Passage
+    from rag.types.corpus import Passage
 
     old = {"doc_id": "d", "source": "/x/a.txt", "title": "A", "ordinal": 2, "start": 10, "end": 40}
     passage = Passage.from_metadata("d:2:abc", "Some text.", old)

@@ -5,7 +5,8 @@ import pytest
 
 from rag.generate import LlamaCppGenerator
 from rag.prompt import SYSTEM_PROMPT, ContextTooSmallError, build_messages, fit_prompt, number_sources, render_sources
-from rag.types import Passage, Turn
+from rag.types.answers import Turn
+from rag.types.corpus import Passage
 
 
 def passage(i: int, text: str, title: str = "Doc") -> Passage:

@@ -10,7 +10,7 @@ import pytest
 
 import document_fixtures as fx
 from rag.documents import load_document, word_count_tokens
-from rag.types import DocumentError
+from rag.types.errors import DocumentError
 
 
 def load(path: Path):

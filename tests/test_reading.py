@@ -7,7 +7,7 @@ import pytest
 from rag import documents
 from rag.documents import decode, discover, read_text
 from rag.ingest import plan_changes
-from rag.types import DocumentError
+from rag.types.errors import DocumentError
 
 
 def write(path: Path, data: bytes) -> Path:

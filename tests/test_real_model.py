@@ -17,7 +17,8 @@ import pytest
 
 from rag.assistant import make_assistant
 from rag.config import Settings
-from rag.types import NO_CLAIM, Answer, SentenceCheck
+from rag.types.answers import Answer
+from rag.types.citations import NO_CLAIM, SentenceCheck
 
 LAMMY = "What did Lammy tell MPs about sending troops?"
 
@@ -147,7 +148,7 @@ def test_the_chat_app_answers_with_the_real_model_and_escape_stops_it(seed_index
             app.settings = long
             app.question_input.value = "Describe everything the articles say about the UN votes."
             await pilot.press("enter")
-            await wait_until(pilot, lambda: app.answering is not None and bool(app.answering[3].text),
+            await wait_until(pilot, lambda: app.answering is not None and bool(app.answering.view.text),
                              timeout=60, what="the first words")
             await pilot.press("escape")
             assert app.answering is None

@@ -1,7 +1,7 @@
 """Hybrid retrieval on the ingested seeds: exact top hits and citable passages."""
 import pytest
 
-from rag.types import QueryError
+from rag.types.errors import QueryError
 
 
 @pytest.mark.parametrize("question, expected", [

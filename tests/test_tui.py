@@ -8,7 +8,6 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
 
 from rag.config import Settings
 from tui.app import RagApp
@@ -39,14 +38,6 @@ async def wait_for_note(pilot, app, text: str, severity: str | None = None) -> N
     """Notifications are posted, then shown: wait for one that contains `text`."""
     await wait_until(pilot, lambda: any(text in n for n in notes(app, severity)), timeout=30,
                      what=f"a {severity or ''} notification with {text!r}")
-
-
-@pytest.fixture
-def index_copy(seed_index, tmp_path) -> Settings:
-    """The seed index copied into the test's folder as .rag (writable, and shown as
-    ".rag" in the status bar)."""
-    shutil.copytree(seed_index.index_dir, tmp_path / ".rag")
-    return Settings(index_dir=Path(".rag"))
 
 
 def make_app(settings, embedder_factory, generator=None, extractive=False, **kwargs) -> RagApp:
@@ -111,7 +102,7 @@ def test_a_question_asked_while_the_index_loads_is_answered_when_it_is_in(index_
             assert app.pending is not None and "waiting for the index" in str(view.summary.render())
             assert "loading the index" in status_text(app)
             release.set()
-            await wait_until(pilot, lambda: bool(app.answers), what="the answer")
+            await wait_until(pilot, lambda: bool(app.answers) and app.answering is None, what="the answer shown")
             assert "93 votes in favor" in view.markdown and app.pending is None
 
     asyncio.run(scenario())
@@ -146,7 +137,7 @@ def test_a_local_model_streams_and_follow_ups_use_the_conversation(index_copy, e
             assert view.text.strip() == answer.text
             assert str(view.summary.render()).startswith(answer.citations.summary())
             await ask(pilot, app, "and what about Macron?")
-            assert len(app.history) == 2 and app.history[0].question == "What did Lammy say about troops?"
+            assert len(app.session.turns) == 2 and app.session.turns[0].question == "What did Lammy say about troops?"
 
     asyncio.run(scenario())
 
@@ -173,7 +164,7 @@ def test_escape_stops_the_answer_and_gives_the_question_back(index_copy, embedde
             await wait_until(pilot, lambda: tiny_generator.last_stats is not before, what="generation to start")
             assert app.answering is not None, \
                 f"the answer ended at once: {app.answers[-1].timings if app.answers else notes(app)}"
-            worker = app.answering[0]
+            worker = app.answering.worker
             await pilot.press("escape")
             assert app.answering is None and worker.is_cancelled
             assert app.question_input.value == "What did Lammy say about troops?"
@@ -294,7 +285,7 @@ def test_keys_and_commands(index_copy, embedder_factory, tmp_path):
             await pilot.press("escape")
             app.question_input.value = "/clear"
             await pilot.press("enter")
-            assert not app.query(AnswerView) and not app.history
+            assert not app.query(AnswerView) and not app.session.answers
             await pilot.press("ctrl+q")
         assert app.return_code == 0
 
@@ -338,7 +329,7 @@ def test_the_chat_app_quits_when_its_terminal_closes(seed_index, tmp_path):
 
     marker = str(tmp_path / "hangup-index")  # names this test's app among the processes
     shutil.copytree(seed_index.index_dir, marker)
-    command = f"'{sys.executable}' -m rag chat --extractive --index-dir '{marker}'; true"  # the shell stays
+    command = f"'{sys.executable}' -m launcher chat --extractive --index-dir '{marker}'; true"  # the shell stays
     pid, master = pty.fork()
     if pid == 0:  # the child: a session leader with the pty as its terminal
         os.execv("/bin/sh", ["/bin/sh", "-c", command])

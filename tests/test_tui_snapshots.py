@@ -42,7 +42,7 @@ def test_answered_question_with_sources(snap_compare, local_index, embedder_fact
         await wait_until(pilot, lambda: app.retriever is not None, what="the index")
         app.question_input.value = QUESTION
         await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(app.answers), what="the answer")
+        await wait_until(pilot, lambda: bool(app.answers) and app.answering is None, what="the answer shown")
         await pilot.press("f2")  # on 80 columns the sources panel comes up when asked for
         await pilot.pause()
 

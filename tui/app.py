@@ -1,33 +1,40 @@
 """The chat app: questions in, checked answers streamed out, sources at hand.
 
-Slow work runs in worker threads so typing and scrolling never wait: loading the
-index and embedding model (the app answers once it is in), loading a GGUF model
-(until then answers are extractive), writing an answer, and `/ingest`. Workers
-report back through `call_from_thread`; a streamed answer is sent in batches of
-at most one per RENDER_INTERVAL_S, so a fast model cannot flood the screen.
-Errors from the library (`RagError`) become notifications; the question that
-failed goes back into the input.
+The conversation itself (turns, scope, saving, reopening) is a `ChatSession` of
+the library; the app shows it and drives it. Slow work runs in worker threads so
+typing and scrolling never wait: loading the index and embedding model (the app
+answers once it is in), loading a GGUF model (until then answers are
+extractive), writing an answer, and `/ingest`. Workers report back through
+`call_from_thread`; a streamed answer is sent in batches of at most one per
+RENDER_INTERVAL_S, so a fast model cannot flood the screen. A worker's failure
+reaches one handler (`on_worker_state_changed`) and becomes a notification; the
+question that failed goes back into the input.
 """
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import reactive
 from textual.widgets import OptionList, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from rag.briefing import display_path
 from rag.config import Settings
+from rag.conversation import ChatOptions, ChatSession
+from rag.render import conversation_line, display_path, ingest_summary, mode_label
 from rag.safe_text import inert
-from rag.types import Answer, RagError, SentenceCheck, Turn
-from tui.commands import CommandError, parse_command
-from tui.render import chat_markdown
+from rag.types.answers import Answer
+from rag.types.citations import SentenceCheck
+from rag.types.errors import IndexNotFoundError, RagError
+from tui.commands import Command, CommandError, parse_command
 from tui.screens import HelpScreen, PassageScreen
 from tui.widgets import RENDER_INTERVAL_S, AnswerView, ChatInput, QuestionView, SourcesPanel, StatusBar
 
@@ -50,6 +57,22 @@ def _default_generator_factory(settings: Settings):
     return open_generator(settings)
 
 
+@dataclass
+class AnswerInProgress:
+    """A question on the screen whose answer is being written (`worker` set) or waits
+    for the index to load (`worker` None)."""
+
+    question: str
+    question_view: QuestionView
+    view: AnswerView
+    worker: Worker | None = None
+
+
+# A reopened conversation shows its last turns at once; the earlier ones stay in the
+# history (and in /export --all): hundreds of rendered answers would slow the start.
+RESTORED_TURNS = 20
+
+
 class RagApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "rag"
@@ -62,25 +85,45 @@ class RagApp(App):
         Binding("ctrl+q", "quit", "quit", priority=True),
     ]
 
+    # "loading", "ready", "missing" (no index yet) or "failed"
+    index_state: reactive[str] = reactive("loading", init=False)
+    # "none" (extractive), "loading", "ready" or "failed"
+    model_state: reactive[str] = reactive("none", init=False)
+
     def __init__(self, settings: Settings, extractive: bool = False,
                  embedder_factory: Callable[[str, str], object] | None = None,
-                 generator_factory: Callable[[Settings], object] | None = None) -> None:
+                 generator_factory: Callable[[Settings], object] | None = None,
+                 options: ChatOptions | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self.extractive = extractive
+        self.options = options or ChatOptions(extractive=extractive)
+        self.extractive = self.options.extractive
         self.embedder_factory = embedder_factory or _default_embedder_factory(settings)
         self.generator_factory = generator_factory or _default_generator_factory
-        self.retriever = None
-        self.index_state = "loading"  # "loading", "ready", "missing", "failed"
-        self.generator = None
-        self.model_state = "none"  # "none", "loading", "ready", "failed"
-        self.model_label = ""
+        # The conversation (turns, scope, saving) lives in the library; the app shows it.
+        self.session = ChatSession.open(settings, self.options)
         self.busy: dict[str, str] = {}  # what is running in the background, for the status bar
-        self.answers: list[Answer] = []
-        self.history: list[Turn] = []
-        self.answering: tuple[Worker, str, QuestionView, AnswerView] | None = None
-        self.pending: tuple[str, QuestionView, AnswerView] | None = None  # asked before the index loaded
+        self.answering: AnswerInProgress | None = None
+        self.pending: AnswerInProgress | None = None  # asked before the index loaded
         self.ingesting = False
+
+    @property
+    def retriever(self):
+        return self.session.retriever
+
+    @property
+    def generator(self):
+        return self.session.generator
+
+    @property
+    def answers(self) -> list[Answer]:
+        return self.session.answers
+
+    def watch_index_state(self) -> None:
+        self.refresh_status()
+
+    def watch_model_state(self) -> None:
+        self.refresh_status()
 
     # ------------------------------------------------------------------ layout
 
@@ -160,6 +203,8 @@ class RagApp(App):
         self.load_index()
         if not self.extractive:
             self.load_model()
+        self._show_conversation(reopened=True)
+        self._report_history_problem()
 
     @property
     def chat(self) -> VerticalScroll:
@@ -170,57 +215,63 @@ class RagApp(App):
         return self.query_one(ChatInput)
 
     def refresh_status(self) -> None:
-        if self.model_state == "ready":
-            mode = f"{self.generator.mode} · {self.generator.name}"
-        else:
-            mode = "extractive"
+        bars = self.query(StatusBar)
+        if not bars:
+            return  # not composed yet
+        generator = self.generator if self.model_state == "ready" else None
+        mode = mode_label(generator.mode, generator.name) if generator is not None else "extractive"
         manifest = self.retriever.index.manifest if self.retriever is not None else None
         location = (manifest.chroma_url if manifest and manifest.chroma_url else display_path(str(self.settings.index_dir)))
         if self.index_state == "missing":
             location += " (no index yet: /ingest PATH)"
-        self.query_one(StatusBar).show(mode, len(manifest.files) if manifest else None,
-                                       manifest.passage_count if manifest else None, location,
-                                       " · ".join(self.busy.values()))
+        scope = "" if self.session.scope.everything else self.session.scope.describe()
+        bars.first().show(mode, len(manifest.files) if manifest else None, manifest.passage_count if manifest else None,
+                          location, " · ".join(self.busy.values()), scope)
 
-    # ------------------------------------------------------------------ loading
+    # ------------------------------------------------------------------ background work
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where a worker's failure is reported: a library error in its
+        own words, anything else as an internal error, each to the part that failed."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = str(error) if isinstance(error, RagError) else f"internal error: {type(error).__name__}: {error}"
+        group = event.worker.group
+        if group == "index":
+            self._index_failed("missing" if isinstance(error, IndexNotFoundError) else "failed", message)
+        elif group == "model":
+            self._model_failed(message)
+        elif group == "answer":
+            if self.answering is not None and self.answering.worker is event.worker:
+                self._answer_failed(self.answering, message)
+        elif group == "ingest":
+            self._ingest_failed(message)
 
     @work(thread=True, group="index", exit_on_error=False)
     def load_index(self) -> None:
         from rag.index import Index
         from rag.retrieve import Retriever
-        from rag.types import IndexNotFoundError
 
-        try:
-            index = Index.open(self.settings)
-            embedder = self.embedder_factory(index.manifest.embed_model, index.manifest.embed_precision)
-            retriever = Retriever(index, embedder, self.settings)
-        except IndexNotFoundError as exc:
-            self.call_from_thread(self._index_failed, "missing", str(exc))
-            return
-        except RagError as exc:
-            self.call_from_thread(self._index_failed, "failed", str(exc))
-            return
-        except Exception as exc:  # a bug: say so, keep the app
-            self.call_from_thread(self._index_failed, "failed", f"internal error: {type(exc).__name__}: {exc}")
-            return
-        self.call_from_thread(self._index_ready, retriever)
+        index = Index.open(self.settings)
+        embedder = self.embedder_factory(index.manifest.embed_model, index.manifest.embed_precision)
+        self.call_from_thread(self._index_ready, Retriever(index, embedder, self.settings))
 
     def _index_ready(self, retriever) -> None:
-        self.retriever = retriever
-        self.index_state = "ready"
+        self.session.attach(retriever)
         self.busy.pop("index", None)
+        self.index_state = "ready"
         self.refresh_status()
         if retriever.index.notice:
             self.notify(retriever.index.notice, title="read-only index", severity="warning", timeout=10)
+        self._mark_changed_sources()
         if self.pending:
-            question, question_view, view = self.pending
-            self.pending = None
-            self._start_answer(question, question_view, view)
+            pending, self.pending = self.pending, None
+            self._start_answer(pending)
 
     def _index_failed(self, state: str, message: str) -> None:
-        self.index_state = state
         self.busy.pop("index", None)
-        self.refresh_status()
+        self.index_state = state
         if state == "missing":
             self.notify(f"Nothing is indexed in {display_path(str(self.settings.index_dir))} yet. Type /ingest PATH "
                         "(a file or folder, e.g. /ingest seeds/) to build the index.",
@@ -228,53 +279,37 @@ class RagApp(App):
         else:
             self.notify(message, title="cannot open the index", severity="error", timeout=10)
         if self.pending:
-            question, question_view, view = self.pending
-            self.pending = None
-            question_view.remove()
-            view.remove()
-            self.question_input.value = question
+            pending, self.pending = self.pending, None
+            pending.question_view.remove()
+            pending.view.remove()
+            self.question_input.value = pending.question
 
     @work(thread=True, group="model", exit_on_error=False)
     def load_model(self) -> None:
         from rag.generate import configured_model
 
-        try:
-            target = configured_model(self.settings)
-        except RagError as exc:
-            self.call_from_thread(self._model_failed, str(exc))
-            return
+        target = configured_model(self.settings)
         if target is None:
             return  # no model configured or found: extractive, and the status says so
         label = target if isinstance(target, str) else target.name
         self.call_from_thread(self._model_loading, label)
-        try:
-            generator = self.generator_factory(self.settings)
-        except RagError as exc:
-            self.call_from_thread(self._model_failed, str(exc))
-            return
-        except Exception as exc:
-            self.call_from_thread(self._model_failed, f"internal error: {type(exc).__name__}: {exc}")
-            return
-        self.call_from_thread(self._model_ready, generator)
+        self.call_from_thread(self._model_ready, self.generator_factory(self.settings))
 
     def _model_loading(self, label: str) -> None:
-        self.model_state = "loading"
-        self.model_label = label
         self.busy["model"] = f"loading model {label} (answers are extractive until then)"
-        self.refresh_status()
+        self.model_state = "loading"
 
     def _model_ready(self, generator) -> None:
-        self.generator = generator
-        self.model_state = "ready" if generator is not None else "none"
+        self.session.attach(generator=generator)
         self.busy.pop("model", None)
+        self.model_state = "ready" if generator is not None else "none"
         self.refresh_status()
         if generator is not None:
             self.notify(f"{generator.name} is ready", title="model loaded")
 
     def _model_failed(self, message: str) -> None:
-        self.model_state = "failed"
         self.busy.pop("model", None)
-        self.refresh_status()
+        self.model_state = "failed"
         self.notify(f"{message}; answering extractively", title="model not loaded", severity="error", timeout=10)
 
     # ------------------------------------------------------------------ asking
@@ -295,150 +330,220 @@ class RagApp(App):
             return  # the question stays in the input
         self.question_input.remember(line)
         self.question_input.value = ""
-        question_view, view = QuestionView(line), AnswerView()
-        await self.chat.mount(question_view, view)  # composed before any answer reaches it
+        asked = AnswerInProgress(line, QuestionView(line), AnswerView())
+        await self.chat.mount(asked.question_view, asked.view)  # composed before any answer reaches it
         if self.retriever is None:
-            view.summary.update("waiting for the index to load…")
-            self.pending = (line, question_view, view)
+            asked.view.summary.update("waiting for the index to load…")
+            self.pending = asked
             return
-        self._start_answer(line, question_view, view)
+        self._start_answer(asked)
 
-    def _start_answer(self, question: str, question_view: QuestionView, view: AnswerView) -> None:
-        generator = self.generator if self.model_state == "ready" else None
-        if generator is None:
-            view.start_waiting("the answer")
+    def _start_answer(self, asked: AnswerInProgress) -> None:
+        if self.model_state != "ready":
+            asked.view.start_waiting("the answer")
         else:
-            view.start_waiting("the model server" if self.settings.llm_url else "the model")
-        worker = self.write_answer(question, view, self.retriever, generator, list(self.history))
-        self.answering = (worker, question, question_view, view)
+            asked.view.start_waiting("the model server" if self.settings.llm_url else "the model")
+        asked.worker = self.write_answer(asked.question, asked.view)
+        self.answering = asked
 
     @work(thread=True, group="answer", exit_on_error=False)
-    def write_answer(self, question: str, view: AnswerView, retriever, generator, history) -> None:
-        from rag.assistant import make_assistant
-
+    def write_answer(self, question: str, view: AnswerView) -> None:
         worker = get_current_worker()
         pieces: list[str] = []
         fresh: list[SentenceCheck] = []
         last_sent = 0.0
         answer = None
-        stream = make_assistant(retriever, self.settings, generator).ask(
-            question, history=history, should_stop=lambda: worker.is_cancelled)
-        try:
-            for item in stream:
-                if worker.is_cancelled:
-                    stream.close()  # stops the model mid-answer
-                    return
-                if isinstance(item, str):
-                    pieces.append(item)
-                elif isinstance(item, SentenceCheck):
-                    fresh.append(item)
-                else:
-                    answer = item
-                now = time.monotonic()
-                if now - last_sent >= RENDER_INTERVAL_S:
-                    self.call_from_thread(self._answer_progress, view, "".join(pieces).lstrip(), fresh)
-                    fresh, last_sent = [], now
-        except RagError as exc:
-            self.call_from_thread(self._answer_failed, view, question, str(exc))
-            return
-        except Exception as exc:
-            self.call_from_thread(self._answer_failed, view, question,
-                                  f"internal error: {type(exc).__name__}: {exc}")
-            return
+        # Extractive until a model is loaded; the session knows which is attached.
+        stream = self.session.ask(question, extractive=self.model_state != "ready",
+                                  should_stop=lambda: worker.is_cancelled)
+        for item in stream:
+            if worker.is_cancelled:
+                stream.close()  # stops the model mid-answer
+                return
+            if isinstance(item, str):
+                pieces.append(item)
+            elif isinstance(item, SentenceCheck):
+                fresh.append(item)
+            else:
+                answer = item
+            now = time.monotonic()
+            if now - last_sent >= RENDER_INTERVAL_S:
+                self.call_from_thread(self._answer_progress, view, "".join(pieces).lstrip(), fresh)
+                fresh, last_sent = [], now
         if not worker.is_cancelled and answer is not None:
-            self.call_from_thread(self._answered, view, answer, answer.text)
+            self.call_from_thread(self._answered, view, answer)
 
     def _is_current(self, view: AnswerView) -> bool:
-        return self.answering is not None and self.answering[3] is view
+        return self.answering is not None and self.answering.view is view
 
     def _answer_progress(self, view: AnswerView, text: str, checks: list[SentenceCheck]) -> None:
         if self._is_current(view):
             view.add(text, checks)
 
-    def _answered(self, view: AnswerView, answer: Answer, text: str) -> None:
+    def _answered(self, view: AnswerView, answer: Answer) -> None:
         if not self._is_current(view):
             return
         self.answering = None
-        view.finish(answer, text)
-        self.answers.append(answer)
-        self.history.append(answer.to_turn())
+        view.finish(answer, answer.text)
         self.query_one(SourcesPanel).show_answer(answer)
+        self._report_history_problem()
 
-    def _answer_failed(self, view: AnswerView, question: str, message: str) -> None:
-        if not self._is_current(view):
-            return
+    def _answer_failed(self, asked: AnswerInProgress, message: str) -> None:
         self.answering = None
-        view.fail(f"failed: {message}")
+        asked.view.fail(f"failed: {message}")
         self.notify(message, title="no answer", severity="error", timeout=10)
         if not self.question_input.value:
-            self.question_input.value = question  # not lost: Enter asks again
-            self.question_input.cursor_position = len(question)
+            self.question_input.value = asked.question  # not lost: Enter asks again
+            self.question_input.cursor_position = len(asked.question)
 
     def action_cancel(self) -> None:
         """Escape: stop the answer being written and give the question back."""
-        if self.answering is None and self.pending is None:
+        asked = self.answering or self.pending
+        if asked is None:
             return
-        if self.answering is not None:
-            worker, question, question_view, view = self.answering
-            self.answering = None
-            worker.cancel()
-        else:
-            question, question_view, view = self.pending
-            self.pending = None
-        question_view.remove()
-        view.remove()
-        self.question_input.value = question
-        self.question_input.cursor_position = len(question)
+        self.answering = self.pending = None
+        if asked.worker is not None:
+            asked.worker.cancel()
+        asked.question_view.remove()
+        asked.view.remove()
+        self.question_input.value = asked.question
+        self.question_input.cursor_position = len(asked.question)
         self.question_input.focus()
         self.notify("Stopped; the question is back in the input.", timeout=3)
+
+    # ------------------------------------------------------------------ conversations
+
+    def _clear_chat(self) -> None:
+        for child in list(self.chat.children):
+            if child.id != "welcome":
+                child.remove()
+        self.query_one(SourcesPanel).show_answer(None)
+
+    def _show_conversation(self, reopened: bool = False) -> None:
+        """Put the session's conversation on the screen, under the welcome line: its
+        last RESTORED_TURNS turns, answered as they were, and the sources of the last."""
+        answers = self.session.answers
+        if not answers:
+            return
+        shown = answers[-RESTORED_TURNS:]
+        widgets: list = []
+        if len(answers) > len(shown):
+            widgets.append(Static(f"⋯ {len(answers) - len(shown)} earlier turns of this conversation "
+                                  "(/export FILE --all writes them all)", classes="earlier"))
+        for answer in shown:
+            widgets += [QuestionView(answer.question), AnswerView(restored=answer)]
+        self.chat.mount_all(widgets, after=self.query_one("#welcome"))
+        self.query_one(SourcesPanel).show_answer(answers[-1], self.session.source_states(answers[-1]))
+        for answer in shown:
+            self.question_input.remember(answer.question)
+        if reopened:
+            self.notify(f"Conversation {self.session.conversation_id}: {len(answers)} earlier "
+                        f"turn{'s' if len(answers) != 1 else ''}. /new starts another, /history lists them.",
+                        title="reopened", timeout=5)
+
+    def _mark_changed_sources(self) -> None:
+        """Once the index is in: note the sources of reopened answers that have
+        changed or gone since they were cited."""
+        for view in self.query(AnswerView):
+            if view.answer is not None:
+                states = self.session.source_states(view.answer)
+                if states:
+                    view.show_source_states(states)
+        if self.session.answers:
+            last = self.session.answers[-1]
+            self.query_one(SourcesPanel).show_answer(last, self.session.source_states(last))
+
+    def _report_history_problem(self) -> None:
+        problem = self.session.take_problem()
+        if problem is not None:
+            self.notify(f"{problem}", title="conversation history", severity="error", timeout=10)
 
     # ------------------------------------------------------------------ commands
 
     def run_command(self, line: str) -> None:
         try:
             command = parse_command(line)
+            self.question_input.value = ""
+            self._run(command, line)
         except CommandError as exc:
             self.notify(str(exc), severity="error")
-            return
-        self.question_input.value = ""
+        except RagError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            self.question_input.value = line  # fix it and press Enter again
+
+    def _run(self, command: Command, line: str) -> None:
         if command.name == "help":
             self.action_help()
         elif command.name == "quit":
             self.exit()
         elif command.name == "sources":
             self.action_sources()
-        elif command.name == "clear":
-            self.clear_chat()
+        elif command.name == "new":
+            self.new_conversation()
+        elif command.name == "history":
+            self.list_conversations()
+        elif command.name == "open":
+            self.open_conversation(int(command.argument))
+        elif command.name == "only":
+            scope = self.session.limit_to(command.patterns)
+            self.refresh_status()
+            self.notify(f"Answers now come from {scope.describe().removeprefix('only: ')} only; /all lifts it.",
+                        title="scope", timeout=4)
+        elif command.name == "all":
+            self.session.include_everything()
+            self.refresh_status()
+            self.notify("Answers come from every document.", title="scope", timeout=3)
         elif command.name == "export":
             self.export(Path(command.argument).expanduser(), command.whole_chat, line)
         elif command.name == "ingest":
             self.start_ingest(Path(command.argument).expanduser(), line)
 
-    def clear_chat(self) -> None:
-        if self.answering is not None:
+    def new_conversation(self) -> None:
+        if self.answering is not None or self.pending is not None:
             self.action_cancel()
-        for child in list(self.chat.children):
-            if child.id != "welcome":
-                child.remove()
-        self.answers.clear()
-        self.history.clear()
+        self.session.new_conversation()
+        self._clear_chat()
         self.question_input.value = ""
-        self.query_one(SourcesPanel).show_answer(None)
         self.notify("New conversation.", timeout=2)
 
+    def list_conversations(self) -> None:
+        conversations = self.session.conversations()
+        self._report_history_problem()
+        if not conversations:
+            kept = "" if self.session.store is not None else " (this chat keeps no history)"
+            self.notify(f"No saved conversations yet{kept}.", timeout=4)
+            return
+        lines = ["Saved conversations (/open N reopens one; * is this one):"]
+        lines += [("*" if c.id == self.session.conversation_id else " ") + conversation_line(c)
+                  for c in conversations]
+        self.chat.mount(Static(Text(inert("\n".join(lines))), classes="history"))
+
+    def open_conversation(self, number: int) -> None:
+        if self.answering is not None or self.pending is not None:
+            self.action_cancel()
+        self.session.reopen(number)
+        self._clear_chat()
+        self._show_conversation(reopened=True)
+        self._mark_changed_sources()
+        self.refresh_status()
+
     def export(self, path: Path, whole_chat: bool, line: str) -> None:
-        if not self.answers:
+        answers = self.session.answers
+        if not answers:
             self.notify("Nothing to export yet: ask a question first.", severity="warning")
             self.question_input.value = line
             return
-        text = chat_markdown(self.answers) if whole_chat else chat_markdown(self.answers[-1:])
+        from rag.briefing import conversation_markdown
+
+        chosen = answers if whole_chat else answers[-1:]
+        text = conversation_markdown(chosen, [self.session.source_states(a) for a in chosen])
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             self.notify(f"{path}: cannot write ({exc.strerror or exc})", title="export failed", severity="error")
             self.question_input.value = line
             return
-        what = f"{len(self.answers)} answers" if whole_chat else "the last answer"
+        what = f"{len(answers)} answers" if whole_chat else "the last answer"
         self.notify(f"Wrote {what} to {path}.", title="exported")
 
     def start_ingest(self, path: Path, line: str) -> None:
@@ -483,17 +588,10 @@ class RagApp(App):
                 last[0] = now
                 self.call_from_thread(self._ingest_progress, f"ingesting {path}: {overall.line()}")
 
-        try:
-            report = ingest_paths([path], self.settings, embedder_for, progress)
-            index = Index.open(self.settings)
-            retriever = Retriever(index, embedder_for(index.manifest.embed_model, index.manifest.embed_precision),
-                                  self.settings)
-        except RagError as exc:
-            self.call_from_thread(self._ingest_failed, str(exc))
-            return
-        except Exception as exc:
-            self.call_from_thread(self._ingest_failed, f"internal error: {type(exc).__name__}: {exc}")
-            return
+        report = ingest_paths([path], self.settings, embedder_for, progress)
+        index = Index.open(self.settings)
+        retriever = Retriever(index, embedder_for(index.manifest.embed_model, index.manifest.embed_precision),
+                              self.settings)
         self.call_from_thread(self._ingested, report, retriever)
 
     def _ingest_progress(self, what: str) -> None:
@@ -504,9 +602,7 @@ class RagApp(App):
         self.ingesting = False
         self.busy.pop("ingest", None)
         self._index_ready(retriever)
-        self.notify(f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
-                    f"unchanged {len(report.unchanged)}; {report.documents_total} documents, "
-                    f"{report.passages_total} passages", title="ingested")
+        self.notify(ingest_summary(report), title="ingested")
         shown = 8  # more would cover the chat; the rest are counted
         for problem in report.problems[:shown]:
             self.notify(str(problem), title="skipped", severity="error", timeout=10)
@@ -560,6 +656,7 @@ class RagApp(App):
             self.screen.remove_class("show-sources")
 
 
-def run_chat(settings: Settings, extractive: bool = False) -> None:
-    RagApp(settings, extractive).run()
+def run_chat(settings: Settings, options: ChatOptions | None = None) -> None:
+    app = RagApp(settings, options=options)
+    app.run()
 

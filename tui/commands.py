@@ -8,7 +8,11 @@ from dataclasses import dataclass
 COMMANDS = (
     ("/ingest PATH", "add or update files and folders in the index, with progress"),
     ("/sources", "show the sources panel and move to it"),
-    ("/clear", "start a new conversation"),
+    ("/only PATTERN…", "answer from some documents only: a glob on the path, or words of the path or title"),
+    ("/all", "answer from every document again"),
+    ("/history", "list the saved conversations"),
+    ("/open N", "reopen saved conversation N"),
+    ("/new", "start a new conversation (the last one stays saved; /clear does the same)"),
     ("/export FILE", "write the last answer as a Markdown briefing with its sources"),
     ("/export FILE --all", "write the whole chat as a briefing"),
     ("/help", "keys and commands"),
@@ -22,9 +26,10 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # "ingest", "sources", "clear", "export", "help", "quit"
-    argument: str = ""  # the path for ingest and export
+    name: str  # "ingest", "sources", "new", "export", "help", "quit", "history", "open", "only", "all"
+    argument: str = ""  # the path for ingest and export, the number for open
     whole_chat: bool = False  # export --all
+    patterns: tuple[str, ...] = ()  # only
 
 
 def parse_command(line: str) -> Command:
@@ -35,14 +40,24 @@ def parse_command(line: str) -> Command:
         raise CommandError(f"cannot read the command: {exc}") from None
     name = words[0].lstrip("/").lower() if words else ""
     rest = words[1:]
-    if name in ("sources", "clear", "help", "quit", "exit"):
+    aliases = {"exit": "quit", "clear": "new"}
+    if name in ("sources", "clear", "new", "help", "quit", "exit", "history", "all"):
         if rest:
             raise CommandError(f"/{name} takes no argument")
-        return Command("quit" if name == "exit" else name)
+        return Command(aliases.get(name, name))
     if name == "ingest":
         if len(rest) != 1:
             raise CommandError("usage: /ingest PATH (a file or a folder; quote a path with spaces)")
         return Command("ingest", rest[0])
+    if name == "open":
+        if len(rest) != 1 or not rest[0].isdigit():
+            raise CommandError("usage: /open N (the number /history shows)")
+        return Command("open", rest[0])
+    if name == "only":
+        if not rest:
+            raise CommandError("usage: /only PATTERN… (e.g. /only report.pdf, /only 'seeds/*', /only Macron); "
+                               "/all lifts it")
+        return Command("only", patterns=tuple(rest))
     if name == "export":
         whole = "--all" in rest
         paths = [w for w in rest if w != "--all"]

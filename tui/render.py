@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from rag.briefing import render_markdown
-from rag.types import NO_CLAIM, SUPPORTED, Answer, SentenceCheck
+from rag.types.citations import NO_CLAIM, SentenceCheck
 
 
 def with_marks(text: str, checks: Sequence[SentenceCheck]) -> str:
@@ -23,19 +22,3 @@ def with_marks(text: str, checks: Sequence[SentenceCheck]) -> str:
         at = s.end
     out.append(text[at:])
     return "".join(out)
-
-
-def problems(checks: Sequence[SentenceCheck]) -> list[str]:
-    """One line per sentence that is not supported: its mark, number and reason."""
-    lines = []
-    for check in checks:
-        if check.verdict in (SUPPORTED, NO_CLAIM):
-            continue
-        fix = f"; {check.supported_by.where} states it" if check.supported_by is not None else ""
-        lines.append(f"{check.mark} sentence {check.sentence.index + 1}, {check.verdict}: {check.reason}{fix}")
-    return lines
-
-
-def chat_markdown(answers: Sequence[Answer]) -> str:
-    """A whole conversation as one briefing: each answer with its own sources."""
-    return "\n---\n\n".join(render_markdown(a) for a in answers)

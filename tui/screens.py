@@ -10,9 +10,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rag.briefing import display_path
+from rag.render import display_path
 from rag.safe_text import blanked, inert
-from rag.types import SentenceCheck, Source
+from rag.types.answers import Source
+from rag.types.citations import SentenceCheck
 from tui.commands import COMMANDS
 
 

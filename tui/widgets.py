@@ -9,9 +9,11 @@ from textual.containers import Vertical
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from rag.render import SOURCE_STATE_NOTES, mode_label, problem_lines
 from rag.safe_text import inert
-from rag.types import Answer, SentenceCheck
-from tui.render import problems, with_marks
+from rag.types.answers import Answer
+from rag.types.citations import SentenceCheck
+from tui.render import with_marks
 
 # Re-rendering the Markdown for every streamed token would cost the screen its
 # responsiveness; 25 frames a second reads as smooth.
@@ -78,17 +80,23 @@ class AnswerView(Vertical):
     """An answer as it is written: Markdown, each sentence marked once checked, then
     a summary line and the reasons for any sentence that is not supported."""
 
-    def __init__(self) -> None:
+    def __init__(self, restored: Answer | None = None) -> None:
+        """`restored`: an answer from a saved conversation, shown whole at once."""
         super().__init__(classes="answer")
         self.text = ""
         self.checks: list[SentenceCheck] = []
         self.answer: Answer | None = None
+        self._restored = restored
         self._rendered_at = 0.0
         self._render_pending = False
 
     def compose(self):
         yield Markdown("", classes="body")
         yield Static(PENDING, classes="summary pending")
+
+    def on_mount(self) -> None:
+        if self._restored is not None:
+            self.finish(self._restored, self._restored.text)
 
     @property
     def body(self) -> Markdown:
@@ -141,18 +149,26 @@ class AnswerView(Vertical):
             self._render_pending = True
             self.set_timer(RENDER_INTERVAL_S - since, self._redraw)
 
-    def finish(self, answer: Answer, text: str) -> None:
+    def finish(self, answer: Answer, text: str, source_states: dict[int, str] | None = None) -> None:
+        """Show the whole answer with its check; `source_states` notes the sources of a
+        saved answer whose documents have changed or gone since."""
         self.answer = answer
         self.text = text
         self.checks = list(answer.citations.checks) if answer.citations else self.checks
         self._redraw()
-        summary = answer.summary
-        mode = answer.mode + (f" · {answer.model}" if answer.model else "")
-        sources = " · F2: sources" if answer.cited else ""
-        lines = [f"{summary} · {mode}{sources}"] + problems(self.checks)
-        self.summary.update(Text(inert("\n".join(lines))))
+        self.show_source_states(source_states or {})
         self.summary.remove_class("pending")
-        self.set_class(bool(problems(self.checks)), "has-problems")
+        self.set_class(bool(problem_lines(self.checks)), "has-problems")
+
+    def show_source_states(self, states: dict[int, str]) -> None:
+        """The summary line, the problems, and a line per source that has changed or
+        gone since the answer cited it."""
+        answer = self.answer
+        sources = " · F2: sources" if answer.cited else ""
+        lines = [f"{answer.summary} · {mode_label(answer.mode, answer.model)}{sources}"] + problem_lines(self.checks)
+        lines += [f"[{number}]: {SOURCE_STATE_NOTES[state]}" for number, state in sorted(states.items())]
+        self.summary.update(Text(inert("\n".join(lines))))
+        self.set_class(bool(states), "has-changed-sources")
 
     def fail(self, message: str) -> None:
         self.summary.update(Text(inert(message)))
@@ -168,28 +184,33 @@ class AnswerView(Vertical):
 class SourcesPanel(OptionList):
     """The passages the last answer cites; Enter or a click opens one."""
 
-    def show_answer(self, answer: Answer | None) -> None:
+    def show_answer(self, answer: Answer | None, source_states: dict[int, str] | None = None) -> None:
         self.clear_options()
         if answer is None or not answer.shown_sources:
             self.border_subtitle = ""
             return
+        states = source_states or {}
         for source in answer.shown_sources:
             verdicts = [c.mark for c in answer.shown_checks if source.number in c.sentence.cited]
             label = Text.assemble((f"[{source.number}] ", "bold"), inert(source.passage.title),
                                   (f", {source.passage.place}", "dim"),
-                                  (f"  {''.join(verdicts)}" if verdicts else "", "dim"))
+                                  (f"  {''.join(verdicts)}" if verdicts else "", "dim"),
+                                  (f"  ({states[source.number]} since)" if source.number in states else "",
+                                   "italic"))
             self.add_option(Option(label, id=str(source.number)))
         self.border_subtitle = "Enter: read"
 
 
 class StatusBar(Static):
-    """Mode, documents and passages, index location, and what is loading."""
+    """Mode, documents and passages, the scope, index location, and what is loading."""
 
     def show(self, mode: str, documents: int | None, passages: int | None, location: str,
-             busy: str = "") -> None:
+             busy: str = "", scope: str = "") -> None:
         parts = [Text(f" {mode} ", style="reverse")]
         if documents is not None:
             parts.append(Text(f"  {documents} documents · {passages} passages"))
+        if scope:
+            parts.append(Text(inert(f"  {scope}"), style="bold"))
         parts.append(Text(inert(f"  {location}"), style="dim"))
         if busy:
             parts.append(Text(f"  ⋯ {busy}", style="italic"))

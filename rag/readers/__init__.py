@@ -96,7 +96,7 @@ def read(data: bytes, path: str, on_page: PageCallback | None = None) -> ReadRes
     """Read one file's bytes with the reader its suffix names. Raises DocumentError."""
     fmt = format_for(path)
     if fmt is None:
-        from rag.types import DocumentError
+        from rag.types.errors import DocumentError
 
         raise DocumentError(path, "unsupported file type")
     module = importlib.import_module(f"rag.readers.{fmt.module}")

@@ -11,7 +11,7 @@ import re
 import zipfile
 
 from rag.readers import Assembler, ReadResult
-from rag.types import DocumentError
+from rag.types.errors import DocumentError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .docx and old .doc files

@@ -10,7 +10,7 @@ import zipfile
 
 from rag.readers import Assembler, ReadResult
 from rag.readers.html import markup_blocks
-from rag.types import DocumentError
+from rag.types.errors import DocumentError
 
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 _OPF = "{http://www.idpf.org/2007/opf}"

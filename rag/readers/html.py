@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from rag.byline import metadata_lines
 from rag.readers import Assembler, ReadResult
-from rag.types import DocumentError
+from rag.types.errors import DocumentError
 
 # Elements whose text is one paragraph, in trafilatura's XML and in plain XHTML.
 _PARAGRAPHS = frozenset({"p", "item", "li", "quote", "blockquote", "pre", "code", "dd", "dt",

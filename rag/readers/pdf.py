@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from rag.readers import Assembler, ReadResult
-from rag.types import DocumentError
+from rag.types.errors import DocumentError
 
 # Ligatures spelled out; the typographic hyphens (U+2010, U+2011) as the plain one.
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",

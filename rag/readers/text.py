@@ -11,7 +11,7 @@ import re
 
 from rag.readers import Block, Line, ReadResult
 from rag.sentences import sentence_spans
-from rag.types import DocumentError
+from rag.types.errors import DocumentError
 
 TITLE_MAX_CHARS = 100
 HEADING_MAX_CHARS = 80  # a short line without final punctuation reads as a heading

@@ -1,0 +1,111 @@
+"""`rag chat --plain` (and `rag chat` on a pipe): a question loop on a `ChatSession`,
+so it reopens, saves and scopes conversations as the chat app does. Lines that
+start with a slash are commands: /history, /open N, /new, /only PATTERN…, /all, /quit."""
+from __future__ import annotations
+
+import shlex
+
+from rag.cli.exit_codes import EXIT_OK
+from rag.cli.output import ServerWait, err, print_check, print_sources, print_summary
+from rag.types.errors import RagError
+
+HELP = ("commands: /history (list saved conversations), /open N, /new, /only PATTERN… (limit to some "
+        "documents), /all, /quit")
+
+
+def plain_chat(settings, options, open_retriever, load_generator) -> int:
+    from rag.conversation import ChatSession
+    from rag.render import mode_heading
+
+    session = ChatSession.open(settings, options)
+    _report_problem(session)
+    retriever = open_retriever(settings)
+    session.attach(retriever, load_generator(settings, options.extractive, quiet=False))
+    if not session.scope.everything:
+        session.limit_to(session.scope.patterns)  # a pattern that picks nothing: one line, before any question
+    manifest = retriever.index.manifest
+    generator = session.generator
+    heading = mode_heading(generator.mode, generator.name) if generator else mode_heading("extractive", None)
+    print(f"{heading} {len(manifest.files)} documents, {manifest.passage_count} passages in "
+          f"{manifest.chroma_url or settings.index_dir}. Empty line or Ctrl-D to quit; /help for commands.")
+    _say_where(session)
+    while True:
+        try:
+            line = input("\nquestion> ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        line = line.strip()
+        if not line or line in {"/quit", "/exit"}:
+            return EXIT_OK
+        try:
+            if line.startswith("/"):
+                _command(session, line)
+                continue
+            with ServerWait.for_answer(session, extractive=options.extractive) as waiting:
+                for item in session.ask(line, extractive=options.extractive):
+                    waiting.heard()
+                    _show(item)
+        except RagError as exc:  # a bad question, a server that went silent: say so, ask again
+            err(f"error: {exc}")
+        _report_problem(session)
+
+
+def _show(item) -> None:
+    from rag.types.answers import Answer
+    from rag.types.citations import SentenceCheck
+
+    if isinstance(item, Answer):
+        print_summary(item)
+        print_sources(item)
+    elif isinstance(item, SentenceCheck):
+        print_check(item)
+
+
+def _command(session, line: str) -> None:
+    from rag.render import conversation_line
+    from rag.types.errors import QueryError
+
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise QueryError(f"cannot read the command: {exc}") from None
+    name, rest = words[0].lower(), words[1:]
+    if name == "/help":
+        print(HELP)
+    elif name == "/history":
+        conversations = session.conversations()
+        if not conversations:
+            print("no saved conversations" + ("" if session.store else " (this chat keeps no history)"))
+        for summary in conversations:
+            mark = "*" if summary.id == session.conversation_id else " "
+            print(mark + conversation_line(summary))
+    elif name == "/open" and len(rest) == 1 and rest[0].isdigit():
+        session.reopen(int(rest[0]))
+        _say_where(session)
+    elif name == "/new" and not rest:
+        session.new_conversation()
+        print("new conversation")
+    elif name == "/only" and rest:
+        print(session.limit_to(rest).describe())
+    elif name == "/all" and not rest:
+        session.include_everything()
+        print("all documents")
+    else:
+        raise QueryError(f"unknown or incomplete command {line!r}; {HELP}")
+
+
+def _say_where(session) -> None:
+    """Which conversation this is: reopened with its turns, or new."""
+    scope = "" if session.scope.everything else f"; {session.scope.describe()}"
+    if session.answers:
+        print(f"conversation {session.conversation_id}, reopened: {len(session.answers)} earlier turns; "
+              f"last question: {session.answers[-1].question}{scope} (--new starts another)")
+    elif scope:
+        print(scope.lstrip("; "))
+
+
+def _report_problem(session) -> None:
+    problem = session.take_problem()
+    if problem is not None:
+        err(f"note: {problem}")

