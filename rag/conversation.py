@@ -104,6 +104,8 @@ class ChatSession:
         answer is saved before it is yielded."""
         if self.retriever is None:
             raise RuntimeError("ChatSession.ask before the index is attached")
+        if not self.retriever.index.is_current():
+            self._follow_the_index()
         assistant = self._assistant_now()
         scope = None if self.scope.everything else self.scope
         for item in assistant.ask(question, history=self.turns, extractive=extractive, should_stop=should_stop,
@@ -111,6 +113,22 @@ class ChatSession:
             if isinstance(item, Answer):
                 self._record(item)
             yield item
+
+    def _follow_the_index(self) -> None:
+        """Another process has ingested into this index since it was opened (a chat
+        left open while `rag ingest` runs in another terminal): answer from what it
+        holds now, with the embedding model already loaded."""
+        from rag.index import Index
+        from rag.retrieve import Retriever
+        from rag.types.errors import ModelMismatchError
+
+        embedder = self.retriever.embedder
+        index = Index.reopen(self.settings)
+        if (index.manifest.embed_model, index.manifest.embed_precision) != (embedder.name, embedder.precision):
+            raise ModelMismatchError(
+                f"the index in {self.settings.index_dir} was rebuilt with {index.manifest.embed_model} "
+                f"({index.manifest.embed_precision}) while this chat was open; start the chat again")
+        self.attach(Retriever(index, embedder, self.settings))
 
     def _record(self, answer: Answer) -> None:
         self.answers.append(answer)

@@ -25,7 +25,7 @@ from typing import Any
 from rag.byline import Byline
 from rag.config import Settings
 from rag.lexical import LexicalIndex
-from rag.store import ReadOnlyStoreError, VectorStore, open_client, open_read_only_copy, open_store
+from rag.store import ReadOnlyStoreError, VectorStore, forget_client, open_client, open_read_only_copy, open_store
 from rag.types.errors import (
     IndexBusyError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelMismatchError, StoreError,
 )
@@ -120,6 +120,15 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         return Manifest.from_json(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexCorruptError(f"{path}: malformed ({exc}); rebuild with `rag ingest --rebuild …`") from None
+
+
+def manifest_stamp(index_dir: Path) -> tuple[int, int, int] | None:
+    """Identifies the manifest file's version: a commit replaces the file (a new inode)."""
+    try:
+        info = (index_dir / MANIFEST).stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
@@ -219,11 +228,14 @@ class Index:
     store: VectorStore
     lexical: LexicalIndex
     notice: str = ""  # what a person should know about how it was opened (a read-only copy)
+    # The manifest file as it was when read (inode, mtime, size): `is_current` compares.
+    stamp: tuple[int, int, int] | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> "Index":
         if settings.index_dir.exists() and not settings.index_dir.is_dir():
             raise IndexNotFoundError(str(settings.index_dir), is_file=True)
+        stamp = manifest_stamp(settings.index_dir)
         manifest = read_manifest(settings.index_dir)
         if manifest is None:
             raise IndexNotFoundError(str(settings.index_dir))
@@ -246,7 +258,23 @@ class Index:
             raise IndexCorruptError(
                 f"the BM25 index in {settings.index_dir / manifest.lexical_dir} disagrees with the manifest; "
                 "rebuild with `rag ingest --rebuild …`")
-        return cls(settings, manifest, store, lexical, notice)
+        return cls(settings, manifest, store, lexical, notice, stamp)
+
+    def is_current(self) -> bool:
+        """False once another ingest (say, `rag ingest` in a second terminal) has
+        committed a newer generation: one stat, no read."""
+        return manifest_stamp(self.settings.index_dir) == self.stamp
+
+    @classmethod
+    def reopen(cls, settings: Settings) -> "Index":
+        """The index's newest generation, in a process that had opened an older one.
+        Chroma keeps one client per store folder per process, with the view of the
+        store it loaded first: a search through it after another process wrote
+        fails with "Error finding id". That client is dropped first."""
+        manifest = read_manifest(settings.index_dir)
+        if not settings.chroma_url and not (manifest is not None and manifest.chroma_url):
+            forget_client(settings.index_dir)  # a server's client has no such stale view
+        return cls.open(settings)
 
     @cached_property
     def live_ids(self) -> frozenset[str]:

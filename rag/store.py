@@ -201,6 +201,25 @@ def open_client(index_dir: Path, chroma_url: str | None):
     return client, str(path)
 
 
+def forget_client(index_dir: Path) -> None:
+    """Drop this process's client for the embedded store in `index_dir`, so the next
+    `open_client` loads the store as it is now. chromadb shares one client per path
+    in a process and offers no public way to refresh it: this reaches into its
+    shared-client registry (chromadb 1.x, pinned in pyproject.toml)."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+    except ImportError:
+        return
+    identifier = str((index_dir / "chroma").resolve())
+    system = SharedSystemClient._identifier_to_system.pop(identifier, None)
+    SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception:
+            pass  # its files are closed or gone already: nothing to release
+
+
 def open_read_only_copy(index_dir: Path) -> tuple[object, str, str]:
     """(client, location, notice) for an embedded store whose folder cannot be written.
 

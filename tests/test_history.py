@@ -176,3 +176,22 @@ def test_history_from_the_command_line(seed_index, tmp_path):
                  input=f"{QUESTION}\n")
     assert quiet.returncode == 0 and "✓" in quiet.stdout
     assert not (private / HISTORY_FILE).exists()
+
+
+def test_a_chat_follows_an_ingest_made_by_another_process(index_copy, retriever_on, tmp_path):
+    """A chat left open while `rag ingest` runs in a second terminal: before, its next
+    search failed with Chroma's "Error finding id" (its in-process client kept the
+    store as it first loaded it). It answers from the new generation instead."""
+    session = ChatSession.open(index_copy)
+    session.attach(retriever_on(index_copy))
+    answered(session, QUESTION)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "bridge.txt").write_text("Bridge works\n\nThe Vale bridge toll rises to 7 euros in March.\n",
+                                      encoding="utf-8")
+    other = _rag(["ingest", str(notes), "--index-dir", str(index_copy.index_dir)], tmp_path)
+    assert other.returncode == 0, other.stderr
+    answer = answered(session, "How much is the Vale bridge toll in March?")
+    assert "7 euros" in answer.text and answer.cited_sources[0].passage.source == str(notes / "bridge.txt")
+    assert len(session.retriever.index.manifest.files) == 6
+    assert len(ChatSession.open(index_copy).answers) == 2  # and both turns were saved

@@ -71,6 +71,8 @@ class AnswerInProgress:
 # A reopened conversation shows its last turns at once; the earlier ones stay in the
 # history (and in /export --all): hundreds of rendered answers would slow the start.
 RESTORED_TURNS = 20
+# /history lists this many conversations, the latest first.
+LISTED_CONVERSATIONS = 20
 
 
 class RagApp(App):
@@ -386,6 +388,7 @@ class RagApp(App):
         self.answering = None
         view.finish(answer, answer.text)
         self.query_one(SourcesPanel).show_answer(answer)
+        self.refresh_status()  # another process may have ingested: the session follows the index
         self._report_history_problem()
 
     def _answer_failed(self, asked: AnswerInProgress, message: str) -> None:
@@ -515,7 +518,9 @@ class RagApp(App):
             return
         lines = ["Saved conversations (/open N reopens one; * is this one):"]
         lines += [("*" if c.id == self.session.conversation_id else " ") + conversation_line(c)
-                  for c in conversations]
+                  for c in conversations[:LISTED_CONVERSATIONS]]
+        if len(conversations) > LISTED_CONVERSATIONS:
+            lines.append(f"  … and {len(conversations) - LISTED_CONVERSATIONS} older (`rag history` lists them all)")
         self.chat.mount(Static(Text(inert("\n".join(lines))), classes="history"))
 
     def open_conversation(self, number: int) -> None:

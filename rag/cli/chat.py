@@ -99,7 +99,8 @@ def _say_where(session) -> None:
     """Which conversation this is: reopened with its turns, or new."""
     scope = "" if session.scope.everything else f"; {session.scope.describe()}"
     if session.answers:
-        print(f"conversation {session.conversation_id}, reopened: {len(session.answers)} earlier turns; "
+        turns = len(session.answers)
+        print(f"conversation {session.conversation_id}, reopened: {turns} earlier turn{'' if turns == 1 else 's'}; "
               f"last question: {session.answers[-1].question}{scope} (--new starts another)")
     elif scope:
         print(scope.lstrip("; "))
