@@ -101,7 +101,9 @@ class ChatSession:
     def ask(self, question: str, extractive: bool = False,
             should_stop: Callable[[], bool] | None = None) -> Iterator[str | SentenceCheck | Answer]:
         """What `Assistant.ask` yields, in this conversation's context and scope. The
-        answer is saved before it is yielded."""
+        answer joins the conversation (and is saved) when the caller comes back for
+        what follows it: a caller that closes the stream at the answer (a cancel)
+        keeps nothing of it."""
         if self.retriever is None:
             raise RuntimeError("ChatSession.ask before the index is attached")
         if not self.retriever.index.is_current():
@@ -110,9 +112,9 @@ class ChatSession:
         scope = None if self.scope.everything else self.scope
         for item in assistant.ask(question, history=self.turns, extractive=extractive, should_stop=should_stop,
                                   scope=scope):
+            yield item
             if isinstance(item, Answer):
                 self._record(item)
-            yield item
 
     def _follow_the_index(self) -> None:
         """Another process has ingested into this index since it was opened (a chat

@@ -448,8 +448,9 @@ class RagApp(App):
         """Once the index is in: note the sources of reopened answers that have
         changed or gone since they were cited."""
         for view in self.query(AnswerView):
-            if view.answer is not None:
-                states = self.session.source_states(view.answer)
+            answer = view.answer or view.restored  # a restored view may not be mounted yet
+            if answer is not None:
+                states = self.session.source_states(answer)
                 if states:
                     view.show_source_states(states)
         if self.session.answers:

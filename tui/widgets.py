@@ -86,7 +86,8 @@ class AnswerView(Vertical):
         self.text = ""
         self.checks: list[SentenceCheck] = []
         self.answer: Answer | None = None
-        self._restored = restored
+        self.restored = restored
+        self._states_to_show: dict[int, str] = {}  # noted before the view was mounted
         self._rendered_at = 0.0
         self._render_pending = False
 
@@ -95,8 +96,8 @@ class AnswerView(Vertical):
         yield Static(PENDING, classes="summary pending")
 
     def on_mount(self) -> None:
-        if self._restored is not None:
-            self.finish(self._restored, self._restored.text)
+        if self.restored is not None:
+            self.finish(self.restored, self.restored.text, self._states_to_show)
 
     @property
     def body(self) -> Markdown:
@@ -164,6 +165,9 @@ class AnswerView(Vertical):
         """The summary line, the problems, and a line per source that has changed or
         gone since the answer cited it."""
         answer = self.answer
+        if answer is None:  # a restored answer not mounted yet: shown with it
+            self._states_to_show = states
+            return
         sources = " · F2: sources" if answer.cited else ""
         lines = [f"{answer.summary} · {mode_label(answer.mode, answer.model)}{sources}"] + problem_lines(self.checks)
         lines += [f"[{number}]: {SOURCE_STATE_NOTES[state]}" for number, state in sorted(states.items())]
