@@ -63,8 +63,8 @@ class ChatSession:
                 session.store.check()
             except HistoryError as exc:
                 session._stop_saving(exc)
-        if options.only:  # the flag wins over the scope the conversation was left with
-            session._set_scope(scope_of(options.only))
+        if options.only:  # the flag wins over the saved scope; saved with the next answer, once it has worked
+            session.scope = scope_of(options.only)
         return session
 
     # ------------------------------------------------------------------ parts
@@ -139,7 +139,7 @@ class ChatSession:
         try:
             if self.conversation_id is None:
                 self.conversation_id = self.store.start(self.scope.patterns)
-            self.store.add(self.conversation_id, len(self.answers) - 1, answer)
+            self.store.add(self.conversation_id, len(self.answers) - 1, answer, self.scope.patterns)
         except HistoryError as exc:
             self._stop_saving(exc)
 

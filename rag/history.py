@@ -222,15 +222,17 @@ class ConversationStore:
             "INSERT INTO conversations (started, updated, scope) VALUES (?, ?, ?)",
             (now, now, json.dumps(list(scope)))).lastrowid)
 
-    def add(self, conversation_id: int, position: int, answer: Answer) -> None:
-        """Save one answered turn (the turn at `position` is replaced if present)."""
+    def add(self, conversation_id: int, position: int, answer: Answer, scope: Sequence[str] = ()) -> None:
+        """Save one answered turn (the turn at `position` is replaced if present) and
+        the scope it was answered in, which the conversation keeps."""
         record = json.dumps(answer_to_record(answer), ensure_ascii=False)
         now = time.time()
 
         def save(db: sqlite3.Connection) -> None:
             db.execute("INSERT OR REPLACE INTO turns VALUES (?, ?, ?, ?, ?)",
                        (conversation_id, position, now, answer.question, record))
-            db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
+            db.execute("UPDATE conversations SET updated = ?, scope = ? WHERE id = ?",
+                       (now, json.dumps(list(scope)), conversation_id))
 
         self._write(save)
 

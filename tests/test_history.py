@@ -93,6 +93,12 @@ def test_the_scope_is_kept_with_the_conversation_and_checked(index_copy, retriev
     assert session.scope.patterns == ("001_*",)  # unchanged by the refused pattern
     reopened = ChatSession.open(index_copy)
     assert reopened.scope.patterns == ("001_*",)
+    # A flag that picks nothing is refused before it is saved over the conversation's scope.
+    flagged = ChatSession.open(index_copy, ChatOptions(only=("nothing-like-this*",)))
+    flagged.attach(retriever_on(index_copy))
+    with pytest.raises(ScopeError):
+        answered(flagged, "What did Macron say?")
+    assert ChatSession.open(index_copy).scope.patterns == ("001_*",)
     session.include_everything()
     assert ChatSession.open(index_copy).scope.everything
 

@@ -21,8 +21,10 @@ def plain_chat(settings, options, open_retriever, load_generator) -> int:
     _report_problem(session)
     retriever = open_retriever(settings)
     session.attach(retriever, load_generator(settings, options.extractive, quiet=False))
-    if not session.scope.everything:
-        session.limit_to(session.scope.patterns)  # a pattern that picks nothing: one line, before any question
+    if options.only:
+        # A flag that picks nothing: one line, before any question. (A reopened
+        # conversation's own scope is checked with each question, and /all lifts it.)
+        session.limit_to(options.only)
     manifest = retriever.index.manifest
     generator = session.generator
     heading = mode_heading(generator.mode, generator.name) if generator else mode_heading("extractive", None)
