@@ -14,14 +14,9 @@ from typing import Callable, Iterator, Mapping, Sequence
 from rag.config import Settings
 from rag.history import Conversation, ConversationStore, ConversationSummary
 from rag.scope import Scope, resolve_scope, scope_of
-from rag.types.answers import Answer, Turn
+from rag.types.answers import CHANGED, GONE, Answer, Turn
 from rag.types.citations import SentenceCheck
 from rag.types.errors import HistoryError
-
-# What became of a passage cited by a saved answer, judged against today's index.
-CHANGED = "changed"  # its document is still indexed, but no longer holds this passage as it was
-GONE = "gone"  # its document is no longer in the index
-
 
 @dataclass(frozen=True)
 class ChatOptions:
@@ -210,6 +205,14 @@ class ChatSession:
             return {}
         index = self.retriever.index
         return source_states(answer, index.live_ids, index.manifest.files)
+
+    def briefing(self, whole_chat: bool) -> str:
+        """The last answer, or every answer, as a Markdown briefing, each source that
+        has changed or gone since marked so (`/export`)."""
+        from rag.briefing import conversation_markdown
+
+        answers = self.answers if whole_chat else self.answers[-1:]
+        return conversation_markdown(answers, [self.source_states(a) for a in answers])
 
 
 def source_states(answer: Answer, live_ids: frozenset[str], files: Mapping[str, object]) -> dict[int, str]:

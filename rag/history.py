@@ -142,6 +142,9 @@ class ConversationStore:
         if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in message or "malformed" in message):
             return HistoryError(str(self.path), "unreadable (not an intact SQLite file)",
                                 "it is left as it is; move it away to start a new history")
+        if "disk is full" in message or getattr(exc, "errno", None) == 28:
+            return HistoryError(str(self.path), "the disk is full",
+                                "this chat is not saved from here on; the turns before are kept")
         if "readonly" in message.replace(" ", "").lower() or isinstance(exc, PermissionError):
             return HistoryError(str(self.path), "cannot be written (read-only)", "this chat is not saved")
         return HistoryError(str(self.path), message)

@@ -7,6 +7,7 @@ import os
 import time
 from typing import Sequence
 
+from rag.types.answers import CHANGED, GONE
 from rag.types.citations import NO_CLAIM, SUPPORTED, SentenceCheck
 from rag.types.corpus import IngestReport
 
@@ -58,10 +59,10 @@ def ingest_summary(report: IngestReport, detailed: bool = False) -> str:
             f"index: {report.documents_total} documents, {report.passages_total} passages in {report.location}")
 
 
-# What became of a cited passage since (rag.conversation.CHANGED / GONE), for a reader.
+# What became of a cited passage since it was cited, for a reader.
 SOURCE_STATE_NOTES = {
-    "changed": "its document has changed since this answer cited it",
-    "gone": "its document is no longer in the index",
+    CHANGED: "its document has changed since this answer cited it",
+    GONE: "its document is no longer in the index",
 }
 
 

@@ -155,8 +155,11 @@ def test_history_from_the_command_line(seed_index, tmp_path):
     shutil.copytree(seed_index.index_dir, tmp_path / ".rag")
     first = _rag(["chat", "--plain", "--extractive"], tmp_path, input=f"{QUESTION}\n{FOLLOW_UP}\n")
     assert first.returncode == 0, first.stderr
-    again = _rag(["chat", "--plain", "--extractive"], tmp_path, input="/history\n/new\nWho is Keir Starmer?\n")
+    again = _rag(["chat", "--plain", "--extractive"], tmp_path,
+                 input="/history\n/new\nWho is Keir Starmer?\n/export plain.md\n/QUIT\nnot asked\n")
     assert again.returncode == 0, again.stderr
+    assert (tmp_path / "plain.md").read_text().startswith("# Who is Keir Starmer?")  # the app's commands, parsed alike
+    assert "not asked" not in again.stdout
     assert "conversation 1, reopened: 2 earlier turns" in again.stdout
     assert "new conversation" in again.stdout
 

@@ -34,7 +34,7 @@ from rag.safe_text import inert
 from rag.types.answers import Answer
 from rag.types.citations import SentenceCheck
 from rag.types.errors import IndexNotFoundError, RagError
-from tui.commands import Command, CommandError, parse_command
+from rag.chat_commands import Command, CommandError, parse_command
 from tui.screens import HelpScreen, PassageScreen
 from tui.widgets import RENDER_INTERVAL_S, AnswerView, ChatInput, QuestionView, SourcesPanel, StatusBar
 
@@ -539,12 +539,8 @@ class RagApp(App):
             self.notify("Nothing to export yet: ask a question first.", severity="warning")
             self.question_input.value = line
             return
-        from rag.briefing import conversation_markdown
-
-        chosen = answers if whole_chat else answers[-1:]
-        text = conversation_markdown(chosen, [self.session.source_states(a) for a in chosen])
         try:
-            path.write_text(text, encoding="utf-8")
+            path.write_text(self.session.briefing(whole_chat), encoding="utf-8")
         except OSError as exc:
             self.notify(f"{path}: cannot write ({exc.strerror or exc})", title="export failed", severity="error")
             self.question_input.value = line

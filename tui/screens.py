@@ -14,7 +14,7 @@ from rag.render import display_path
 from rag.safe_text import blanked, inert
 from rag.types.answers import Source
 from rag.types.citations import SentenceCheck
-from tui.commands import COMMANDS
+from rag.chat_commands import COMMANDS
 
 
 class PassageScreen(ModalScreen):

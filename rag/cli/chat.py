@@ -1,16 +1,15 @@
 """`rag chat --plain` (and `rag chat` on a pipe): a question loop on a `ChatSession`,
 so it reopens, saves and scopes conversations as the chat app does. Lines that
-start with a slash are commands: /history, /open N, /new, /only PATTERN…, /all, /quit."""
+start with a slash are the chat app's commands (rag/chat_commands.py): /history,
+/open N, /new, /only PATTERN…, /all, /export FILE [--all], /quit."""
 from __future__ import annotations
-
-import shlex
 
 from rag.cli.exit_codes import EXIT_OK
 from rag.cli.output import ServerWait, err, print_check, print_sources, print_summary
 from rag.types.errors import RagError
 
 HELP = ("commands: /history (list saved conversations), /open N, /new, /only PATTERN… (limit to some "
-        "documents), /all, /quit")
+        "documents), /all, /export FILE [--all], /quit")
 
 
 def plain_chat(settings, options, open_retriever, load_generator) -> int:
@@ -42,7 +41,8 @@ def plain_chat(settings, options, open_retriever, load_generator) -> int:
             return EXIT_OK
         try:
             if line.startswith("/"):
-                _command(session, line)
+                if not _command(session, line):
+                    return EXIT_OK
                 continue
             with ServerWait.for_answer(session, extractive=options.extractive) as waiting:
                 for item in session.ask(line, extractive=options.extractive):
@@ -64,37 +64,59 @@ def _show(item) -> None:
         print_check(item)
 
 
-def _command(session, line: str) -> None:
+def _command(session, line: str) -> bool:
+    """A slash command, parsed as the chat app parses it; the app's screen commands
+    (/sources, /ingest) say where to find them instead. False: leave."""
+    from pathlib import Path
+
+    from rag.chat_commands import parse_command
     from rag.render import conversation_line
     from rag.types.errors import QueryError
 
-    try:
-        words = shlex.split(line)
-    except ValueError as exc:
-        raise QueryError(f"cannot read the command: {exc}") from None
-    name, rest = words[0].lower(), words[1:]
-    if name == "/help":
+    command = parse_command(line)
+    if command.name == "quit":
+        return False
+    if command.name == "help":
         print(HELP)
-    elif name == "/history":
+    elif command.name == "history":
         conversations = session.conversations()
         if not conversations:
             print("no saved conversations" + ("" if session.store else " (this chat keeps no history)"))
         for summary in conversations:
             mark = "*" if summary.id == session.conversation_id else " "
             print(mark + conversation_line(summary))
-    elif name == "/open" and len(rest) == 1 and rest[0].isdigit():
-        session.reopen(int(rest[0]))
+    elif command.name == "open":
+        session.reopen(int(command.argument))
         _say_where(session)
-    elif name == "/new" and not rest:
+    elif command.name == "new":
         session.new_conversation()
         print("new conversation")
-    elif name == "/only" and rest:
-        print(session.limit_to(rest).describe())
-    elif name == "/all" and not rest:
+    elif command.name == "only":
+        print(session.limit_to(command.patterns).describe())
+    elif command.name == "all":
         session.include_everything()
         print("all documents")
-    else:
-        raise QueryError(f"unknown or incomplete command {line!r}; {HELP}")
+    elif command.name == "export":
+        _export(session, Path(command.argument).expanduser(), command.whole_chat)
+    elif command.name == "ingest":
+        raise QueryError("/ingest works in the chat app; here, run `rag ingest PATH` in another terminal "
+                         "(the next question sees it)")
+    else:  # /sources: every answer here lists its sources below it
+        print("the sources are listed under each answer")
+    return True
+
+
+def _export(session, path, whole_chat: bool) -> None:
+    from rag.types.errors import QueryError
+
+    if not session.answers:
+        raise QueryError("nothing to export yet: ask a question first")
+    try:
+        path.write_text(session.briefing(whole_chat), encoding="utf-8")
+    except OSError as exc:
+        raise QueryError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    count = len(session.answers) if whole_chat else 1
+    print(f"wrote {count} answer{'' if count == 1 else 's'} to {path}")
 
 
 def _say_where(session) -> None:

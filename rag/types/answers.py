@@ -8,6 +8,12 @@ from rag.types.citations import CitationReport, SentenceCheck
 from rag.types.corpus import Hit, Passage
 
 
+# What became of a passage a saved answer cites, judged against today's index
+# (rag.conversation.source_states).
+CHANGED = "changed"  # its document is still indexed, but no longer holds this passage as it was
+GONE = "gone"  # its document is no longer in the index
+
+
 @dataclass(frozen=True)
 class Source:
     """A passage as numbered for an answer, with the text shown for it (the whole

@@ -1,8 +1,11 @@
-"""Slash commands typed in the chat input. Pure: parsing only; the app acts."""
+"""Slash commands typed in a chat: the app's input line and `rag chat --plain`'s
+prompt read them with the same parser. Pure: parsing only; each front end acts."""
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+
+from rag.types.errors import QueryError
 
 # (usage, what it does): the help screen lists these.
 COMMANDS = (
@@ -20,7 +23,7 @@ COMMANDS = (
 )
 
 
-class CommandError(ValueError):
+class CommandError(QueryError):
     """A command that cannot be run as typed; the message is for the user."""
 
 
