@@ -73,7 +73,7 @@ class GrammarGenerator:
     def count(self, messages):
         return self.inner.count(messages)
 
-    def stream(self, messages, max_tokens, temperature, grammar=None, should_stop=None):
+    def stream(self, messages, max_tokens, temperature, grammar=None, should_stop=None, shape=None):
         return self.inner.stream(messages, max_tokens, temperature, STREAM_GRAMMAR, should_stop)
 
 

@@ -1,36 +1,47 @@
-"""Real answers from real local models: extractive, the model with the plain prompt,
-and the model with the shipped constraints, side by side on the same questions.
+"""Real answers from real local models, judged as a reader would: is it right, is
+it cited, is the citation true; and does the assistant decline what the documents
+do not answer.
 
-    .venv/bin/python bench/real_answers.py [--models smollm2,gemma3-270m] [--squad 100] [--off 50]
+    .venv/bin/python bench/real_answers.py [--models qwen2.5-1.5b,qwen2.5-0.5b,smollm2]
+        [--sets seeds,squad-tune,squad-report] [--configs extractive,shipped,grammar,plain]
+        [--limit N] [--timing] [--prompt-lookup]
 
 Question sets (none written for this project except the seeds):
-- seeds: eval/seed_questions.jsonl over the five demo articles (answerable ones have
-  evidence phrases; the others are off-corpus).
-- squad: SQuAD 2.0 dev, `../shared/benchdata/squad-half/`. The first six of its eight
-  articles are ingested (one file each: title line, then the paragraphs); `--squad`
-  answerable questions are drawn from them (seeded, so the draw is the same on every
-  run), and `--off` questions from the two articles left out are the off-corpus set.
+- seeds: eval/seed_questions.jsonl over the five demo articles: 35 answerable, with
+  expected answers written before any tuning, and 5 off-corpus.
+- squad-tune / squad-report: SQuAD 2.0 dev, `../shared/benchdata/squad-half/`. The first
+  six of its eight articles are ingested as one corpus (one file each: title line,
+  then the paragraphs). Their questions are split by article: Normans, 1973 oil
+  crisis and Yuan dynasty to tune on; Huguenot, Packet switching and Scottish
+  Parliament to report on. Each part draws answerable questions and SQuAD's
+  impossible ones (written by people to look answerable from the paragraph, which
+  does not hold the answer), seeded so that the draw is the same on every run; the
+  two articles left out give off-corpus questions.
 
-Rows: extractive (no model); `plain` = the model with the prompt alone (no grammar,
-no answer-level fallback: the assistant before this benchmark); `shipped` = the
-defaults (citation grammar, at most three sentences, repetition stop, fallback).
+Configurations: extractive (no model); `shipped` = the defaults; `grammar` = the
+same with the answer held to its form by a llama.cpp grammar instead of the
+token-by-token check (rag/answer_format.py); `plain` = no form at all and no
+fallback.
 
-Columns: cited = share of claim sentences carrying a marker that names a given
-source; supported = share of claim sentences the checker marks supported; clean =
-the same, over answers shown without a warning; answer = share of answerable
-questions whose answer text contains an expected answer (SQuAD normalisation);
-shown = the same counting the extractive answer shown beside a warned answer;
-refused = answerable questions declined; declined = off-corpus questions declined;
-TTFT p50 and tokens/s (prompt read, generation) are medians on 2 cores.
+Columns: correct = answerable questions whose answer holds the expected answer's
+numbers, names and most of its words (rag.evaluate.holds_key_tokens: paraphrase
+passes); literal = the expected answer's text appears (SQuAD normalisation);
+declined = answerable questions declined; impossible declined, off-corpus declined;
+cited = claim sentences with a marker naming a given source; supported = claim
+sentences the checker marks supported; TTFT, generation tokens/s and seconds per
+answer are medians on this machine. `--timing` adds the seed questions three times
+with plain llama.cpp generation of the same prompts beside them; `--prompt-lookup`
+measures llama-cpp-python's prompt-lookup decoding on the same prompts.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import random
+import resource
 import statistics
-from collections import Counter
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +49,8 @@ from common import CACHE, ROOT
 
 from rag.assistant import make_assistant
 from rag.config import Settings
-from rag.embed import Embedder
-from rag.evaluate import contains_answer, load_questions
+from rag.embed import open_embedder
+from rag.evaluate import contains_answer, holds_key_tokens, load_questions
 from rag.generate import LlamaCppGenerator
 from rag.index import Index
 from rag.ingest import ingest_paths
@@ -50,6 +61,9 @@ from rag.types.citations import NO_CLAIM, SUPPORTED
 
 SQUAD = ROOT.parent / "shared" / "benchdata" / "squad-half" / "dev-v2.0-half.json"
 INGESTED_ARTICLES = 6
+TUNE_ARTICLES = (0, 2, 4)  # Normans, 1973 oil crisis, Yuan dynasty
+REPORT_ARTICLES = (1, 3, 5)  # Huguenot, Packet switching, Scottish Parliament
+SEED = 20261203
 
 
 @dataclass(frozen=True)
@@ -57,40 +71,50 @@ class Question:
     set: str
     id: str
     text: str
-    answers: tuple[str, ...]  # empty: off-corpus
+    answers: tuple[str, ...]  # empty: not answerable from the corpus
+    kind: str  # "answerable", "impossible" (SQuAD: about the corpus, not answered by it), "off" (off-corpus)
 
 
-def squad_questions(n_answerable: int, n_off: int, corpus_dir: Path) -> list[Question]:
+def squad_corpus(corpus_dir: Path) -> list[dict]:
     data = json.loads(SQUAD.read_text(encoding="utf-8"))["data"]
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    inside, outside = [], []
-    for i, article in enumerate(data):
+    for article in data[:INGESTED_ARTICLES]:
         title = article["title"].replace("_", " ")
-        if i < INGESTED_ARTICLES:
-            paragraphs = [p["context"].strip() for p in article["paragraphs"]]
-            (corpus_dir / f"{article['title']}.txt").write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n",
-                                                                 encoding="utf-8")
+        paragraphs = [p["context"].strip() for p in article["paragraphs"]]
+        (corpus_dir / f"{article['title']}.txt").write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n",
+                                                             encoding="utf-8")
+    return data
+
+
+def squad_questions(data: list[dict], part: str, n_answerable: int, n_impossible: int, n_off: int) -> list[Question]:
+    articles = TUNE_ARTICLES if part == "tune" else REPORT_ARTICLES
+    answerable, impossible, off = [], [], []
+    for i, article in enumerate(data):
         for p in article["paragraphs"]:
             for qa in p["qas"]:
-                if qa.get("is_impossible"):
-                    continue
-                answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
-                (inside if i < INGESTED_ARTICLES else outside).append(
-                    Question("squad", qa["id"], qa["question"].strip(), answers))
-    rng = random.Random(20261124)
-    answerable = rng.sample(inside, n_answerable)
-    off = [Question("squad", q.id, q.text, ()) for q in rng.sample(outside, n_off)]
-    return answerable + off
+                text = qa["question"].strip()
+                if i >= INGESTED_ARTICLES:
+                    off.append(Question(f"squad-{part}", qa["id"], text, (), "off"))
+                elif i in articles and qa.get("is_impossible"):
+                    impossible.append(Question(f"squad-{part}", qa["id"], text, (), "impossible"))
+                elif i in articles:
+                    answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
+                    answerable.append(Question(f"squad-{part}", qa["id"], text, answers, "answerable"))
+    rng = random.Random(SEED)
+    # The off-corpus pool is shared: each part takes its own half of one shuffled draw.
+    off_draw = random.Random(SEED).sample(off, 2 * n_off)
+    off_part = off_draw[:n_off] if part == "tune" else off_draw[n_off:]
+    return rng.sample(answerable, n_answerable) + rng.sample(impossible, n_impossible) + off_part
 
 
 def seed_questions() -> list[Question]:
-    return [Question("seeds", q.id, q.question, q.evidence)
+    return [Question("seeds", q.id, q.question, q.expected, "answerable" if q.answerable else "off")
             for q in load_questions(ROOT / "eval" / "seed_questions.jsonl")]
 
 
-def build_index(name: str, paths, embedder) -> Settings:
-    settings = Settings(index_dir=CACHE / f"{name}-index")
-    ingest_paths(paths, settings, lambda _name: embedder)
+def build_index(name: str, paths, settings: Settings, embedder) -> Settings:
+    settings = settings.replace(index_dir=CACHE / f"{name}-index")
+    ingest_paths(paths, settings, lambda *_: embedder)
     return settings
 
 
@@ -98,44 +122,44 @@ def ask(assistant, question: str, extractive: bool) -> Answer:
     return [x for x in assistant.ask(question, extractive=extractive) if isinstance(x, Answer)][-1]
 
 
-def measure(rows: list[tuple[Question, Answer]]) -> dict:
-    claims = supported = cited = clean_claims = clean_supported = 0
-    answerable = [(q, a) for q, a in rows if q.answers]
-    off = [(q, a) for q, a in rows if not q.answers]
-    for _, a in rows:
+def declined(a: Answer) -> bool:
+    return (not a.covered) or a.declined
+
+
+def measure(rows: list[tuple[Question, Answer, float]]) -> dict:
+    claims = supported = cited = 0
+    for _, a, _ in rows:
         numbers = {s.number for s in a.sources}
         for check in (a.citations.checks if a.citations else ()):
             if check.verdict == NO_CLAIM:
                 continue
             claims += 1
-            ok = check.verdict == SUPPORTED
-            supported += ok
+            supported += check.verdict == SUPPORTED
             cited += bool(check.sentence.cited) and all(n in numbers for n in check.sentence.cited)
-            if a.warning is None:
-                clean_claims += 1
-                clean_supported += ok
-    declined = lambda a: (not a.covered) or a.declined  # noqa: E731
-    stats = [a.timings for _, a in rows if a.timings.get("time_to_first_token_s") is not None]
-    prompt_speed = [(t["prompt_tokens"] - t["reused_prompt_tokens"]) / t["time_to_first_token_s"] for t in stats]
+    by_kind = {kind: [(q, a) for q, a, _ in rows if q.kind == kind] for kind in ("answerable", "impossible", "off")}
+    answerable = by_kind["answerable"]
+    stats = [a.timings for _, a, _ in rows if a.timings.get("time_to_first_token_s") is not None]
     share = lambda n, d: n / d if d else float("nan")  # noqa: E731
+    model_answers = [s for q, a, s in rows if a.timings.get("time_to_first_token_s") is not None
+                     and q.kind == "answerable"]
     return {
         "answers": len(rows),
+        "correct": share(sum(holds_key_tokens(a.text, q.answers) for q, a in answerable), len(answerable)),
+        "literal": share(sum(contains_answer(a.text, q.answers) for q, a in answerable), len(answerable)),
+        "shown": share(sum(contains_answer(a.text + " " + (a.alternative.text if a.alternative else ""), q.answers)
+                           for q, a in answerable), len(answerable)),
+        "declined": share(sum(declined(a) for _, a in answerable), len(answerable)),
+        "impossible_declined": share(sum(declined(a) for _, a in by_kind["impossible"]), len(by_kind["impossible"])),
+        "off_declined": share(sum(declined(a) for _, a in by_kind["off"]), len(by_kind["off"])),
         "claims": claims,
         "cited": share(cited, claims),
         "supported": share(supported, claims),
-        "clean": share(clean_supported, clean_claims),
-        "warned": share(sum(a.warning is not None for _, a in rows), len(rows)),
-        "answer": share(sum(contains_answer(a.text, q.answers) for q, a in answerable), len(answerable)),
-        "shown": share(sum(contains_answer(a.text + " " + (a.alternative.text if a.alternative else ""), q.answers)
-                           for q, a in answerable), len(answerable)),
-        "refused": share(sum(declined(a) for _, a in answerable), len(answerable)),
-        "declined": share(sum(declined(a) for _, a in off), len(off)),
+        "warned": share(sum(a.warning is not None for _, a, _ in rows), len(rows)),
         "ttft_p50": statistics.median([t["time_to_first_token_s"] for t in stats]) if stats else None,
-        "prompt_tps": statistics.median(prompt_speed) if prompt_speed else None,
         "gen_tps": statistics.median([t["tokens_per_second"] for t in stats if t.get("tokens_per_second")])
         if stats else None,
-        # How model answers ended: "stop" (end of grammar or end token), "length"
-        # (the token limit), "repetition" (a sentence said twice).
+        "answer_s_p50": statistics.median(model_answers) if model_answers else None,
+        "prompt_tokens_p50": statistics.median([t["prompt_tokens"] for t in stats]) if stats else None,
         "stops": dict(Counter(t.get("stopped_by") or "?" for t in stats)),
     }
 
@@ -146,97 +170,237 @@ def fmt(value, digits=3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def record(q: Question, a: Answer, seconds: float, label: str) -> dict:
+    """One answer as data, for reading by hand and for fitting the decision offline."""
+    checks = a.citations.checks if a.citations else ()
+    return {"set": q.set, "config": label, "id": q.id, "kind": q.kind, "question": q.text,
+            "expected": list(q.answers), "answer": a.text, "declined": declined(a), "covered": a.covered,
+            "model_declined": a.declined, "warning": a.warning,
+            "correct": holds_key_tokens(a.text, q.answers) if q.answers else None,
+            "literal": contains_answer(a.text, q.answers) if q.answers else None,
+            "verdicts": [c.verdict for c in checks],
+            "support": [c.score for c in checks],
+            "sentences": [{"text": c.sentence.text, "cited": list(c.sentence.cited), "verdict": c.verdict,
+                           "reason": c.reason} for c in checks],
+            "sources": {s.number: s.text for s in a.sources},
+            "timings": a.timings, "seconds": round(seconds, 3)}
+
+
+def timing_rounds(generator, assistant, questions: list[Question], rounds: int = 3) -> dict:
+    """The shipped answer, then plain llama.cpp generation of the same prompts (no
+    form check, the same token limit), each round over all questions in turn: as
+    in use, only the constant system prompt is in the cache when a question comes.
+    Medians of the per-round medians."""
+    ours, plain = [], []
+    for _ in range(rounds):
+        ttft, total, prompts = [], [], []
+        for q in questions:
+            t0 = time.perf_counter()
+            a = ask(assistant, q.text, extractive=False)
+            if a.timings.get("time_to_first_token_s") is None:
+                continue
+            total.append(time.perf_counter() - t0)
+            ttft.append(a.timings["time_to_first_token_s"])
+            prompts.append([{"role": "system", "content": _system(assistant)},
+                            {"role": "user", "content": a.user_message}])
+        p_ttft, p_total = [], []
+        for messages in prompts:
+            t0 = time.perf_counter()
+            first = None
+            for _piece in generator.stream(messages, assistant.settings.max_tokens, assistant.settings.temperature):
+                first = first or time.perf_counter()
+            p_total.append(time.perf_counter() - t0)
+            p_ttft.append((first or time.perf_counter()) - t0)
+        ours.append((statistics.median(ttft), statistics.median(total)))
+        plain.append((statistics.median(p_ttft), statistics.median(p_total)))
+    return {"ttft": statistics.median(t for t, _ in ours), "answer": statistics.median(t for _, t in ours),
+            "plain_ttft": statistics.median(t for t, _ in plain), "plain_answer": statistics.median(t for _, t in plain),
+            "rounds": rounds, "questions": len(questions)}
+
+
+def _system(assistant) -> str:
+    from rag.assistant import system_prompt
+
+    return system_prompt(assistant.settings)
+
+
+def prompt_lookup(path: Path, prompts: list[list[dict]], max_tokens: int) -> list[dict]:
+    """Generation speed with and without llama-cpp-python's prompt-lookup decoding
+    on the same prompts (greedy, no form check), with peak memory."""
+    from llama_cpp import Llama
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    from rag.generate import physical_cores
+
+    out = []
+    for label, draft in (("plain", None), ("prompt lookup, 3-token drafts", 3), ("prompt lookup, 10", 10)):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        llm = Llama(str(path), n_ctx=4096, n_threads=physical_cores(), n_batch=512, verbose=False,
+                    logits_all=draft is not None,  # 0.3.36 crashes without it when drafting
+                    draft_model=LlamaPromptLookupDecoding(num_pred_tokens=draft) if draft else None)
+        speeds, texts = [], []
+        for messages in prompts:
+            t0 = time.perf_counter()
+            first, tokens, text = None, 0, ""
+            for chunk in llm.create_chat_completion(messages, max_tokens=max_tokens, temperature=0.0, stream=True):
+                piece = chunk["choices"][0]["delta"].get("content") or ""
+                if piece:
+                    first = first or time.perf_counter()
+                    tokens += 1
+                    text += piece
+            if first and tokens > 1:
+                speeds.append((tokens - 1) / (time.perf_counter() - first))
+            texts.append(text)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out.append({"config": label, "chunks_per_s": statistics.median(speeds),
+                    "rss_growth_mb": max(0, peak - before) / 1024, "texts": texts})
+        del llm
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", default="smollm2,gemma3-270m")
-    parser.add_argument("--squad", type=int, default=100)
-    parser.add_argument("--off", type=int, default=50)
-    parser.add_argument("--sets", default="seeds,squad")
-    parser.add_argument("--configs", default="extractive,plain,shipped")
-    parser.add_argument("--show", type=int, default=3, help="answers printed in full per model and set")
+    parser.add_argument("--models", default="qwen2.5-1.5b,qwen2.5-0.5b,smollm2")
+    parser.add_argument("--sets", default="seeds,squad-report")
+    parser.add_argument("--configs", default="extractive,shipped")
+    parser.add_argument("--answerable", type=int, default=100, help="answerable SQuAD questions per part")
+    parser.add_argument("--impossible", type=int, default=100, help="impossible SQuAD questions per part")
+    parser.add_argument("--off", type=int, default=20, help="off-corpus SQuAD questions per part")
     parser.add_argument("--limit", type=int, default=0,
-                        help="at most N answerable and N/4 off-corpus questions per set (for a quick run)")
+                        help="at most N questions of each kind per set (a quick run; the smoke test uses it)")
+    parser.add_argument("--show", type=int, default=4, help="answers printed in full per model and set")
+    parser.add_argument("--timing", type=int, default=0, metavar="N",
+                        help="the first N answerable seed questions x3, plain llama.cpp generation beside")
+    parser.add_argument("--prompt-lookup", action="store_true", help="generation with prompt-lookup decoding")
+    parser.add_argument("--out", default=str(CACHE / "real_answers"), help="where rows and figures go")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting changed for this run (a variant: prompt_sentences=3)")
     args = parser.parse_args()
 
-    embedder = Embedder()
+    from rag.config import _coerce
+
+    base = Settings().replace(**{name: _coerce(name, value) for name, value in
+                                 (item.split("=", 1) for item in args.set)})
+    embedder = open_embedder(None, base)
     sets = {}
     if "seeds" in args.sets:
-        sets["seeds"] = (build_index("seeds", [ROOT / "seeds"], embedder), seed_questions())
-    if "squad" in args.sets:
+        sets["seeds"] = (build_index("seeds", [ROOT / "seeds"], base, embedder), seed_questions())
+    squad_parts = [s.split("-", 1)[1] for s in args.sets.split(",") if s.startswith("squad-")]
+    if squad_parts:
         corpus = CACHE / "squad-corpus"
-        questions = squad_questions(args.squad, args.off, corpus)
-        sets["squad"] = (build_index("squad", [corpus], embedder), questions)
-
+        data = squad_corpus(corpus)
+        squad_settings = build_index("squad6", [corpus], base, embedder)
+        for part in squad_parts:
+            sets[f"squad-{part}"] = (squad_settings, squad_questions(data, part, args.answerable, args.impossible,
+                                                                    args.off))
     if args.limit:
-        for name, (base, questions) in sets.items():
-            sets[name] = (base, [q for q in questions if q.answers][:args.limit]
-                          + [q for q in questions if not q.answers][:max(1, args.limit // 4)])
-    table = []
-    samples = []
-    sentences = []  # every model sentence with its verdict, for labelling by hand
+        for name, (settings, questions) in sets.items():
+            kinds: dict[str, list[Question]] = {}
+            for q in questions:
+                kinds.setdefault(q.kind, []).append(q)
+            sets[name] = (settings, [q for group in kinds.values() for q in group[:args.limit]])
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table, samples, rows_out, timings = [], [], [], []
     model_keys = [m for m in args.models.split(",") if m]
     for key in model_keys:
-        path, _ = install(key, CACHE / "models", quiet=True)
+        # The default model is where `make chat` and `make test` put it; the others here.
+        installed = ROOT / "models" / lookup(key).filename
+        path = installed if installed.is_file() else install(key, CACHE / "models", quiet=True)[0]
         started = time.perf_counter()
-        generator = LlamaCppGenerator(path, n_ctx=4096)
-        load_s = time.perf_counter() - started
-        print(f"{lookup(key).title}: loaded in {load_s:.1f} s", flush=True)
-        for set_name, (base, questions) in sets.items():
-            retriever = Retriever(Index.open(base), embedder, base)
+        generator = LlamaCppGenerator(path, n_ctx=base.n_ctx)
+        print(f"{lookup(key).title}: loaded in {time.perf_counter() - started:.1f} s", flush=True)
+        for set_name, (settings, questions) in sets.items():
+            retriever = Retriever(Index.open(settings), embedder, settings)
             for config in args.configs.split(","):
                 if config == "extractive" and key != model_keys[0]:
                     continue  # the same for every model
-                settings = base if config != "plain" else base.replace(constrain_answers=False,
-                                                                       min_supported_share=0.0)
-                assistant = make_assistant(retriever, settings, generator)
+                run_settings = {"plain": settings.replace(constrain_answers=False, min_supported_share=0.0),
+                                }.get(config, settings)
+                assistant = make_assistant(retriever, run_settings, generator)
+                if config == "grammar":
+                    from rag.answer_format import cited_answer_grammar
+
+                    original = assistant.ask
+
+                    def with_grammar(question, original=original, **kw):
+                        # The prompt's sources are numbered from 1; the grammar names at most k.
+                        return original(question, grammar=cited_answer_grammar(
+                            range(1, run_settings.k + 1), run_settings.answer_sentences), **kw)
+                    assistant.ask = with_grammar
                 rows = []
                 t0 = time.perf_counter()
                 for q in questions:
-                    rows.append((q, ask(assistant, q.text, extractive=config == "extractive")))
+                    t = time.perf_counter()
+                    a = ask(assistant, q.text, extractive=config == "extractive")
+                    rows.append((q, a, time.perf_counter() - t))
                 figures = measure(rows)
                 label = "extractive" if config == "extractive" else f"{key} {config}"
                 table.append((set_name, label, figures))
-                print(f"{set_name:<6} {label:<22} {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()})}"
-                      f" ({time.perf_counter() - t0:.0f} s)", flush=True)
+                rows_out += [record(q, a, s, label) for q, a, s in rows]
+                print(f"{set_name:<13} {label:<24} " + json.dumps(
+                    {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()})
+                      + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
                 if config != "extractive":
-                    sentences += [{"set": set_name, "config": label, "question": q.text, "sentence": c.sentence.text,
-                                   "cited": list(c.sentence.cited), "verdict": c.verdict, "reason": c.reason,
-                                   "cited_text": " | ".join(src.text for src in a.sources
-                                                            if src.number in c.sentence.cited)}
-                                  for q, a in rows for c in (a.citations.checks if a.citations else ())
-                                  if c.verdict != NO_CLAIM]
-                    picked = [r for r in rows if r[0].answers][:args.show] + [r for r in rows if not r[0].answers][:1]
-                    samples += [(set_name, label, q, a) for q, a in picked]
+                    picked = [r for r in rows if r[0].kind == "answerable"][:args.show] \
+                        + [r for r in rows if r[0].kind == "impossible"][:1] + [r for r in rows if r[0].kind == "off"][:1]
+                    samples += [(set_name, label, q, a) for q, a, _ in picked]
+            if args.timing and set_name == "seeds":
+                assistant = make_assistant(retriever, settings, generator)
+                answerable = [q for q in questions if q.kind == "answerable"][:args.timing]
+                timings.append((key, timing_rounds(generator, assistant, answerable)))
+                print(f"timing {key}: {timings[-1][1]}", flush=True)
+        if args.prompt_lookup and key == model_keys[0] and "seeds" in sets:
+            settings, questions = sets["seeds"]
+            retriever = Retriever(Index.open(settings), embedder, settings)
+            assistant = make_assistant(retriever, settings, generator)
+            prompts = []
+            for q in [q for q in questions if q.kind == "answerable"][:8]:
+                a = ask(assistant, q.text, extractive=False)
+                if a.user_message:
+                    prompts.append([{"role": "system", "content": _system(assistant)},
+                                    {"role": "user", "content": a.user_message}])
+            del generator
+            lookup_rows = prompt_lookup(path, prompts, settings.max_tokens)
+            print("\n| generation | chunks/s p50 | peak memory growth, MB | answers identical to plain |")
+            print("|---|---|---|---|")
+            for r in lookup_rows:
+                same = sum(t == p for t, p in zip(r["texts"], lookup_rows[0]["texts"]))
+                print(f"| {r['config']} | {r['chunks_per_s']:.1f} | {r['rss_growth_mb']:.0f} | {same}/{len(prompts)} |")
 
-    print("\n| set | configuration | answers | cited | supported | supported, unwarned | warned | "
-          "holds answer | holds answer as shown | answerable refused | off-corpus declined | "
-          "TTFT p50 s | prompt tok/s | gen tok/s |")
-    print("|---" * 14 + "|")
+    print("\n| set | configuration | answers | correct | literal | answerable declined | impossible declined | "
+          "off-corpus declined | cited | supported | warned | TTFT p50 s | gen tok/s | s per answer p50 | "
+          "prompt tokens p50 |")
+    print("|---" * 15 + "|")
     for set_name, label, f in table:
-        print(f"| {set_name} | {label} | {f['answers']} | {fmt(f['cited'])} | {fmt(f['supported'])} | "
-              f"{fmt(f['clean'])} | {fmt(f['warned'])} | {fmt(f['answer'])} | {fmt(f['shown'])} | "
-              f"{fmt(f['refused'])} | {fmt(f['declined'])} | {fmt(f['ttft_p50'], 2)} | "
-              f"{fmt(f['prompt_tps'], 0)} | {fmt(f['gen_tps'], 0)} |")
+        print(f"| {set_name} | {label} | {f['answers']} | {fmt(f['correct'])} | {fmt(f['literal'])} | "
+              f"{fmt(f['declined'])} | {fmt(f['impossible_declined'])} | {fmt(f['off_declined'])} | "
+              f"{fmt(f['cited'])} | {fmt(f['supported'])} | {fmt(f['warned'])} | {fmt(f['ttft_p50'], 2)} | "
+              f"{fmt(f['gen_tps'], 1)} | {fmt(f['answer_s_p50'], 2)} | {fmt(f['prompt_tokens_p50'], 0)} |")
+    if timings:
+        print("\n| model | TTFT p50 s | answer p50 s | plain llama.cpp TTFT p50 s | plain answer p50 s |")
+        print("|---|---|---|---|---|")
+        for key, t in timings:
+            print(f"| {key} | {t['ttft']:.2f} | {t['answer']:.2f} | {t['plain_ttft']:.2f} | {t['plain_answer']:.2f} |")
     print("\nHow model answers ended:")
     for set_name, label, f in table:
         if f["stops"]:
             print(f"- {set_name}, {label}: " + ", ".join(f"{k} {v}" for k, v in sorted(f["stops"].items())))
     print("\nAnswers in full:")
     for set_name, label, q, a in samples:
-        print(f"\n**{set_name}, {label}** Q: {q.text}  (expected: {' / '.join(q.answers) or 'off-corpus'})")
+        print(f"\n**{set_name}, {label}** Q: {q.text}  (expected: {' / '.join(q.answers) or q.kind})")
         for check in (a.citations.checks if a.citations else ()):
             print(f"    {check.mark} {check.sentence.text} {list(check.sentence.cited) or ''}")
         if not a.citations or not a.citations.checks:
             print(f"    {a.text!r}")
         if a.alternative is not None:
-            print(f"    ! {a.warning}; shown beside it:")
-            for check in a.alternative.citations.checks:
-                print(f"      {check.mark} {check.sentence.text} {list(check.sentence.cited)}")
-    with open(CACHE / "real_answers_sentences.jsonl", "w", encoding="utf-8") as handle:
-        for row in sentences:
+            print(f"    ! {a.warning}")
+    with open(out / "rows.jsonl", "w", encoding="utf-8") as handle:
+        for row in rows_out:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    out = CACHE / "real_answers.json"
-    out.write_text(json.dumps([{"set": s, "config": c, **f} for s, c, f in table], indent=2), encoding="utf-8")
+    (out / "figures.json").write_text(json.dumps([{"set": s, "config": c, **f} for s, c, f in table], indent=2),
+                                      encoding="utf-8")
     return 0
 
 

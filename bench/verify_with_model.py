@@ -31,6 +31,8 @@ from rag.types.corpus import Passage
 
 MODELS = {"smollm2": CACHE / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf",
           "gemma": CACHE / "models" / "gemma-3-270m-q4_k_m.gguf",
+          # The default model (issue 26): installed in models/ by `make chat` / `make test`.
+          "qwen2.5-1.5b": CACHE.parent.parent / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
           # Random weights with Llama-3.2-1B's shapes (bench/llm.py): a laptop model's cost, not its judgement.
           "synthetic-1b": CACHE / "synthetic-llama-3.2-1b-q8_0.gguf"}
 TIMED_ONLY = {"synthetic-1b": 10}  # claims timed; its answers mean nothing

@@ -9,18 +9,19 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
-from rag.answer_format import cited_answer_grammar
+from rag.answer_format import AnswerShape
 from rag.cite import CitationChecker, cited_numbers, is_refusal, parse_answer
 from rag.config import Settings
 from rag.coverage import judge_coverage
 from rag.extractive import choose, compose
-from rag.prompt import NOT_COVERED, fit_prompt
+from rag.prompt import NOT_COVERED, fit_prompt, judge_messages
 from rag.question import (
     KeyTerm, QuestionAnalysis, analyse, asks_about_document, document_topic, gives_answer, missing_terms,
 )
 from rag.retrieve import Retriever, validate_question
 from rag.scope import Scope, ScopedDocuments
-from rag.select import ScoredSentence, SentenceSelector, content_words, pick
+from rag.select import ScoredSentence, SentenceSelector, content_words, looks_like_instruction, pick
+from rag.sentences import sentence_spans
 from rag.types.answers import Answer, Source, Turn
 from rag.types.citations import NO_CLAIM, SUPPORTED, CitationReport, SentenceCheck
 from rag.types.corpus import Hit
@@ -63,10 +64,13 @@ def condense(question: str, history: Sequence[Turn]) -> str:
 PROMPT_SCORE_WINDOW = 0.3
 
 
-def compact_sources(hits: Sequence[Hit], scored: Sequence[ScoredSentence], max_sentences: int) -> list[tuple]:
-    """(passage, text) for the prompt: the best sentences and sentence pairs, grouped
-    under their passages in rank order, in reading order within a passage. A CPU
-    model pays for every prompt token, so whole passages are not sent."""
+def compact_sources(hits: Sequence[Hit], scored: Sequence[ScoredSentence], max_sentences: int,
+                    neighbours: int = 0) -> list[tuple]:
+    """(passage, text) for the prompt: the best sentences and sentence pairs, each
+    with `neighbours` sentences either side of it from its passage (what "he" or
+    "the resolution" refers to usually stands just before), grouped under their
+    passages in rank order, in reading order within a passage, gaps marked " … ".
+    A CPU model pays for every prompt token, so whole passages are not sent."""
     if not scored:
         return []
     chosen = pick(scored, max_sentences, max(s.score for s in scored) - PROMPT_SCORE_WINDOW)
@@ -75,9 +79,23 @@ def compact_sources(hits: Sequence[Hit], scored: Sequence[ScoredSentence], max_s
         by_hit.setdefault(s.hit_index, []).append(s)
     out = []
     for i, hit in enumerate(hits):
-        if i in by_hit:
-            parts = sorted(by_hit[i], key=lambda s: s.start)
-            out.append((hit.passage, " … ".join(p.text for p in parts)))
+        if i not in by_hit:
+            continue
+        text = hit.passage.text
+        spans = [(a, b) for a, b in sentence_spans(text) if not looks_like_instruction(text[a:b])]
+        keep: set[int] = set()
+        for s in by_hit[i]:
+            inside = [j for j, (a, b) in enumerate(spans) if a < s.end and s.start < b]
+            if inside:
+                keep.update(range(max(0, inside[0] - neighbours), min(len(spans), inside[-1] + neighbours + 1)))
+        parts: list[str] = []
+        previous = None
+        for j in sorted(keep):
+            if previous is not None and j != previous + 1:
+                parts.append("…")
+            parts.append(text[spans[j][0]:spans[j][1]])
+            previous = j
+        out.append((hit.passage, " ".join(parts)))
     return out
 
 
@@ -149,21 +167,23 @@ class Assistant:
                                       tuple(hits), True, query, timings, citations=report), analysis)
             return
 
-        candidates = compact_sources(hits, scored, prompt_sentences(settings, self.generator))
+        candidates = compact_sources(hits, scored, prompt_sentences(settings, self.generator),
+                                     settings.prompt_neighbours)
         prompt = fit_prompt(question, candidates, self.generator.count, self.generator.n_ctx,
-                            max_tokens or settings.max_tokens, history)
+                            max_tokens or settings.max_tokens, history, system=system_prompt(settings))
         # Retrieved passages left out of the prompt: a fix may still point at them.
         given = {s.passage.id for s in prompt.sources}
         extra = tuple(h.passage for h in hits if h.passage.id not in given)
-        if grammar is None and settings.constrain_answers:
-            grammar = cited_answer_grammar([s.number for s in prompt.sources], settings.answer_sentences)
+        # The cited form: checked token by token for a local model, a grammar for a server.
+        shape = AnswerShape.over([s.number for s in prompt.sources], settings.answer_sentences) \
+            if grammar is None and settings.constrain_answers else None
         pieces: list[str] = []
         checking = _Checking(self.checker, prompt.sources, extra)
         # `should_stop` (a UI's cancel) goes to the model, which asks it before every token.
         stop = {"should_stop": should_stop} if should_stop is not None else {}
         stream = self.generator.stream(prompt.messages, prompt.max_answer_tokens,
                                        settings.temperature if temperature is None else temperature, grammar,
-                                       **stop)
+                                       shape=shape, **stop)
         repeated = None
         for piece in stream:
             pieces.append(piece)
@@ -196,6 +216,22 @@ class Assistant:
         report = checking.report(timings)
         declined = bool(report.checks) and all(c.verdict == NO_CLAIM for c in report.checks) \
             and any(is_refusal(c.sentence.text) for c in report.checks)
+        unconfirmed = None
+        if not declined and text and self._confirms():
+            cited = set(cited_numbers(text))
+            passages = [s.text for s in prompt.sources if s.number in cited] or [prompt.sources[0].text]
+            confidence = self.generator.judge(judge_messages(question, passages))
+            timings["answer_confidence"] = round(confidence, 4)
+            timings["total_s"] = round(time.perf_counter() - started, 3)
+            if confidence < settings.min_answer_confidence:
+                # The model, shown the passages its answer cites and asked whether they
+                # answer exactly this question, says no: they are about the question's
+                # topic but do not answer it. The draft is kept in the timings.
+                timings["unconfirmed_draft"] = text
+                unconfirmed = confidence
+                text = NOT_COVERED
+                report = _Checking(self.checker, (), ()).advance_report(text, timings)
+                declined = True
         answer = Answer(question, text, mode, model, prompt.sources,
                         tuple(n for n in cited_numbers(text) if n in numbers), tuple(hits), True, query, timings,
                         user_message=prompt.messages[-1]["content"], citations=report, declined=declined)
@@ -204,14 +240,24 @@ class Assistant:
                 # Retrieval found close sentences (the coverage gate passed) but the model
                 # saw no answer in them: a small model often declines too readily, so the
                 # reader gets the closest sentences, labelled as such.
-                answer = self._with_alternative(answer, scored, hits, "the model found no answer in the "
-                                                "passages it was given")
+                why = ("the model found no answer in the passages it was given" if unconfirmed is None else
+                       f"the model could not confirm that its sources answer this (confidence {unconfirmed:.2f})")
+                answer = self._with_alternative(answer, scored, hits, why)
             elif too_little_supported(report, settings.min_supported_share):
                 warning = (f"only {report.count(SUPPORTED)} of {report.claims} sentences of this answer are "
                            f"supported by the documents" if report.claims
                            else "the model's answer makes no checkable claim")
                 answer = self._with_alternative(answer, scored, hits, warning)
         yield with_verdict(answer, analysis)
+
+    def _confirms(self) -> bool:
+        """Is the answer to be confirmed by the model? Only by a local model that can
+        be asked (a server gives no probabilities) and is large enough to judge (a
+        model under a billion parameters is not)."""
+        if self.settings.min_answer_confidence <= 0 or not hasattr(self.generator, "judge"):
+            return False
+        parameters = getattr(self.generator, "parameters", None)
+        return parameters is not None and parameters >= SMALL_MODEL_PARAMETERS
 
     def _byline_answer(self, question: str, query: str, wanted: str, hits: Sequence[Hit], timings: dict,
                        analysis: QuestionAnalysis,
@@ -320,6 +366,13 @@ SMALL_MODEL_PARAMETERS = 1_000_000_000
 TITLES_COMPARED = 5000
 
 
+def system_prompt(settings: Settings) -> str:
+    """The instructions every prompt opens with (constant, so its cache is reused)."""
+    from rag import prompt
+
+    return prompt.SYSTEM_PROMPT
+
+
 def prompt_sentences(settings: Settings, generator) -> int:
     """How many source sentences go into the prompt: fewer for a small model (its
     parameter count is known for a local GGUF; a server's model counts as large)."""
@@ -378,6 +431,11 @@ class _Checking:
             said.add(_comparable(check.sentence.text))
             yield check
         return None
+
+    def advance_report(self, text: str, timings: dict) -> CitationReport:
+        """Every sentence of a finished text checked at once, and the report."""
+        self.advance(text, final=True)
+        return self.report(timings)
 
     def report(self, timings: dict) -> CitationReport:
         timings["check_ms"] = round(self.milliseconds, 2)

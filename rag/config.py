@@ -59,6 +59,9 @@ class Settings:
     max_tokens: int = 256
     temperature: float = 0.1
     prompt_sentences: int = 5  # sentences of the sources that go into a model's prompt (bench/llm.py)
+    # Each chosen sentence goes into the prompt with this many of its passage's
+    # sentences either side: what "he" or "the resolution" refers to.
+    prompt_neighbours: int = 1
     # A model under a billion parameters loses its way among many sources: it gets at
     # most this many (SmolLM2-135M: supported sentences 0.36 -> 0.54 on SQuAD, while the
     # expected answer stays in 0.78 of prompts against 0.82 with five; bench/RESULTS.md).
@@ -66,6 +69,11 @@ class Settings:
     # A local model writes under a grammar: cited sentences (at most this many) or the
     # refusal (rag/answer_format.py). bench/real_answers.py measured it with real models.
     constrain_answers: bool = True
+    # After a model of a billion parameters or more answers, it is shown the passages
+    # its answer cites and asked whether they answer exactly the question; below this
+    # probability of "yes" the answer is declined (0 turns the check off). Chosen on
+    # the SQuAD tuning articles (bench/real_answers.py, bench/RESULTS.md).
+    min_answer_confidence: float = 0.4
     answer_sentences: int = 3
     # Below this share of supported sentences (1.0: unless every claim is supported), a
     # model's answer comes with a warning and the extractive answer beside it; 0 turns

@@ -156,6 +156,38 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
     return any(normalise_answer(a) and f" {normalise_answer(a)} " in body for a in answers)
 
 
+def holds_key_tokens(text: str, answers: Sequence[str]) -> bool:
+    """Does `text` give one of the expected answers, in its own words or others? A
+    reader's test, which a paraphrase passes and the literal test does not: every
+    number of the expected answer ("eight" = "8", "2.5 per cent" = "2.5%"), every
+    name ("Mariana Betsa" for "Betsa Mariana"), and at least half of its other
+    content words (stemmed) are in the text."""
+    from rag.facts import names, numbers
+    from rag.select import content_words
+
+    have_numbers = numbers(text)
+    have_words = content_words(text) | {w.lower() for w in names(text)}
+    for answer in answers:
+        wanted_numbers = numbers(answer)
+        wanted_names = {n.lower() for n in names(answer)}
+        others = content_words(answer) - wanted_names - {w.lower() for w in wanted_numbers} \
+            - {w.rstrip("%") for w in wanted_numbers}
+        others = {w for w in others if not any(ch.isdigit() for ch in w) and not numbers(w)}
+        if not (wanted_numbers <= have_numbers and wanted_names <= have_words):
+            continue
+        if not others or sum(_word_in(w, have_words) for w in others) >= len(others) / 2:
+            return True
+    return False
+
+
+def _word_in(word: str, words: set[str]) -> bool:
+    """A word or a form of it: the first four letters decide ("abstentions" and
+    "abstain", "favor" and "favour"), shorter words must match whole."""
+    if word in words:
+        return True
+    return len(word) >= 4 and any(w[:4] == word[:4] for w in words if len(w) >= 4)
+
+
 @dataclass(frozen=True)
 class AnswerRecord:
     id: str
@@ -165,6 +197,7 @@ class AnswerRecord:
     declined: bool
     contains_answer: bool | None  # None for a question the corpus cannot answer
     answers_question: bool | None
+    holds_key_tokens: bool | None = None  # the expected answer's numbers, names and words
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -185,7 +218,8 @@ def evaluate_answers(assistant, questions: Sequence[EvalQuestion], extractive: b
         shown = answer.text + (" " + answer.alternative.text if answer.alternative else "")
         records.append(AnswerRecord(q.id, q.question, q.answerable, answer.text, declined,
                                     contains_answer(shown, q.expected) if q.answerable else None,
-                                    answer.answers_question))
+                                    answer.answers_question,
+                                    holds_key_tokens(answer.text, q.expected) if q.answerable else None))
     answerable = [r for r in records if r.answerable]
     unanswerable = [r for r in records if not r.answerable]
     share = lambda n, d: round(n / d, 4) if d else None  # noqa: E731
@@ -193,6 +227,8 @@ def evaluate_answers(assistant, questions: Sequence[EvalQuestion], extractive: b
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "contains_answer": share(sum(bool(r.contains_answer) for r in answerable), len(answerable)),
+        # The answer itself (not the sources' sentences shown beside a warned one).
+        "answer_correct": share(sum(bool(r.holds_key_tokens) for r in answerable), len(answerable)),
         "answerable_declined": share(sum(r.declined for r in answerable), len(answerable)),
         "unanswerable_declined": share(sum(r.declined for r in unanswerable), len(unanswerable)),
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
+from rag.answer_format import AnswerShape, cited_answer_grammar
 from rag.models import ModelError, check_gguf, read_info
 from rag.prompt import Message
 from rag.types.errors import RagError
@@ -49,10 +50,12 @@ class Generator(Protocol):
     def count(self, messages: Sequence[Message]) -> int: ...
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
-               grammar: str | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+               grammar: str | None = None, should_stop: Callable[[], bool] | None = None,
+               shape: AnswerShape | None = None) -> Iterator[str]:
         """Text pieces as the model writes them. `should_stop` is asked before every
         token: a UI's cancel stops the model at once, even while it is producing
-        tokens that decode to no text yet."""
+        tokens that decode to no text yet. `shape` (a local model) or `grammar` (GBNF,
+        for a server) holds the answer to the cited form (rag/answer_format.py)."""
 
 
 def physical_cores() -> int:
@@ -114,6 +117,48 @@ class LlamaCppGenerator:
         self._formatter = Jinja2ChatFormatter(template or CHATML_TEMPLATE, eos_token=eos, bos_token=bos,
                                               stop_token_ids=[self._llm.token_eos()])
         self.last_stats = GenerationStats()
+        self._ends: frozenset[int] | None = None
+        self._pieces: dict[int, bytes] = {}
+
+    def judge(self, messages: Sequence[Message], yes: Sequence[str] = ("yes", "Yes", "YES"),
+              no: Sequence[str] = ("no", "No", "NO")) -> float:
+        """The model's probability of answering yes rather than no to the last
+        message, read from its next-token distribution (nothing is generated). The
+        prompt usually extends the answer just written, so only the new turn is
+        read: llama.cpp keeps the shared prefix in its key/value cache."""
+        import numpy as np
+
+        tokens, _ = self.render(messages)
+        if len(tokens) + 1 > self.n_ctx:
+            raise ModelError(f"a check of {len(tokens)} tokens exceeds the context of {self.n_ctx}")
+        llm = self._llm
+        shared = 0
+        for a, b in zip(llm._input_ids.tolist(), tokens):
+            if a != b:
+                break
+            shared += 1
+        llm.n_tokens = min(shared, len(tokens) - 1)  # at least one token is read, for its logits
+        llm.eval(tokens[llm.n_tokens:])
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        first = lambda words: {llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words}  # noqa: E731
+        probabilities = np.exp(logits - logits.max())
+        p_yes = float(sum(probabilities[t] for t in first(yes)))
+        p_no = float(sum(probabilities[t] for t in first(no)))
+        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
+
+    def _end_tokens(self) -> frozenset[int]:
+        """Every token that ends a turn (end-of-generation), read once from the vocabulary."""
+        if self._ends is None:
+            ends = {self._llm.token_eos()}
+            try:
+                import llama_cpp
+
+                vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+                ends |= {t for t in range(self._llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, t)}
+            except (AttributeError, TypeError):  # an older llama-cpp-python: the EOS token alone
+                pass
+            self._ends = frozenset(ends)
+        return self._ends
 
     def _token_text(self, token: int) -> str:
         try:
@@ -133,7 +178,8 @@ class LlamaCppGenerator:
         return len(self.render(messages)[0])
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
-               grammar: str | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+               grammar: str | None = None, should_stop: Callable[[], bool] | None = None,
+               shape: AnswerShape | None = None) -> Iterator[str]:
         tokens, stops = self.render(messages)
         if len(tokens) + max_tokens > self.n_ctx:  # the budget in prompt.py makes this unreachable
             raise ModelError(f"prompt of {len(tokens)} tokens + {max_tokens} answer tokens exceeds the "
@@ -160,12 +206,17 @@ class LlamaCppGenerator:
             sampled[0] += 1
             return scores
 
+        processors = [count_sampled]
+        if shape is not None and not grammar:
+            processors.append(ShapeProcessor(self._llm, shape, len(tokens), self._end_tokens(), self._pieces))
+            kwargs["top_k"] = SHAPE_TOP_K
+
         started = time.perf_counter()
         first = None
         try:
             for chunk in self._llm.create_completion(tokens, max_tokens=max_tokens, temperature=temperature,
                                                      stop=stops or None, stream=True,
-                                                     logits_processor=LogitsProcessorList([count_sampled]),
+                                                     logits_processor=LogitsProcessorList(processors),
                                                      **kwargs):
                 choice = chunk["choices"][0]
                 text = choice.get("text") or ""
@@ -187,6 +238,79 @@ class LlamaCppGenerator:
             stats.answer_tokens = min(max_tokens, max(stats.answer_tokens, sampled[0]))
             if first is not None and stats.answer_tokens > 1:
                 stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
+
+
+# The sampler picks among this many of the likeliest tokens (llama.cpp's own default
+# top-k), so the answer's shape need only judge these: everything else is excluded.
+SHAPE_TOP_K = 40
+
+
+class ShapeProcessor:
+    """Keeps a local model's answer to an `AnswerShape` at the cost of a few string
+    checks per token. Before each token is sampled, the likeliest `SHAPE_TOP_K`
+    tokens are judged against the shape; the model's choice stands whenever it
+    fits (nearly always), and only tokens that break the shape are excluded, with
+    everything outside the top k. The end token is allowed only where the answer
+    may end, and is the only choice once it must."""
+
+    def __init__(self, llm, shape: AnswerShape, prompt_length: int, ends: frozenset[int],
+                 pieces: dict[int, bytes]):
+        import numpy as np
+
+        self._np = np
+        self.llm = llm
+        self.shape = shape
+        self.prompt_length = prompt_length
+        self.states = shape.start()
+        self.consumed = 0
+        self.pending = b""  # bytes of a character split across tokens
+        self.pieces = pieces  # token -> its bytes, kept by the generator across answers
+        self.ends = ends
+
+    def _piece(self, token: int) -> bytes:
+        piece = self.pieces.get(token)
+        if piece is None:
+            piece = self.pieces[token] = self.llm.detokenize([token], special=True)
+        return piece
+
+    def _after(self, raw: bytes):
+        """(states, bytes still pending) after the pending bytes and `raw`."""
+        data = self.pending + raw
+        for cut in range(0, 4):  # a token may end inside a UTF-8 character
+            try:
+                text = data[:len(data) - cut].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            return self.shape.feed(self.states, text), data[len(data) - cut:]
+        return frozenset(), b""
+
+    def __call__(self, input_ids, scores):
+        np = self._np
+        written = input_ids[self.prompt_length + self.consumed:]
+        for token in written.tolist():
+            if token not in self.ends:
+                self.states, self.pending = self._after(self._piece(token))
+        self.consumed += len(written)
+        masked = np.full_like(scores, -np.inf)
+        may_end = self.shape.accepts(self.states) and not self.pending
+        if self.shape.finished(self.states) and not self.pending:
+            for token in self.ends:
+                masked[token] = scores[token]
+            return masked
+        top = np.argpartition(-scores, SHAPE_TOP_K)[:SHAPE_TOP_K]
+        allowed = [t for t in top.tolist() if self._allows(t, may_end)]
+        if not allowed:  # the model's likeliest tokens all break the shape: look further
+            order = np.argsort(-scores)
+            allowed = next(([t] for t in order.tolist() if self._allows(t, may_end)), [])
+        for token in allowed:
+            masked[token] = scores[token]
+        return masked
+
+    def _allows(self, token: int, may_end: bool) -> bool:
+        if token in self.ends:
+            return may_end
+        states, _ = self._after(self._piece(token))
+        return bool(states)
 
 
 class OpenAIGenerator:
@@ -253,7 +377,10 @@ class OpenAIGenerator:
         return sum(len(m["content"]) // 3 for m in messages) + overhead
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float,
-               grammar: str | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+               grammar: str | None = None, should_stop: Callable[[], bool] | None = None,
+               shape: AnswerShape | None = None) -> Iterator[str]:
+        if shape is not None and not grammar:  # a server applies a grammar on its side
+            grammar = cited_answer_grammar(sorted(shape.source_numbers), shape.max_sentences, shape.refusal)
         body = {"model": self.model, "messages": list(messages), "max_tokens": max_tokens,
                 "temperature": temperature, "stream": True}
         if grammar:
@@ -317,13 +444,14 @@ def configured_model(settings) -> Path | str | None:
     """What `open_generator` would load, without loading it: the server URL, the
     GGUF path, or None (extractive mode). Raises ModelError for a named model
     that is missing or not a GGUF."""
+    from rag.model_catalog import default_model
     from rag.models import find_models, resolve_model_path
 
     if settings.llm_url:
         return settings.llm_url
     if settings.model is None and not find_models(settings.models_dir):
         return None
-    return resolve_model_path(settings.models_dir, settings.model)
+    return resolve_model_path(settings.models_dir, settings.model, default_model().filename)
 
 
 def open_generator(settings):

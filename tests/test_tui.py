@@ -150,7 +150,11 @@ def test_escape_stops_the_answer_and_gives_the_question_back(index_copy, embedde
     settings = index_copy.replace(max_tokens=1500, temperature=0.8, n_ctx=2048)
     app = make_app(settings, embedder_factory, generator=tiny_generator)
     monkeypatch.setattr("rag.generate.configured_model", lambda s: Path("tiny-test.gguf"))
-    monkeypatch.setattr("rag.assistant.cited_answer_grammar", lambda *a, **k: "root ::= [a-z ] root\n")
+    stream = tiny_generator.stream
+
+    def never_ending(messages, max_tokens, temperature, grammar=None, should_stop=None, shape=None):
+        return stream(messages, max_tokens, temperature, "root ::= [a-z ] root\n", should_stop)
+    monkeypatch.setattr(tiny_generator, "stream", never_ending)
 
     async def scenario():
         async with app.run_test(size=(100, 30)) as pilot:

