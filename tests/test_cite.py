@@ -260,3 +260,27 @@ def test_a_multi_part_claim_with_one_false_part_names_that_part(seed_checker, pa
     assert check.verdict == UNSUPPORTED
     assert check.unsupported_parts == ("and it was opposed by 40 countries including China",)
     assert "(in “and it was opposed by 40 countries including China”)" in check.reason
+
+
+def test_a_wrong_source_marker_is_pointed_at_the_given_source_that_states_it():
+    """What the assistant does with a model's answer before a reader sees it: the
+    sentence keeps its words, its marker names the source that states it, and the
+    offsets follow the rebuilt text; a sentence stated by no given source is left."""
+    from rag.cite import repointed
+    from rag.types.citations import (
+        SUPPORTED, UNSUPPORTED, WRONG_SOURCE, CitationReport, Evidence, SentenceCheck,
+    )
+
+    text = "Trump wants 5% of GDP. [1] Rutte wants 3%. [2] Nobody said this. [1]"
+    first, second, third = parse_answer(text)
+    checks = (SentenceCheck(first, WRONG_SOURCE, "not in [1]", None, Evidence(2, None, 0, 5, 0.9)),
+              SentenceCheck(second, SUPPORTED, "stated by [2]", None),
+              SentenceCheck(third, UNSUPPORTED, "not stated", None))
+    fixed, report, corrected = repointed(text, CitationReport(checks, 1.0))
+    assert corrected == 1 and fixed == "Trump wants 5% of GDP. [2] Rutte wants 3%. [2] Nobody said this. [1]"
+    assert [c.verdict for c in report.checks] == [SUPPORTED, SUPPORTED, UNSUPPORTED]
+    assert "corrected to [2]" in report.checks[0].reason
+    assert [fixed[c.sentence.start:c.sentence.end] for c in report.checks] == \
+        ["Trump wants 5% of GDP. [2]", "Rutte wants 3%. [2]", "Nobody said this. [1]"]
+    unchanged = repointed(fixed, report)
+    assert unchanged[0] == fixed and unchanged[2] == 0

@@ -113,12 +113,13 @@ def test_eval_answers_scores_every_answer_in_one_process(workdir, tmp_path):
     answers = json.loads(result.stdout)["answers"]
     assert answers["mode"] == "extractive" and answers["answerable"] == 1 and answers["unanswerable"] == 1
     assert answers["contains_answer"] == 1.0 and answers["answerable_declined"] == 0.0
+    assert answers["answer_correct"] == 1.0 and answers["questions"][0]["holds_key_tokens"] is True
     assert answers["unanswerable_declined"] == 1.0
     by_id = {r["id"]: r for r in answers["questions"]}
     assert by_id["a"]["answers_question"] is True and "93" in by_id["a"]["answer"]
     assert by_id["b"]["answer"] == "The documents do not mention Chinese President Xi Jinping."
     text = run(["eval", str(questions), "--answers", "--extractive"], cwd=root)
-    assert "contain an expected answer 1.000 of 1 answerable" in text.stdout
+    assert "give the expected answer 1.000 (" in text.stdout and "1.000) of 1 answerable" in text.stdout
 
 
 def test_status_and_chat_loop(workdir):

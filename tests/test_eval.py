@@ -47,3 +47,15 @@ def test_hybrid_recall_at_5_on_the_seed_questions(seed_retriever):
     result = evaluate(seed_retriever, load_questions(QUESTIONS))
     assert set(result.metrics) == {"dense", "bm25", "hybrid"}
     assert result.metrics["hybrid"]["recall@5"] >= 0.95, result.misses
+
+
+def test_key_token_scoring_passes_a_paraphrase_and_fails_a_wrong_or_partial_answer():
+    from rag.evaluate import holds_key_tokens
+
+    expected = ["89 votes in favor, eight against and 70 abstentions"]
+    assert holds_key_tokens("It got 89 votes in favour, 8 against, with 70 abstaining. [1]", expected)
+    assert not holds_key_tokens("It got 89 votes in favour. [1]", expected)  # a number is missing
+    assert holds_key_tokens("Ukraine's deputy foreign minister is Mariana Betsa. [2]", ["Betsa Mariana"])
+    assert not holds_key_tokens("Ukraine's deputy foreign minister is Andrii Sybiha. [2]", ["Betsa Mariana"])
+    assert holds_key_tokens("Spending rises to 2.5 per cent of GDP by 2027. [1]", ["2.5% of GDP by 2027"])
+    assert not holds_key_tokens("Spending rises to 2.5 per cent of GDP. [1]", ["2.5% of GDP by 2027"])

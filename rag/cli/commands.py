@@ -138,7 +138,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         def pct(value):
             return "–" if value is None else f"{value:.3f}"
 
-        print(f"\nanswers ({answers['mode']} mode): contain an expected answer {pct(answers['contains_answer'])} "
+        print(f"\nanswers ({answers['mode']} mode): give the expected answer {pct(answers['answer_correct'])} "
+              f"(its numbers, names and most of its words; literally, with the sources shown beside: "
+              f"{pct(answers['contains_answer'])}) "
               f"of {answers['answerable']} answerable; declined {pct(answers['answerable_declined'])} of them "
               f"(false refusals); unanswerable declined {pct(answers['unanswerable_declined'])} "
               f"of {answers['unanswerable']}")
