@@ -2,6 +2,13 @@
 citation checker where its score is unsure? (issue 13, part 5)
 
     .venv/bin/python bench/verify_with_model.py [--band 0.3 0.7] [--models smollm2,gemma]
+    .venv/bin/python bench/verify_with_model.py --models qwen2.5-1.5b --probability
+
+With `--probability` the model's P(yes) is read from its next-token logits (as
+`LlamaCppGenerator.judge` does for the "does it answer?" step) and a claim in the
+band is supported when P(yes) reaches a cut-off; the cut-off is chosen on four
+folds (best balanced accuracy flagging at most 0.2 of their supported claims) and
+scored on the fifth, 5 shuffles, so the row is out of sample.
 
 WiCE dev claims that pass the hard rules reach the support score; for those whose
 score lies in the band, the model is shown the claim and the three closest
@@ -45,6 +52,8 @@ def main() -> int:
     parser.add_argument("--band", type=float, nargs=2, default=(0.3, 0.7))
     parser.add_argument("--models", default="smollm2,gemma,synthetic-1b")
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--probability", action="store_true",
+                        help="read P(yes) and choose its cut-off by cross-validation")
     args = parser.parse_args()
     from llama_cpp import Llama, LlamaGrammar
 
@@ -83,6 +92,9 @@ def main() -> int:
         if not path.exists():
             print(f"| {name}: {path.name} missing (run bench/real_answers.py first) | | | | |")
             continue
+        if args.probability and name not in TIMED_ONLY:
+            probability_row(path, band, evidence, rows, shipped, supported)
+            continue
         llm = Llama(str(path), n_ctx=2048, verbose=False)
         combined = shipped.copy()
         ms = []
@@ -103,6 +115,61 @@ def main() -> int:
               f"{f['balanced accuracy']:.1f} | {f['supported flagged']:.3f} | {f['flag recall']:.3f} | "
               f"{statistics.median(ms) if ms else 0:.0f} |")
     return 0
+
+
+def probability_row(path, band, evidence, rows, shipped, supported) -> None:
+    """The model's P(yes) for each claim in the band, and the checker with a cut-off
+    on it, the cut-off fitted on four folds and scored on the fifth."""
+    from rag.generate import LlamaCppGenerator
+
+    generator = LlamaCppGenerator(path, n_ctx=2048)
+    p_yes, ms = {}, []
+    for i in band:
+        prompt = PROMPT.format(evidence=evidence[i][:1500], claim=rows[i]["claim"])
+        started = time.perf_counter()
+        p_yes[i] = generator.judge([{"role": "user", "content": prompt}])
+        ms.append(1000 * (time.perf_counter() - started))
+    cuts = [round(c, 2) for c in np.arange(0.05, 1.0, 0.05)]
+
+    def verdicts(indices, cut):
+        combined = shipped.copy()
+        for i in indices:
+            combined[i] = p_yes[i] >= cut
+        return combined
+
+    scored, flagged, chosen = [], [], []
+    for test_mask in _folds(len(rows)):
+        train_mask = ~test_mask
+        best = None
+        for cut in cuts:
+            f = balanced(verdicts(band, cut)[train_mask], supported[train_mask])
+            if f["supported flagged"] <= 0.2 and (best is None or f["balanced accuracy"] > best[0]):
+                best = (f["balanced accuracy"], cut)
+        cut = best[1] if best else 0.0
+        chosen.append(cut)
+        f = balanced(verdicts(band, cut)[test_mask], supported[test_mask])
+        scored.append(f["balanced accuracy"])
+        flagged.append(f["supported flagged"])
+    base = [balanced(shipped[m], supported[m]) for m in _folds(len(rows))]
+    print(f"| shipped, same folds (score alone) | {np.mean([b['balanced accuracy'] for b in base]):.1f} | "
+          f"{np.mean([b['supported flagged'] for b in base]):.3f} | — | — |")
+    print(f"| shipped + {path.name}, P(yes) ≥ a cut-off chosen on 4 folds (cut-offs {min(chosen)}–{max(chosen)}) | "
+          f"{np.mean(scored):.1f} ± {np.std(scored):.1f} | {np.mean(flagged):.3f} | — | {statistics.median(ms):.0f} |")
+    by_label = {True: [p_yes[i] for i in band if supported[i]], False: [p_yes[i] for i in band if not supported[i]]}
+    print(f"\nP(yes) p50 in the band: supported {statistics.median(by_label[True]):.2f} "
+          f"({len(by_label[True])} claims), not supported {statistics.median(by_label[False]):.2f} "
+          f"({len(by_label[False])} claims)")
+
+
+def _folds(n: int):
+    """Test masks: 5-fold cross-validation, 5 shuffles (the same for every row)."""
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        order = rng.permutation(n)
+        for fold in range(5):
+            mask = np.zeros(n, dtype=bool)
+            mask[order[fold::5]] = True
+            yield mask
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ _WORD_MEMORY = 40  # characters of the current word kept for the abbreviation ru
 #   ("stop_space", n)         …after its space
 #   ("ref", n, digits, m)     inside the m-th marker of sentence n+1
 #   ("cited", n, m)           n sentences done, the last with m markers
+#   ("lead", k)               the first sentence so far is the first k characters of `banned`
 State = tuple
 
 
@@ -51,6 +52,9 @@ class AnswerShape:
     source_numbers: frozenset[int]
     max_sentences: int = 3
     refusal: str = NOT_COVERED
+    # A first sentence that may not be written (the refusal's opening, when an answer
+    # is required): the model otherwise writes the refusal again as a "claim".
+    banned: str = ""
     _digits: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -63,6 +67,8 @@ class AnswerShape:
     def start(self) -> frozenset[State]:
         if not self.source_numbers:
             return frozenset({("refusal", 0)})
+        if not self.refusal:  # an answer is required: the refusal was asked for and doubted
+            return frozenset({("open", 0)})
         return frozenset({("refusal", 0), ("open", 0)})
 
     def feed(self, states: frozenset[State], text: str) -> frozenset[State]:
@@ -100,7 +106,18 @@ class AnswerShape:
             if k < len(self.refusal) and self.refusal[k] == ch:
                 yield ("refusal", k + 1)
             return
+        if kind == "lead":  # the first sentence so far is banned[:k]
+            k = state[1]
+            if ch == self.banned[k]:
+                if k + 1 < len(self.banned):
+                    yield ("lead", k + 1)
+                return
+            yield from self._step(("body", 0, _trailing_word(self.banned[:k])), ch)
+            return
         n = state[1]
+        if kind == "open" and n == 0 and self.banned and ch == self.banned[0]:
+            yield ("lead", 1)
+            return
         if kind in ("open", "abbr_space"):
             if kind == "open" and ch in OPENING or kind == "abbr_space" and ch not in _NOT_IN_BODY and ch != " ":
                 yield ("body", n, _word("", ch))
@@ -145,6 +162,13 @@ class AnswerShape:
                 yield ("ref", n - 1, "", m + 1)
             elif ch == " " and n < self.max_sentences:
                 yield ("open", n)
+
+
+def _trailing_word(text: str) -> str:
+    word = ""
+    for ch in text:
+        word = _word(word, ch)
+    return word
 
 
 def _word(word: str, ch: str) -> str:

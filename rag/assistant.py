@@ -14,9 +14,10 @@ from rag.cite import CitationChecker, cited_numbers, is_refusal, parse_answer, r
 from rag.config import Settings
 from rag.coverage import judge_coverage
 from rag.extractive import choose, compose
-from rag.prompt import NOT_COVERED, fit_prompt, judge_messages
+from rag.prompt import NOT_COVERED, fit_prompt, insisting, judge_messages
 from rag.question import (
     KeyTerm, QuestionAnalysis, analyse, asks_about_document, document_topic, gives_answer, missing_terms,
+    question_parts,
 )
 from rag.retrieve import Retriever, validate_question
 from rag.scope import Scope, ScopedDocuments
@@ -59,21 +60,31 @@ def condense(question: str, history: Sequence[Turn]) -> str:
     return f"{question} {' '.join(dict.fromkeys(topic))}".strip()
 
 
+# How the refusal sentence opens: banned when an answer is required, since the model
+# then writes about the documents instead of from them.
+REFUSAL_OPENING = "The documents"  # "do not cover", "do cover", "do mention that": all talk, no answer
+
 # Candidates within this much of the best score go into a model's prompt, up to
 # `settings.prompt_sentences` sentences (bench/llm.py measured the trade-off).
 PROMPT_SCORE_WINDOW = 0.3
 
 
 def compact_sources(hits: Sequence[Hit], scored: Sequence[ScoredSentence], max_sentences: int,
-                    neighbours: int = 0) -> list[tuple]:
+                    neighbours: int = 0, parts: Sequence[Sequence[ScoredSentence]] = ()) -> list[tuple]:
     """(passage, text) for the prompt: the best sentences and sentence pairs, each
     with `neighbours` sentences either side of it from its passage (what "he" or
     "the resolution" refers to usually stands just before), grouped under their
     passages in rank order, in reading order within a passage, gaps marked " … ".
-    A CPU model pays for every prompt token, so whole passages are not sent."""
+    A CPU model pays for every prompt token, so whole passages are not sent.
+    `parts` (the scores against each part of a question that asks two things) share
+    the sentences out, so that the prompt holds an answer to each part."""
     if not scored:
         return []
-    chosen = pick(scored, max_sentences, max(s.score for s in scored) - PROMPT_SCORE_WINDOW)
+    chosen = []
+    for part in (parts or [scored]):
+        if part:
+            share = -(-max_sentences // max(1, len(parts)))
+            chosen += pick(part, share, max(s.score for s in part) - PROMPT_SCORE_WINDOW)
     by_hit: dict[int, list[ScoredSentence]] = {}
     for s in chosen:
         by_hit.setdefault(s.hit_index, []).append(s)
@@ -128,7 +139,8 @@ class Assistant:
         started = time.perf_counter()
         scoped = self.retriever.scoped(scope)  # a pattern that picks nothing fails before any work
         query = condense(question, history)
-        hits = self.retriever.search(query, settings.k, scope=scoped)
+        parts = question_parts(query)
+        hits = self._search(parts, settings.k, scoped)
         retrieved = time.perf_counter()
         analysis = analyse(query)
         scored = self.selector.score(query, hits, analysis=analysis)
@@ -167,8 +179,9 @@ class Assistant:
                                       tuple(hits), True, query, timings, citations=report), analysis)
             return
 
+        by_part = [self.selector.score(p, hits, analysis=analyse(p)) for p in parts] if len(parts) > 1 else []
         candidates = compact_sources(hits, scored, prompt_sentences(settings, self.generator),
-                                     settings.prompt_neighbours)
+                                     settings.prompt_neighbours, by_part)
         prompt = fit_prompt(question, candidates, self.generator.count, self.generator.n_ctx,
                             max_tokens or settings.max_tokens, history, system=system_prompt(settings))
         # Retrieved passages left out of the prompt: a fix may still point at them.
@@ -177,29 +190,34 @@ class Assistant:
         # The cited form: checked token by token for a local model, a grammar for a server.
         shape = AnswerShape.over([s.number for s in prompt.sources], settings.answer_sentences) \
             if grammar is None and settings.constrain_answers else None
-        pieces: list[str] = []
-        checking = _Checking(self.checker, prompt.sources, extra)
         # `should_stop` (a UI's cancel) goes to the model, which asks it before every token.
         stop = {"should_stop": should_stop} if should_stop is not None else {}
-        stream = self.generator.stream(prompt.messages, prompt.max_answer_tokens,
-                                       settings.temperature if temperature is None else temperature, grammar,
-                                       shape=shape, **stop)
-        repeated = None
-        for piece in stream:
-            pieces.append(piece)
-            yield piece
-            # Offsets are into the text without leading space, as in the final answer.
-            repeated = yield from checking.advance_unrepeated("".join(pieces).lstrip(), final=False)
-            if repeated is not None:
-                # A small model that starts saying the same sentence again has nothing
-                # more to say: stop it, and leave the repeat out of the answer.
-                stream.close()
-                break
-        text = "".join(pieces).strip()
-        if repeated is None:
-            repeated = yield from checking.advance_unrepeated(text, final=True)
-        if repeated is not None:
-            text = text[:repeated].strip()
+        temperature = settings.temperature if temperature is None else temperature
+        draft = _Draft(self.checker, prompt.sources, extra)
+        writing = time.perf_counter()
+        yield from draft.write(self.generator.stream(prompt.messages, prompt.max_answer_tokens, temperature,
+                                                     grammar, shape=shape, **stop),
+                               hold_refusal=shape is not None and self._confirms())
+        if draft.withheld:
+            # The model declined. Its refusal was held back: a small model declines
+            # too readily, often with the answer in its prompt. Asked afresh whether
+            # the passages answer the question, it is usually sure when they do
+            # (bench/RESULTS.md): then it writes again, an answer now required.
+            doubt = self.generator.judge(judge_messages(question, [s.text for s in prompt.sources]))
+            timings["refusal_doubt"] = round(doubt, 4)
+            if doubt >= settings.answer_despite_refusal:
+                timings["refused_draft"] = draft.text
+                draft = _Draft(self.checker, prompt.sources, extra)
+                yield from draft.write(self.generator.stream(
+                    insisting(prompt.messages), prompt.max_answer_tokens, temperature, grammar,
+                    shape=replace(shape, refusal="", banned=REFUSAL_OPENING), **stop), hold_refusal=True)
+                if draft.withheld:  # it wrote the refusal again, as a claim: it stands
+                    draft = _Draft(self.checker, prompt.sources, extra)
+                    draft.pieces = [NOT_COVERED]
+                    yield from draft.release()
+            else:
+                yield from draft.release()
+        text, repeated, checking = draft.text, draft.repeated, draft.checking
         stats = self.generator.last_stats
         numbers = {s.number for s in prompt.sources}
         timings.update({
@@ -213,6 +231,9 @@ class Assistant:
             "sources_dropped_for_budget": prompt.dropped_sources,
             "total_s": round(time.perf_counter() - started, 3),
         })
+        if "refusal_doubt" in timings and draft.first_piece_at is not None:
+            # What the reader waited for: the first words shown, after the held-back draft.
+            timings["time_to_first_token_s"] = round(draft.first_piece_at - writing, 4)
         report = checking.report(timings)
         # A sentence stated by another source it was given is cited to that one: the
         # reader gets a true citation, and the answer says how many it corrected.
@@ -254,6 +275,21 @@ class Assistant:
                            else "the model's answer makes no checkable claim")
                 answer = self._with_alternative(answer, scored, hits, warning)
         yield with_verdict(answer, analysis)
+
+    def _search(self, parts: Sequence[str], k: int, scoped) -> list[Hit]:
+        """The passages for a question: its own top `k`, or for a question in several
+        parts each part's top `k`, taken in turn (each part's best first), no passage twice."""
+        if len(parts) == 1:
+            return self.retriever.search(parts[0], k, scope=scoped)
+        ranked = [self.retriever.search(p, k, scope=scoped) for p in parts]
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for rank in range(k):
+            for part_hits in ranked:
+                if rank < len(part_hits) and part_hits[rank].passage.id not in seen:
+                    seen.add(part_hits[rank].passage.id)
+                    hits.append(replace(part_hits[rank], rank=len(hits) + 1))
+        return hits
 
     def _confirms(self) -> bool:
         """Is the answer to be confirmed by the model? Only by a local model that can
@@ -445,6 +481,60 @@ class _Checking:
     def report(self, timings: dict) -> CitationReport:
         timings["check_ms"] = round(self.milliseconds, 2)
         return CitationReport(tuple(self.checks), round(self.milliseconds, 2))
+
+
+class _Draft:
+    """One answer being written: the model's pieces passed on as they come, each
+    sentence checked as soon as it is complete, a repeated sentence ending it. With
+    `hold_refusal`, pieces that may still become the refusal sentence are held back,
+    so that a refusal can be reconsidered before the reader sees it (`withheld`)."""
+
+    def __init__(self, checker: CitationChecker, sources: Sequence[Source], extra: Sequence):
+        self.checking = _Checking(checker, sources, extra)
+        self.pieces: list[str] = []
+        self.shown = 0  # pieces passed on
+        self.repeated: int | None = None
+        self.withheld = False
+        self.first_piece_at: float | None = None
+
+    @property
+    def text(self) -> str:
+        text = "".join(self.pieces).strip()
+        return text[:self.repeated].strip() if self.repeated is not None else text
+
+    def write(self, stream, hold_refusal: bool) -> Iterator[str | SentenceCheck]:
+        holding = hold_refusal
+        for piece in stream:
+            self.pieces.append(piece)
+            so_far = "".join(self.pieces).lstrip()
+            if holding and NOT_COVERED.startswith(so_far):
+                continue
+            holding = False
+            yield from self._show()
+            self.repeated = yield from self.checking.advance_unrepeated(so_far, final=False)
+            if self.repeated is not None:
+                # A small model that starts saying the same sentence again has nothing
+                # more to say: stop it, and leave the repeat out of the answer.
+                stream.close()
+                return
+        if holding and self.pieces:
+            self.withheld = True
+            return
+        yield from self._show()
+        self.repeated = yield from self.checking.advance_unrepeated("".join(self.pieces).strip(), final=True)
+
+    def release(self) -> Iterator[str | SentenceCheck]:
+        """The held-back refusal, passed on after all."""
+        self.withheld = False
+        yield from self._show()
+        self.repeated = yield from self.checking.advance_unrepeated("".join(self.pieces).strip(), final=True)
+
+    def _show(self) -> Iterator[str]:
+        if self.shown < len(self.pieces):
+            if self.first_piece_at is None:
+                self.first_piece_at = time.perf_counter()
+            yield "".join(self.pieces[self.shown:])
+            self.shown = len(self.pieces)
 
 
 def _comparable(sentence: str) -> str:

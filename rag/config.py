@@ -74,6 +74,11 @@ class Settings:
     # probability of "yes" the answer is declined (0 turns the check off). Chosen on
     # the SQuAD tuning articles (bench/real_answers.py, bench/RESULTS.md).
     min_answer_confidence: float = 0.4
+    # When such a model declines, it is asked whether the passages it was given answer
+    # the question; at or above this probability of "yes" it writes again, an answer
+    # required (above 1 turns this off). On the tuning questions the model declined,
+    # answerable ones scored 0.67-0.95, impossible ones 0.33-0.71 (bench/RESULTS.md).
+    answer_despite_refusal: float = 0.75
     answer_sentences: int = 3
     # Below this share of supported sentences (1.0: unless every claim is supported), a
     # model's answer comes with a warning and the extractive answer beside it; 0 turns

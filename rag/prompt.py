@@ -49,6 +49,17 @@ def judge_messages(question: str, passages: Sequence[str]) -> list[Message]:
 
 NOT_COVERED = "The documents do not cover this."
 
+# Added to the question when a model declined but, asked afresh, judged that its
+# passages answer it (rag/assistant.py): the same prompt, so its cache is reused.
+INSIST = "One of the sources states the answer: give it, in the source's words, with its number."
+
+
+def insisting(messages: Sequence[Message]) -> list[Message]:
+    """The prompt again, the last question followed by `INSIST`."""
+    last = dict(messages[-1])
+    last["content"] = f"{last['content']}\n{INSIST}"
+    return [*messages[:-1], last]
+
 Message = dict  # {"role": ..., "content": ...}
 Measure = Callable[[Sequence[Message]], int]  # tokens of the rendered prompt
 

@@ -168,6 +168,44 @@ _ASKS_PUBLISHER = re.compile(
     rf"(?:\w+\s+)?{_DOCUMENT_NOUN}", re.IGNORECASE)
 
 
+# Where a question asks a second question: "…, and what did he ask the US for?",
+# "Who … and when …?", "…; why …?", "…? How …?". Only before a question word, so
+# "Europe and the US" or "Song and Ming" stay whole.
+_SECOND_QUESTION = re.compile(r"(?:,?\s+and\s+|;\s*|\?\s+)(?=(?:what|who|whom|whose|when|where|why|how|which)\b)",
+                              re.IGNORECASE)
+
+
+_PERSON_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.IGNORECASE)
+_REFERS_BACK = re.compile(r"\b(?:he|she|it|they|him|her|them|his|its|their|this|that|these|those)\b", re.IGNORECASE)
+
+
+def question_parts(question: str) -> tuple[str, ...]:
+    """The questions a question asks: one, or several for "What did Starmer say Europe
+    must do, and what did he ask the US for?". Each part is searched for on its own,
+    since one query for both finds passages about neither. A later part that names no
+    one, or refers back ("he", "it", "them"), gets the first name of the first part, its
+    usual subject, in place of "he", "she" or "they": "what did Starmer ask the US for?"."""
+    pieces = [p.strip(" ,;?") for p in _SECOND_QUESTION.split(question)]
+    if len(pieces) < 2 or any(len(p.split()) < 2 for p in pieces):
+        return (question,)
+    parts = [pieces[0] + "?"]
+    names = [t.text for t in key_terms(pieces[0]) if t.kind == "name"]
+    for piece in pieces[1:]:
+        piece = piece[0].upper() + piece[1:]  # a question as one would type it on its own
+        own = [t for t in key_terms(piece) if t.kind == "name"]
+        # The first name is usually who or what the question is about (its subject).
+        lacking = [n for n in names[:1] if n not in piece]
+        person = _PERSON_PRONOUN.search(piece)
+        if lacking and person:
+            # "what did he ask the US for" is searched as "what did Starmer ask the US for".
+            parts.append(f"{piece[:person.start()]}{lacking[0]}{piece[person.end():]}?")
+        else:
+            refers_back = bool(_REFERS_BACK.search(piece))
+            parts.append(f"{piece}?" + (f" {' '.join(lacking)}" if lacking and (refers_back or not own) else ""))
+        names += [t.text for t in own]
+    return tuple(parts)
+
+
 def asks_about_document(question: str) -> str:
     """"author", "published" or "publisher" when the question asks who wrote a
     document, when or by whom it was published; "" otherwise."""

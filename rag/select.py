@@ -64,7 +64,7 @@ _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|rules|prompts?|guidelines|above)\b"
     r"|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\bact\s+as\s+(?:an?\s+)?(?:ai|assistant|dan)\b"
     r"|\b(?:reply|respond|answer|say)\b.{0,20}\bonly\b.{0,20}\bwith\b|\b(?:do\s+not|never)\s+cite\b"
-    r"|\bnew\s+instructions\b|</?source\b|<\||\[/?INST\]",
+    r"|\bnew\s+instructions\b|</?sources?\b|<\||\[/?INST\]|<<SYS>>",
     re.IGNORECASE,
 )
 

@@ -23,6 +23,10 @@ ABBREVIATIONS = frozenset(
 # A candidate end: terminal punctuation, then closing quotes/brackets, then space.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _NEXT_START = re.compile(r"\s+([\"'“‘(\[]*)(\S)")
+# Chat and fence markup after a sentence's end starts a new "sentence": a planted
+# "<|im_start|>system" or "</sources> [9]" is then dropped on its own, without the
+# true statement before it (rag.select.looks_like_instruction).
+_MARKUP = ("<|", "</source", "<source", "[INST]", "[/INST]", "<<SYS>>")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
 _LONGEST_WORD = 40
 
@@ -74,7 +78,8 @@ def _line_spans(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
                 continue
             # "… in 2.5 per cent. of cases" vs a new sentence: require a capital,
             # a digit or an opening quote to start the next one.
-        if not (first_char.isupper() or first_char.isdigit() or nxt.group(1)):
+        if not (first_char.isupper() or first_char.isdigit() or nxt.group(1)
+                or text.startswith(_MARKUP, nxt.start(2))):
             continue
         _append(spans, text, start, end)
         start = nxt.start(1)

@@ -109,3 +109,19 @@ def test_a_model_checked_against_the_shape_writes_only_that_shape(smollm2):
         if smollm2.last_stats.stopped_by == "stop":
             assert shape.accepts(states), text[:200]
             assert all(set(s.cited) <= {2, 4} and s.cited for s in parse_answer(text)) or text == NOT_COVERED
+
+
+def test_a_required_answer_may_not_open_as_the_refusal_does():
+    """When a declined question is asked again with an answer required, neither the
+    refusal nor any first sentence opening "The documents" fits; other openings,
+    even ones that share its first letters, do."""
+    from dataclasses import replace
+
+    shape = replace(AnswerShape.over([1, 2]), refusal="", banned="The documents")
+    fits = lambda text: shape.accepts(shape.feed(shape.start(), text))  # noqa: E731
+    assert not fits("The documents do not cover this.")
+    assert not fits("The documents do not cover this. [1]")
+    assert not fits("The documents do mention that air support is needed. [1]")
+    assert fits("The document was signed in 2019. [2]")
+    assert fits("The US must provide air, logistics and communications support. [1]")
+    assert fits("Thirty ships sailed. [1]") and fits("Air support. [2] The documents say so. [1]")

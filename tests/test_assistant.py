@@ -225,3 +225,16 @@ def test_a_planted_injection_does_not_change_behaviour(tmp_path, embedder, embed
     assert user["content"].count("</sources>") == user["content"].count("<sources>") == 1  # … fenced …
     for injected in ("PWNED", "ignore all previous", "You are now", "<|system|>"):  # … without its orders
         assert injected not in user["content"]
+
+
+def test_each_part_of_a_two_part_question_brings_its_own_passages(extractive):
+    """The parts are searched one by one and their hits taken in turn: the passages
+    for the second part are among the hits, which one query for both missed."""
+    question = "What did Starmer say Europe must do, and what did he ask the US for?"
+    first = extractive.retriever.search("What did Starmer say Europe must do?", 5)
+    second = extractive.retriever.search("What did Starmer ask the US for?", 5)
+    hits = run(extractive, question).hits
+    ids = [h.passage.id for h in hits]
+    assert ids[:2] == [first[0].passage.id, second[0].passage.id]
+    assert {h.passage.id for h in first} | {h.passage.id for h in second} == set(ids)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))

@@ -74,3 +74,17 @@ def test_missing_terms_finds_what_no_text_mentions():
     assert missing("What did the US say?", "The United States said so.") == []  # short acronyms never refuse
     # Small numbers are often words or part of a name: their absence proves nothing.
     assert missing("Who prospered before World War 1?", "Before World War I, empires prospered.") == []
+
+
+def test_a_question_in_two_parts_is_searched_as_two():
+    from rag.question import question_parts
+
+    assert question_parts("What did Starmer say Europe must do, and what did he ask the US for?") == (
+        "What did Starmer say Europe must do?", "What did Starmer ask the US for?")
+    assert question_parts("Who founded the Yuan dynasty and when did it end?") == (
+        "Who founded the Yuan dynasty?", "When did it end? Yuan")
+    assert question_parts("How many votes were cast? Who abstained?") == ("How many votes were cast?", "Who abstained?")
+    # "and" between names, or before no question word, joins no second question.
+    for whole in ("What lies between the Song and the Ming?", "What did Europe and the US agree?",
+                  "Who is Ukraine's deputy foreign minister?"):
+        assert question_parts(whole) == (whole,)

@@ -202,3 +202,23 @@ def test_an_answer_the_model_cannot_confirm_is_declined_with_its_draft_kept(seed
     assert answer.declined and answer.text == "The documents do not cover this."
     assert answer.timings["unconfirmed_draft"] and 0 < answer.timings["answer_confidence"] < 1.01
     assert "could not confirm" in answer.warning and answer.alternative is not None
+
+
+def test_a_refusal_with_the_answer_in_the_prompt_is_reconsidered(seed_retriever, model):
+    """The default model declines this seed question with the answering sentence in
+    its prompt ("contingent on the US providing support including air, logistics and
+    communications"). Its refusal is held back, the model asked whether the passages
+    answer the question, and, sure that they do, it writes an answer: what streamed
+    is what was answered, cited and supported, and the refusal never reached the reader."""
+    pieces, checks, answer = run(seed_retriever_assistant(seed_retriever, model),
+                                 "What American support would British boots on the ground depend on?")
+    assert not answer.declined, answer.timings
+    assert "".join(pieces).strip() == answer.text and "do not cover" not in "".join(pieces)
+    assert any(w in answer.text.lower() for w in ("air", "logistic", "intelligence")), answer.text
+    assert checks and all(c.verdict == "supported" for c in checks if c.verdict != NO_CLAIM), checks
+    if "refused_draft" in answer.timings:  # the path this test is about, when the model declines first
+        assert answer.timings["refusal_doubt"] >= seed_retriever.settings.answer_despite_refusal
+
+
+def seed_retriever_assistant(seed_retriever, model):
+    return make_assistant(seed_retriever, seed_retriever.settings, model)

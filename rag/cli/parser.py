@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     answer = argparse.ArgumentParser(add_help=False)
     group = answer.add_argument_group("answering")
-    group.add_argument("--model", metavar="GGUF", help="a GGUF file (default: the newest in models/; env RAG_MODEL)")
+    group.add_argument("--model", metavar="GGUF", help="a GGUF file (default: the default model in models/, see "
+                       "`rag models list`, else the newest there; env RAG_MODEL)")
     group.add_argument("--llm-url", metavar="URL",
                        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env RAG_LLM_URL)")
     group.add_argument("--extractive", action="store_true",
