@@ -43,7 +43,8 @@ _WORD_MEMORY = 40  # characters of the current word kept for the abbreviation ru
 #   ("stop_space", n)         …after its space
 #   ("ref", n, digits, m)     inside the m-th marker of sentence n+1
 #   ("cited", n, m)           n sentences done, the last with m markers
-#   ("lead", k)               the first sentence so far is the first k characters of `banned`
+#   ("lead", k, alive)        the first sentence so far is the first k characters of each
+#                             banned opening whose index is in `alive`
 State = tuple
 
 
@@ -54,7 +55,7 @@ class AnswerShape:
     refusal: str = NOT_COVERED
     # A first sentence that may not be written (the refusal's opening, when an answer
     # is required): the model otherwise writes the refusal again as a "claim".
-    banned: str = ""
+    banned: tuple[str, ...] = ()
     _digits: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -106,18 +107,21 @@ class AnswerShape:
             if k < len(self.refusal) and self.refusal[k] == ch:
                 yield ("refusal", k + 1)
             return
-        if kind == "lead":  # the first sentence so far is banned[:k]
-            k = state[1]
-            if ch == self.banned[k]:
-                if k + 1 < len(self.banned):
-                    yield ("lead", k + 1)
+        if kind == "lead":  # the first sentence so far is the first k characters of every banned[i]
+            k, alive = state[1], state[2]
+            still = tuple(i for i in alive if self.banned[i][k] == ch)
+            if still:
+                if all(k + 1 < len(self.banned[i]) for i in still):
+                    yield ("lead", k + 1, still)
                 return
-            yield from self._step(("body", 0, _trailing_word(self.banned[:k])), ch)
+            yield from self._step(("body", 0, _trailing_word(self.banned[alive[0]][:k])), ch)
             return
         n = state[1]
-        if kind == "open" and n == 0 and self.banned and ch == self.banned[0]:
-            yield ("lead", 1)
-            return
+        if kind == "open" and n == 0 and self.banned:
+            alive = tuple(i for i, b in enumerate(self.banned) if b[0] == ch)
+            if alive:
+                yield ("lead", 1, alive)
+                return
         if kind in ("open", "abbr_space"):
             if kind == "open" and ch in OPENING or kind == "abbr_space" and ch not in _NOT_IN_BODY and ch != " ":
                 yield ("body", n, _word("", ch))

@@ -62,7 +62,9 @@ def condense(question: str, history: Sequence[Turn]) -> str:
 
 # How the refusal sentence opens: banned when an answer is required, since the model
 # then writes about the documents instead of from them.
-REFUSAL_OPENING = "The documents"  # "do not cover", "do cover", "do mention that": all talk, no answer
+# "The documents do not cover", "…do cover", "…do mention that", "The sources do not cover":
+# all talk about the sources, no answer from them (seen on the tuning and report questions).
+REFUSAL_OPENINGS = ("The documents", "The sources", "The passages")
 
 # Candidates within this much of the best score go into a model's prompt, up to
 # `settings.prompt_sentences` sentences (bench/llm.py measured the trade-off).
@@ -210,7 +212,7 @@ class Assistant:
                 draft = _Draft(self.checker, prompt.sources, extra)
                 yield from draft.write(self.generator.stream(
                     insisting(prompt.messages), prompt.max_answer_tokens, temperature, grammar,
-                    shape=replace(shape, refusal="", banned=REFUSAL_OPENING), **stop), hold_refusal=True)
+                    shape=replace(shape, refusal="", banned=REFUSAL_OPENINGS), **stop), hold_refusal=True)
                 if draft.withheld:  # it wrote the refusal again, as a claim: it stands
                     draft = _Draft(self.checker, prompt.sources, extra)
                     draft.pieces = [NOT_COVERED]

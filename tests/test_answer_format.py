@@ -113,15 +113,17 @@ def test_a_model_checked_against_the_shape_writes_only_that_shape(smollm2):
 
 def test_a_required_answer_may_not_open_as_the_refusal_does():
     """When a declined question is asked again with an answer required, neither the
-    refusal nor any first sentence opening "The documents" fits; other openings,
+    refusal nor any first sentence opening "The documents" or "The sources" fits; other openings,
     even ones that share its first letters, do."""
     from dataclasses import replace
 
-    shape = replace(AnswerShape.over([1, 2]), refusal="", banned="The documents")
+    shape = replace(AnswerShape.over([1, 2]), refusal="", banned=("The documents", "The sources"))
     fits = lambda text: shape.accepts(shape.feed(shape.start(), text))  # noqa: E731
     assert not fits("The documents do not cover this.")
     assert not fits("The documents do not cover this. [1]")
     assert not fits("The documents do mention that air support is needed. [1]")
+    assert not fits("The sources do not cover this. [1]")
+    assert fits("The source of the Rhine is in Switzerland. [1]") and fits("Thesis defended. [1]")
     assert fits("The document was signed in 2019. [2]")
     assert fits("The US must provide air, logistics and communications support. [1]")
     assert fits("Thirty ships sailed. [1]") and fits("Air support. [2] The documents say so. [1]")
