@@ -181,6 +181,8 @@ class Assistant:
                                       tuple(hits), True, query, timings, citations=report), analysis)
             return
 
+        # Each part of a two-part question picks its own sentences too. Cheap: the
+        # passages' sentence embeddings are cached, so each part costs one query embedding.
         by_part = [self.selector.score(p, hits, analysis=analyse(p)) for p in parts] if len(parts) > 1 else []
         candidates = compact_sources(hits, scored, prompt_sentences(settings, self.generator),
                                      settings.prompt_neighbours, by_part)
@@ -213,10 +215,8 @@ class Assistant:
                 yield from draft.write(self.generator.stream(
                     insisting(prompt.messages), prompt.max_answer_tokens, temperature, grammar,
                     shape=replace(shape, refusal="", banned=REFUSAL_OPENINGS), **stop), hold_refusal=True)
-                if draft.withheld:  # it wrote the refusal again, as a claim: it stands
-                    draft = _Draft(self.checker, prompt.sources, extra)
-                    draft.pieces = [NOT_COVERED]
-                    yield from draft.release()
+                if draft.withheld:  # it wrote nothing but the refusal's opening again: the refusal stands
+                    yield from draft.release(instead=NOT_COVERED)
             else:
                 yield from draft.release()
         text, repeated, checking = draft.text, draft.repeated, draft.checking
@@ -522,12 +522,17 @@ class _Draft:
         if holding and self.pieces:
             self.withheld = True
             return
-        yield from self._show()
-        self.repeated = yield from self.checking.advance_unrepeated("".join(self.pieces).strip(), final=True)
+        yield from self._finish()
 
-    def release(self) -> Iterator[str | SentenceCheck]:
-        """The held-back refusal, passed on after all."""
+    def release(self, instead: str | None = None) -> Iterator[str | SentenceCheck]:
+        """The held-back text passed on after all, or `instead` of it."""
+        if instead is not None:
+            self.pieces = [instead]
         self.withheld = False
+        yield from self._finish()
+
+    def _finish(self) -> Iterator[str | SentenceCheck]:
+        """The rest shown, and the last sentence checked now that it is complete."""
         yield from self._show()
         self.repeated = yield from self.checking.advance_unrepeated("".join(self.pieces).strip(), final=True)
 
