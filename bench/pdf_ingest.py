@@ -1,12 +1,14 @@
-"""PDF ingest on three real papers: what the reader keeps, how fast, and whether the
-passage that answers a question is found, beside a naive pipeline run in the same
-script.
+"""PDF ingest on the development PDFs: what the reader keeps, how fast, and whether
+the passage that answers a question is found, beside a naive pipeline run in the
+same script.
 
-Data: ../shared/benchdata/pdfs/ (paper.pdf, pasa.pdf, 2407.01603.pdf) and
-eval/pdf_questions.jsonl (ten questions per paper, each with an evidence phrase and
-its page, checked against PDFium's raw text of that page).
+Data: ../shared/benchdata/pdfs/ (three papers) and pdfs-more/ (thirteen PDFs of
+varied layouts, one page scanned) with eval/pdf_questions.jsonl (ten questions on
+each of the three papers, two on each of five pdfs-more/ papers, each with an
+evidence phrase and its page, checked against PDFium's raw text of that page).
 
 Table 1, per file, from our reader:
+  - passage lengths in characters: median, 10th percentile, share under 80.
   - running lines: the share of passages holding a running header or footer. The
     truth comes from PDFium's raw text, not from our reader's geometry: a line
     among the first or last three of a page that recurs (digits aside) on three or
@@ -34,11 +36,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from statistics import median
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PDFS = ROOT.parent / "shared" / "benchdata" / "pdfs"
+PDFS_MORE = ROOT.parent / "shared" / "benchdata" / "pdfs-more"
 QUESTIONS = ROOT / "eval" / "pdf_questions.jsonl"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -81,8 +85,9 @@ def quality_table(paths: list[Path]) -> list[str]:
     from rag.documents import build_document, word_count_tokens
     from rag.readers import read
 
-    rows = ["| file | pages | passages | pages/s (our reader) | passages with a running line | words split at a line end |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| file | pages | passages | median chars | 10th pct chars | under 80 chars | pages/s (our reader) "
+            "| passages with a running line | words split at a line end |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for path in paths:
         data = path.read_bytes()
         started = time.perf_counter()
@@ -94,10 +99,18 @@ def quality_table(paths: list[Path]) -> list[str]:
         with_running = sum(1 for p in document.passages
                            if any(k in re.sub(r"\d+", "#", p.text.lower()) for k in keys))
         split, total = split_words(pages, "\n".join(p.text for p in document.passages))
-        rows.append(f"| {path.name} | {result.pages} | {len(document.passages)} | {result.pages / seconds:.0f} "
+        lengths = sorted(len(p.text) for p in document.passages)
+        tenth = lengths[len(lengths) // 10] if lengths else 0
+        short = sum(n < 80 for n in lengths) / len(lengths) if lengths else 0.0
+        rows.append(f"| {path.name} | {result.pages} | {len(document.passages)} | {median(lengths) if lengths else 0:.0f} "
+                    f"| {tenth} | {short:.3f} | {result.pages / seconds:.0f} "
                     f"| {with_running / len(document.passages):.3f} ({with_running}; {len(keys)} running lines found) "
                     f"| {split} of {total} |")
     return rows
+
+
+def development_pdfs() -> list[Path]:
+    return sorted(PDFS.glob("*.pdf")) + sorted(PDFS_MORE.glob("*.pdf"))
 
 
 def load_questions() -> list[dict]:
@@ -111,7 +124,7 @@ def naive(folder: Path, embedder_model, questions: list[dict]) -> tuple[int, flo
 
     started = time.perf_counter()
     chunks, ids = [], []
-    for path in sorted(PDFS.glob("*.pdf")):
+    for path in development_pdfs():
         text = "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages)
         for i in range(0, len(text), 1000):
             chunks.append(text[i:i + 1000])
@@ -142,7 +155,7 @@ def ours(folder: Path, questions: list[dict]) -> tuple[int, float, float, float]
     embedder = Embedder()  # loaded before the clock starts, as the naive model is
     settings = Settings(index_dir=folder / "ours")
     started = time.perf_counter()
-    report = ingest_paths([PDFS], settings, lambda name, precision: embedder)
+    report = ingest_paths([PDFS, PDFS_MORE], settings, lambda name, precision: embedder)
     seconds = time.perf_counter() - started
     result = evaluate(Retriever(Index.open(settings), embedder, settings), load_eval(QUESTIONS), ["hybrid"])
     return report.passages_total, seconds, result.metrics["hybrid"]["recall@5"], result.metrics["hybrid"]["page@5"]
@@ -154,22 +167,22 @@ def main() -> None:
     from rag.embed import resolve_model
 
     held_out = [Path(arg) for arg in sys.argv[1:]]
-    print("Table 1: our PDF reader on three real papers" + (" (and, below the line, PDFs it was not developed on)"
-                                                             if held_out else "") + "\n")
-    table = quality_table(sorted(PDFS.glob("*.pdf")) + held_out)
+    print("Table 1: our PDF reader on the development PDFs (pdfs/ and pdfs-more/)"
+          + (" and, below the line, PDFs named on the command line" if held_out else "") + "\n")
+    table = quality_table(development_pdfs() + held_out)
     if held_out:
-        table.insert(2 + len(list(PDFS.glob("*.pdf"))), "| *held out:* | | | | | |")
+        table.insert(2 + len(development_pdfs()), "| *named:* | | | | | | | | |")
     print("\n".join(table))
     questions = load_questions()
     model = SentenceTransformer(resolve_model(None).path, device="cpu")
-    pages = sum(len(raw_pages(p)) for p in PDFS.glob("*.pdf"))
+    pages = sum(len(raw_pages(p)) for p in development_pdfs())
     folder = Path(tempfile.mkdtemp(prefix="pdf-bench-"))
     try:
         n_naive, s_naive, r_naive = naive(folder, model, questions)
         n_ours, s_ours, r_ours, p_ours = ours(folder, questions)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"\nTable 2: whole ingest of the three papers ({pages} pages), {len(questions)} questions\n")
+    print(f"\nTable 2: whole ingest of the {len(development_pdfs())} development PDFs ({pages} pages), {len(questions)} questions\n")
     print("| pipeline | passages | seconds | passages/s | pages/s | recall@5 | right page in top 5 |")
     print("|---|---|---|---|---|---|---|")
     print(f"| naive: pypdf, 1,000-char chunks, `encode`, `collection.add` | {n_naive} | {s_naive:.1f} "

@@ -230,10 +230,20 @@ def check_draft(text: str, lookup, retriever, checker: CitationChecker, k: int =
     numbered = [Source(n, p, p.text) for n, passages in sorted(resolved.items()) for p in passages]
     documents = frozenset(n for n, d in draft.sources.items()
                           if resolved[n] and not _PARAGRAPH.search(d.replace("#p", "#page")) and not _PAGE.search(d))
+    by_number: dict[int, list[Source]] = {}
+    numbers_of_document: dict[str, set[int]] = {}
+    for source in numbered:
+        by_number.setdefault(source.number, []).append(source)
+        numbers_of_document.setdefault(source.passage.doc_id, set()).add(source.number)
     checks: list[SentenceCheck] = []
     for sentence in parse_answer(draft.body):
         found = [h.passage for h in retriever.search(sentence.text, k)]
-        checks.extend(checker.check_sentences([sentence], numbered, found))
+        # What the sentence cites, and as candidates for a better source only the
+        # draft's sources that hold a passage the search found: the work per
+        # sentence stays bounded however many sources the draft lists.
+        wanted = set(sentence.cited).union(*(numbers_of_document.get(p.doc_id, ()) for p in found))
+        given = [s for n in sorted(wanted) for s in by_number.get(n, ())]
+        checks.extend(checker.check_sentences([sentence], given, found))
     checks = [_renumber(c, i) for i, c in enumerate(checks)]
     report = CitationReport(tuple(checks), round(1000 * (time.perf_counter() - started), 1))
     return DraftCheck(report, resolved, dict(draft.sources), documents)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
@@ -173,6 +174,7 @@ def makes_claim(sentence: str) -> bool:
 # costs milliseconds, and the supporting sentence shares the claim's rare words.
 MAX_SENTENCES_EMBEDDED = 24
 NARROWED_TO = 6
+READ_PASSAGES_KEPT = 4096  # passages whose facts and sentence spans the checker remembers
 CLOSEST_WINDOWS = 3  # the windows whose words count towards coverage
 
 
@@ -183,6 +185,8 @@ class _Candidate:
     passage: Passage
     facts: PassageFacts
     spans: tuple[tuple[int, int], ...]  # its sentences
+    names: frozenset[str]  # the names it mentions
+    span_words: tuple[frozenset[str], ...]  # each sentence's content words
 
     @property
     def group(self) -> object:
@@ -223,6 +227,9 @@ class CitationChecker:
         self.embedder = for_scoring(embedder)
         self.threshold = threshold
         self.model = model or SupportModel.packaged()
+        # A draft's sentences often cite the same document: its passages' facts and
+        # sentences are read once, not once per sentence.
+        self._read: "OrderedDict[tuple[str, str, str], tuple]" = OrderedDict()
 
     # ------------------------------------------------------------------ public
 
@@ -245,13 +252,26 @@ class CitationChecker:
                 by_number.setdefault(c.number, []).append(c)
         known: set[str] = set()
         for c in candidates:
-            known |= set(names(c.passage.text))
+            known |= c.names
         # Sentences quoted verbatim from what they cite need no embedding at all.
         needs_model = [s for s in sentences
                        if (s.cited or makes_claim(s.text)) and not _verbatim_in(s, by_number)]
         plans = {s.text: self._plan(s.text, candidates) for s in needs_model}
-        vectors = self._vectors(plans, candidates)
-        return [self._check(s, candidates, by_number, known, vectors, plans.get(s.text, {})) for s in sentences]
+        # First only the windows of what each sentence cites: most sentences of a
+        # draft are stated where they say, and then the other candidates (every
+        # source of a long briefing) need not be embedded at all.
+        vectors = dict(self._vectors({s.text: {i: w for i, w in plans[s.text].items()
+                                               if candidates[i].number in s.cited} for s in needs_model},
+                                     candidates))
+        checks = []
+        for s in sentences:
+            plan = plans.get(s.text, {})
+            check = self._check(s, candidates, by_number, known, vectors, plan, cited_only=True)
+            if check is None:
+                vectors.update(self._vectors({s.text: plan}, candidates, have=vectors))
+                check = self._check(s, candidates, by_number, known, vectors, plan)
+            checks.append(check)
+        return checks
 
     # ------------------------------------------------------------------ internals
 
@@ -262,9 +282,20 @@ class CitationChecker:
             if passage.id in seen and number is None:
                 continue
             seen.add(passage.id)
-            spans = tuple(sentence_spans(passage.text) or [(0, len(passage.text))])
-            out.append(_Candidate(len(out), number, passage, PassageFacts.of(passage.text, passage.title), spans))
+            out.append(_Candidate(len(out), number, passage, *self._reading(passage)))
         return out
+
+    def _reading(self, passage: Passage) -> tuple:
+        key = (passage.id, passage.title, passage.text)
+        if key in self._read:
+            self._read.move_to_end(key)
+            return self._read[key]
+        spans = tuple(sentence_spans(passage.text) or [(0, len(passage.text))])
+        self._read[key] = (PassageFacts.of(passage.text, passage.title), spans, frozenset(names(passage.text)),
+                           tuple(frozenset(content_words(passage.text[a:b])) for a, b in spans))
+        if len(self._read) > READ_PASSAGES_KEPT:
+            self._read.popitem(last=False)
+        return self._read[key]
 
     def _plan(self, sentence: str, candidates: Sequence[_Candidate]) -> dict[int, tuple]:
         """Which windows of each candidate to compare `sentence` with: all of them,
@@ -282,7 +313,8 @@ class CitationChecker:
                     plan[i] = (tuple(windows), len(sentences))
         return plan
 
-    def _vectors(self, plans: Mapping[str, _Plan], candidates: Sequence[_Candidate]) -> Mapping[str, np.ndarray]:
+    def _vectors(self, plans: Mapping[str, _Plan], candidates: Sequence[_Candidate],
+                 have: Mapping[str, np.ndarray] | None = None) -> Mapping[str, np.ndarray]:
         """One embedding call for every checked sentence and planned passage
         sentence. A pair of consecutive sentences is not embedded: its vector is
         the normalised sum of theirs (a WiCE claim against its article: 0.64 ->
@@ -299,10 +331,9 @@ class CitationChecker:
                     first_end = ends[a]
                     second_start = next(x for x, _ in windows[:singles] if x >= first_end)
                     pairs[text[a:b]] = (text[a:first_end], text[second_start:b])
-        unique = list(dict.fromkeys(texts))
-        if not unique:
-            return {}
-        vectors = dict(zip(unique, self.embedder.embed(unique)))
+        have = have or {}
+        unique = [t for t in dict.fromkeys(texts) if t not in have]  # `have`: embedded before
+        vectors = {**have, **dict(zip(unique, self.embedder.embed(unique)))} if unique else dict(have)
         for pair, (first, second) in pairs.items():
             summed = vectors[first] + vectors[second]
             vectors.setdefault(pair, summed / (np.linalg.norm(summed) or 1.0))
@@ -310,7 +341,9 @@ class CitationChecker:
 
     def _check(self, sentence: AnswerSentence, candidates: Sequence[_Candidate],
                by_number: Mapping[int, list[_Candidate]], known: set[str],
-               vectors: Mapping[str, np.ndarray], plan: _Plan) -> SentenceCheck:
+               vectors: Mapping[str, np.ndarray], plan: _Plan, cited_only: bool = False) -> SentenceCheck | None:
+        """The sentence's verdict. With `cited_only` (only the cited windows are
+        embedded yet), None where the verdict needs the other candidates."""
         valid = tuple(n for n in sentence.cited if n in by_number)
         invalid = tuple(n for n in sentence.cited if n not in by_number)
         if not sentence.cited and not makes_claim(sentence.text) or _REFUSAL.search(sentence.text):
@@ -326,6 +359,8 @@ class CitationChecker:
                 return SentenceCheck(sentence, SUPPORTED, reason, support.evidence, None, invalid, support.score)
         else:
             support = None
+        if cited_only:
+            return None
 
         # Not stated where it says: does another source state it?
         others = [c for c in candidates if c.number not in valid]
@@ -440,8 +475,7 @@ def _closest_by_words(sentence: str, group: Sequence[_Candidate]) -> list[list[i
     if total <= MAX_SENTENCES_EMBEDDED:
         return [list(range(len(c.spans))) for c in group]
     wanted = content_words(sentence)
-    held = [(g, j, content_words(c.passage.text[a:b]) & wanted)
-            for g, c in enumerate(group) for j, (a, b) in enumerate(c.spans)]
+    held = [(g, j, words & wanted) for g, c in enumerate(group) for j, words in enumerate(c.span_words)]
     frequency: dict[str, int] = {}
     for _, _, words in held:
         for w in words:

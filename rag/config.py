@@ -37,7 +37,13 @@ class Settings:
     # PDF, Word, web pages and e-books are read in worker processes (0: one fewer
     # than the cores, at most 4), each file within a time limit.
     read_workers: int = 0
+    # The limit on a reader that makes no progress: each page read (a scan's OCR
+    # pages above all) starts it again, so a long scan that progresses is read.
     read_timeout_s: float = 120.0
+    # Pages without a text layer and image files are read by OCR (Tesseract), each
+    # page within its own time limit; False keeps them out (--no-ocr).
+    ocr: bool = True
+    ocr_page_timeout_s: float = 60.0
     # A bigger file is skipped with a line naming this setting (--max-file-mb): files
     # are read whole, and one this size makes tens of thousands of passages.
     max_file_mb: float = 64.0
@@ -187,7 +193,7 @@ def load_settings(
         raise ConfigError(f"dense_weight must lie between 0 and 1, not {settings.dense_weight}")
     if not 0.0 <= settings.support_threshold <= 1.0:
         raise ConfigError(f"support_threshold must lie between 0 and 1, not {settings.support_threshold}")
-    for name in ("max_file_mb", "read_timeout_s", "llm_timeout_s"):
+    for name in ("max_file_mb", "read_timeout_s", "llm_timeout_s", "ocr_page_timeout_s"):
         if not getattr(settings, name) > 0:
             raise ConfigError(f"{name} must be more than 0, not {getattr(settings, name)}")
     if settings.k < 1:

@@ -174,8 +174,9 @@ def passage_id(doc_id: str, ordinal: int, title: str, start: int, text: str,
 
 
 # What the readers extract, versioned: bump it when a change to reading should reach
-# files already indexed (2: bylines and date lines; 3: control characters blanked).
-READER_VERSION = 3
+# files already indexed (2: bylines and date lines; 3: control characters blanked;
+# 4: PDF paragraphs rebuilt from scaled type and joined when short, scans read by OCR).
+READER_VERSION = 4
 
 
 def build_document(
@@ -227,8 +228,10 @@ def build_document(
         ))
     first_lines = [line.text for block in result.blocks[:FIRST_LINES] for line in block.lines][:FIRST_LINES]
     byline = find_byline(first_lines, [(p.id, p.text) for p in passages[:FIRST_LINES]])
+    ocr = (f"{result.ocr_pages} page{'s' if result.ocr_pages != 1 else ''} read by OCR",) if result.ocr_pages else ()
     return Document(doc_id=doc_id, source=source, title=title, content_hash=file_hash,
-                    passages=tuple(passages), warnings=result.warnings, byline=byline)
+                    passages=tuple(passages), warnings=ocr + result.warnings, byline=byline,
+                    ocr_pages=result.ocr_pages)
 
 
 def _inert_result(result: ReadResult) -> ReadResult:

@@ -44,6 +44,7 @@ class FileEntry:
     # The version of the readers that read the file (rag.documents.READER_VERSION):
     # an older one is read again at the next ingest, though its bytes are unchanged.
     reader: int = 1
+    ocr_pages: int = 0  # pages of it read by OCR
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class Manifest:
             "chroma_url": self.chroma_url,
             "files": {
                 src: {"hash": e.hash, "doc_id": e.doc_id, "title": e.title, "passages": list(e.passages),
-                      "reader": e.reader, **({"byline": e.byline.to_json()} if e.byline else {})}
+                      "reader": e.reader, **({"byline": e.byline.to_json()} if e.byline else {}),
+                      **({"ocr_pages": e.ocr_pages} if e.ocr_pages else {})}
                 for src, e in sorted(self.files.items())
             },
         }
@@ -95,7 +97,8 @@ class Manifest:
             generation=int(data["generation"]),
             lexical_dir=data["lexical_dir"],
             files={src: FileEntry(e["hash"], e["doc_id"], e["title"], tuple(e["passages"]),
-                                  Byline.from_json(e.get("byline")), int(e.get("reader", 1)))
+                                  Byline.from_json(e.get("byline")), int(e.get("reader", 1)),
+                                  int(e.get("ocr_pages", 0)))
                    for src, e in data["files"].items()},
             chroma_url=data.get("chroma_url"),
             embed_precision=data.get("embed_precision", "float32"),  # manifests from before int8

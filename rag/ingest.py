@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from rag.config import Settings
 from rag.documents import READER_VERSION, TokenCounter, build_document, content_hash, discover, read_bytes
 from rag.readers import format_for
+from rag.readers import ReadOptions, size_limit_mb
 from rag.readers import read as read_format
 from rag.reading_pool import ReadOutcome, default_workers, read_in_workers
 from rag.embed import Embedder, default_precision, resolve_model
@@ -83,7 +84,7 @@ def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = 
     for path in files:
         source = str(path)
         try:
-            file_hash = content_hash(read_bytes(path, max_file_mb))
+            file_hash = content_hash(read_bytes(path, size_limit_mb(str(path), max_file_mb)))
         except DocumentError as exc:
             problems.append(FileProblem(exc.path, exc.reason))
             continue
@@ -121,6 +122,7 @@ def read_documents(
     in_process = [s for s in plan.to_read if not (formats[s] and formats[s].isolated)]
     isolated = [s for s in plan.to_read if formats[s] and formats[s].isolated]
     total, done = len(plan.to_read), 0
+    options = ReadOptions(ocr=settings.ocr, ocr_page_timeout_s=settings.ocr_page_timeout_s)
     pages: dict[str, tuple[int, int]] = {}
 
     def on_page(path: str, read: int, of: int) -> None:
@@ -131,12 +133,12 @@ def read_documents(
         for source in in_process:
             try:
                 data = read_bytes(Path(source), max_mb=float("inf"))  # its size was checked by the plan
-                yield ReadOutcome(source, read_format(data, source), "", content_hash(data))
+                yield ReadOutcome(source, read_format(data, source, options=options), "", content_hash(data))
             except DocumentError as exc:
                 yield ReadOutcome(source, None, exc.reason)
         if isolated:
             yield from read_in_workers(isolated, settings.read_workers or default_workers(),
-                                       settings.read_timeout_s, on_page)
+                                       settings.read_timeout_s, on_page, options)
 
     for outcome in outcomes():
         source = outcome.path
@@ -280,7 +282,8 @@ def apply_documents(
         seen: set[str] = set()
         for doc in documents:
             files[doc.source] = FileEntry(doc.content_hash, doc.doc_id, doc.title,
-                                          tuple(p.id for p in doc.passages), doc.byline, READER_VERSION)
+                                          tuple(p.id for p in doc.passages), doc.byline, READER_VERSION,
+                                          doc.ocr_pages)
             for passage in doc.passages:
                 # A passage whose id (content hash included) is already live needs no new vector.
                 if passage.id not in already_stored and passage.id not in seen:

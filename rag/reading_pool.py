@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
-from rag.readers import ReadResult
+from rag.readers import ReadOptions, ReadResult
 
 PageProgress = Callable[[str, int, int], None]  # (path, pages done, pages in the file)
 
@@ -45,12 +45,14 @@ def _worker(tasks, results) -> None:
     from rag.types.errors import DocumentError
 
     while True:
-        path = tasks.recv()
-        if path is None:
+        task = tasks.recv()
+        if task is None:
             return
+        path, options = task
         try:
             data = read_bytes(Path(path), max_mb=float("inf"))  # its size was checked when it was planned
-            result = read(data, path, on_page=lambda done, total: results.send(("pages", path, done, total)))
+            result = read(data, path, on_page=lambda done, total: results.send(("pages", path, done, total)),
+                          options=options)
             results.send(("done", path, result, "", content_hash(data)))
         except DocumentError as exc:
             results.send(("done", path, None, exc.reason))
@@ -74,9 +76,9 @@ class _Slot:
         self.path: str | None = None
         self.started = 0.0
 
-    def give(self, path: str) -> None:
+    def give(self, path: str, options: ReadOptions) -> None:
         self.path, self.started = path, time.monotonic()
-        self._tasks.send(path)
+        self._tasks.send((path, options))
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -95,9 +97,12 @@ class _Slot:
 
 
 def read_in_workers(paths: Sequence[str], workers: int, timeout_s: float,
-                    on_page: PageProgress | None = None) -> Iterator[ReadOutcome]:
+                    on_page: PageProgress | None = None,
+                    options: ReadOptions = ReadOptions()) -> Iterator[ReadOutcome]:
     """Outcomes in the order the files finish. Spawned workers (not forked), since
-    the main process may hold torch's threads."""
+    the main process may hold torch's threads. A worker is stopped when its file
+    has made no progress for `timeout_s`: each page it reports starts the clock
+    again, so a long scan read page by page runs to its end."""
     from multiprocessing.connection import wait
 
     context = multiprocessing.get_context("spawn")
@@ -107,24 +112,32 @@ def read_in_workers(paths: Sequence[str], workers: int, timeout_s: float,
         while waiting or any(slot.path for slot in slots):
             for slot in slots:
                 if slot.path is None and waiting:
-                    slot.give(waiting.pop())
+                    slot.give(waiting.pop(), options)
             busy = [slot for slot in slots if slot.path is not None]
-            for connection in wait([slot.results for slot in busy], timeout=0.2):
+            ready = wait([slot.results for slot in busy], timeout=0.2)
+            # Overdue is judged before the messages are read: progress that came
+            # after the limit had passed does not save a file.
+            now = time.monotonic()
+            overdue = {id(slot) for slot in busy if now - slot.started > timeout_s}
+            for connection in ready:
                 slot = next(s for s in busy if s.results is connection)
                 try:
                     message = connection.recv()
                 except (EOFError, OSError):
                     continue  # the worker died: noticed below
-                if message[0] == "pages" and on_page:
-                    on_page(message[1], message[2], message[3])
+                if message[0] == "pages":
+                    if id(slot) not in overdue:
+                        slot.started = time.monotonic()  # progress: the time limit starts again
+                    if on_page:
+                        on_page(message[1], message[2], message[3])
                 elif message[0] == "done":
                     slot.path = None
                     yield ReadOutcome(*message[1:])
             for index, slot in enumerate(slots):
                 if slot.path is None:
                     continue
-                if time.monotonic() - slot.started > timeout_s:
-                    reason = (f"reading took longer than {timeout_s:g} s, so it was stopped (a damaged or "
+                if id(slot) in overdue or time.monotonic() - slot.started > timeout_s:
+                    reason = (f"reading made no progress for {timeout_s:g} s, so it was stopped (a damaged or "
                               "hostile file? raise the limit with --read-timeout or read_timeout_s in rag.toml)")
                 elif not slot.process.is_alive():
                     reason = f"the reader crashed on it (exit code {slot.process.exitcode})"

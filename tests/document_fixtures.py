@@ -119,6 +119,43 @@ def image_only_pdf(path: Path, text_first_page: bool = False) -> Path:
     return path
 
 
+# The development PDFs beside the repository (../shared, as CI has it).
+BENCHDATA = Path(__file__).resolve().parents[2] / "shared" / "benchdata"
+SCANNED_SOURCE = BENCHDATA / "pdfs-more" / "gadr.pdf"  # a real paper; its page 1 becomes a scan
+SCANNED_SENTENCE = "MADR was derived from the Y-Statements"  # on that page, and only there
+
+
+def page_image(source: Path, page: int, dpi: int = 200):
+    """A page of a real PDF rendered by PDFium, as a PIL image (what a scanner makes)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(source))
+    try:
+        return document[page - 1].render(scale=dpi / 72, grayscale=True).to_pil()
+    finally:
+        document.close()
+
+
+def scanned_pdf(path: Path, source: Path = SCANNED_SOURCE, pages: tuple[int, ...] = (1,),
+                cover: str | None = None) -> Path:
+    """An image-only PDF made from pages of a real PDF: each rendered to an image
+    and placed on a page of its own, so that only OCR can read it. With `cover`, a
+    first page of real text comes before the scans (a partly scanned file)."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=(595, 842))
+    if cover:
+        c.setFont(_vera(canvas), 11)
+        c.drawString(72, 700, cover)
+        c.showPage()
+    for page in pages:
+        c.drawImage(ImageReader(page_image(source, page)), 0, 0, 595, 842)
+        c.showPage()
+    c.save()
+    return path
+
+
 def word_file(path: Path) -> Path:
     """Title, headings at two levels, paragraphs, a table, and a footnote (written
     into the package by hand: python-docx cannot add one)."""

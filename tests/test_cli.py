@@ -34,7 +34,8 @@ def workdir(tmp_path_factory):
     (bad / "empty.txt").write_bytes(b"")
     (bad / "binary.txt").write_bytes(b"\x7fELF\x02\x01\x00\x00binary")
     (bad / "latin1.txt").write_bytes("Résumé of the café talks".encode("latin-1"))
-    (bad / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (bad / "photo.jpg").write_bytes(b"\xff\xd8\xff")  # a JPEG cut short after its first bytes
+    (bad / "song.mp3").write_bytes(b"ID3\x03\x00")
     (bad / "notes.md").write_text("# Field notes\n\nThe bridge toll rises to 7 euros in March.\n", encoding="utf-8")
     result = run(["ingest", "seeds", "inbox", "missing.txt"], cwd=root)
     return root, result
@@ -52,14 +53,15 @@ def test_ingest_reports_each_bad_file_on_one_line_and_goes_on(workdir):
     assert result.returncode == 1, result.stderr
     assert_no_traceback(result)
     problems = [line for line in result.stderr.splitlines() if line.startswith("rag: skipped")]
-    assert len(problems) == 4
+    assert len(problems) == 5
     for name, reason in [("missing.txt", "no such file"), ("empty.txt", "empty file"),
-                         ("binary.txt", "binary file"), ("latin1.txt", "not UTF-8")]:
+                         ("binary.txt", "binary file"), ("latin1.txt", "not UTF-8"),
+                         ("photo.jpg", "damaged or truncated image")]:
         assert any(name in line and reason in line for line in problems), (name, problems)
     assert "added 6, updated 0, removed 0, unchanged 0" in result.stdout
-    assert result.stdout.rstrip().endswith("ignored 1 files of other types (.jpg ×1)")
+    assert result.stdout.rstrip().endswith("ignored 1 files of other types (.mp3 ×1)")
     assert "index: 6 documents" in result.stdout and "passages in .rag/chroma" in result.stdout
-    assert "ignored 1 files of other types (.jpg ×1)" in result.stdout
+    assert "ignored 1 files of other types (.mp3 ×1)" in result.stdout
 
 
 def test_search_json_gives_ranked_citable_passages(workdir):

@@ -81,13 +81,14 @@ def test_a_file_over_the_size_limit_is_skipped_naming_the_setting(tmp_path):
 def test_discover_walks_folders_skips_hidden_and_counts_other_types(tmp_path):
     write(tmp_path / "a.txt", b"A\nx.")
     write(tmp_path / "sub" / "deeper" / "b.md", b"# B\n\nx.")
-    write(tmp_path / "sub" / "pic.png", b"\x89PNG")
+    write(tmp_path / "sub" / "pic.png", b"\x89PNG")  # an image: read by OCR
+    write(tmp_path / "sub" / "song.mp3", b"ID3")
     write(tmp_path / ".hidden" / "c.txt", b"C\nx.")
     write(tmp_path / ".dotfile.txt", b"D\nx.")
     write(tmp_path / "sheet.xlsx", b"PK")
     files, problems, other = discover([tmp_path])
-    assert [f.name for f in files] == ["a.txt", "b.md"]
-    assert problems == [] and other == {".png": 1, ".xlsx": 1}
+    assert [f.name for f in files] == ["a.txt", "pic.png", "b.md"]
+    assert problems == [] and other == {".mp3": 1, ".xlsx": 1}
 
 
 def test_discover_reports_missing_paths_and_named_unsupported_files(tmp_path):

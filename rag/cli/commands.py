@@ -22,7 +22,7 @@ def _settings(args: argparse.Namespace, **extra: Any):
     for flag, name in (("model", "model"), ("llm_url", "llm_url"), ("max_tokens", "max_tokens"),
                        ("temperature", "temperature"), ("n_ctx", "n_ctx"), ("models_dir", "models_dir"),
                        ("support_threshold", "support_threshold"), ("max_file_mb", "max_file_mb"),
-                       ("read_timeout_s", "read_timeout_s"), ("history", "history")):
+                       ("read_timeout_s", "read_timeout_s"), ("history", "history"), ("ocr", "ocr")):
         if getattr(args, flag, None) is not None:
             extra.setdefault(name, getattr(args, flag))
     overrides = {

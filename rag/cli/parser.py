@@ -57,8 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("ingest", parents=[common], help="add or update files and folders in the index",
-                       description="Read PDF, Word (.docx), web pages (.html), e-books (.epub), text and "
-                                   "Markdown files (folders recursively) into the index. Unchanged files are "
+                       description="Read PDF, Word (.docx), web pages (.html), e-books (.epub), text, "
+                                   "Markdown and images (.png, .jpg, .tif; by OCR, as are scanned PDF pages) "
+                                   "(folders recursively) into the index. Unchanged files are "
                                    "skipped, changed ones replaced, files deleted from a folder removed; a file "
                                    "that cannot be read is named on one line and the rest goes on (exit 1).")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default seeds/)")
@@ -67,7 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-file-mb", type=float, metavar="MB",
                    help="skip files larger than this, with a line naming them (default 64)")
     p.add_argument("--read-timeout", type=float, metavar="S", dest="read_timeout_s",
-                   help="stop reading a PDF, Word, web page or e-book file after this long (default 120)")
+                   help="stop reading a PDF, Word, web page, e-book or image file that makes no progress for "
+                        "this long (default 120; each page read counts as progress)")
+    p.add_argument("--no-ocr", action="store_false", dest="ocr", default=None,
+                   help="do not read scanned pages and images by OCR (they are skipped, as they are named)")
     p.set_defaults(func=commands.cmd_ingest)
 
     p = sub.add_parser("search", parents=[common], help="show the passages that best match a question")

@@ -14,6 +14,7 @@ only when a file of that format is read, so `rag --help` stays instant.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
@@ -60,6 +61,16 @@ class ReadResult:
     text: str = ""  # the text the offsets refer to, when it is not the file itself
     notes: tuple[str, ...] = field(default=())  # what was left out on purpose (reference list, …)
     warnings: tuple[str, ...] = field(default=())  # what a person should know (pages without text)
+    ocr_pages: int = 0  # pages whose text came from OCR (scans, images)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a reader may do beyond parsing the file: read page images by OCR, and
+    how long one page may take (rag/readers/ocr.py)."""
+
+    ocr: bool = True
+    ocr_page_timeout_s: float = 60.0
 
 
 class Format(NamedTuple):
@@ -80,7 +91,17 @@ FORMATS: dict[str, Format] = {
     ".htm": Format("web page", "html", True),
     ".xhtml": Format("web page", "html", True),
     ".epub": Format("e-book", "epub", True),
+    # Images are read by OCR (rag/readers/ocr.py); a TIFF may hold many pages.
+    ".png": Format("image", "image", True),
+    ".jpg": Format("image", "image", True),
+    ".jpeg": Format("image", "image", True),
+    ".tif": Format("image", "image", True),
+    ".tiff": Format("image", "image", True),
 }
+# Files whose bytes are mostly page images: a long scan is large, so the size limit
+# (--max-file-mb) is this many times higher for them.
+SCAN_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+SCAN_SIZE_ALLOWANCE = 16
 SUPPORTED_SUFFIXES = frozenset(FORMATS)
 
 
@@ -92,7 +113,8 @@ def format_for(path: str) -> Format | None:
 PageCallback = Callable[[int, int], None]  # (pages read, pages in the file)
 
 
-def read(data: bytes, path: str, on_page: PageCallback | None = None) -> ReadResult:
+def read(data: bytes, path: str, on_page: PageCallback | None = None,
+         options: ReadOptions = ReadOptions()) -> ReadResult:
     """Read one file's bytes with the reader its suffix names. Raises DocumentError."""
     fmt = format_for(path)
     if fmt is None:
@@ -100,7 +122,13 @@ def read(data: bytes, path: str, on_page: PageCallback | None = None) -> ReadRes
 
         raise DocumentError(path, "unsupported file type")
     module = importlib.import_module(f"rag.readers.{fmt.module}")
-    return module.read(data, path, on_page)
+    return module.read(data, path, on_page, options)
+
+
+def size_limit_mb(path: str, max_file_mb: float) -> float:
+    """The size limit for one file: higher for scans and images (SCAN_SIZE_ALLOWANCE)."""
+    dot = path.rfind(".")
+    return max_file_mb * (SCAN_SIZE_ALLOWANCE if dot >= 0 and path[dot:].lower() in SCAN_SUFFIXES else 1)
 
 
 class Assembler:
@@ -135,5 +163,13 @@ class Assembler:
         self._length += len(text)
 
     def result(self, title: str, pages: int = 0, notes: tuple[str, ...] = (),
-               warnings: tuple[str, ...] = ()) -> ReadResult:
-        return ReadResult(title, tuple(self.blocks), pages, "".join(self._parts), notes, warnings)
+               warnings: tuple[str, ...] = (), ocr_pages: int = 0) -> ReadResult:
+        return ReadResult(title, tuple(self.blocks), pages, "".join(self._parts), notes, warnings, ocr_pages)
+
+
+def looks_like_figure_text(text: str) -> bool:
+    """Text drawn inside a figure, or what OCR makes of a picture: numbers and
+    symbols with hardly a word among them ("0.8 SL QW0 D=1 2/5 3/7 3/5"). Prose,
+    author lines, table rows with labels and captions all hold three or more runs
+    of three letters."""
+    return len(re.findall(r"[^\W\d_]{3,}", text)) < 3

@@ -17,7 +17,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .docx and old .doc files
 
 
-def read(data: bytes, path: str, on_page=None) -> ReadResult:
+def read(data: bytes, path: str, on_page=None, options=None) -> ReadResult:
     import io
 
     import docx

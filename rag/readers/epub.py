@@ -18,7 +18,7 @@ _DC = "{http://purl.org/dc/elements/1.1/}"
 MAX_CHAPTER_BYTES = 32 * 2**20
 
 
-def read(data: bytes, path: str, on_page=None) -> ReadResult:
+def read(data: bytes, path: str, on_page=None, options=None) -> ReadResult:
     from lxml import etree, html
 
     if not data.startswith(b"PK"):

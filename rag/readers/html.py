@@ -24,7 +24,7 @@ _CONTAINERS = frozenset({"body", "div", "section", "article", "main"})
 _SKIP = frozenset({"script", "style", "nav", "head", "noscript", "template", "svg", "math", "graphic"})
 
 
-def read(data: bytes, path: str, on_page=None) -> ReadResult:
+def read(data: bytes, path: str, on_page=None, options=None) -> ReadResult:
     import trafilatura
     from lxml import etree
 

@@ -5,5 +5,5 @@ from rag.readers import ReadResult
 from rag.readers.text import read as read_text
 
 
-def read(data: bytes, path: str, on_page=None) -> ReadResult:
+def read(data: bytes, path: str, on_page=None, options=None) -> ReadResult:
     return read_text(data, path, on_page, markdown=True)

@@ -16,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 from statistics import median
 
-from rag.readers import Assembler, ReadResult
+from rag.readers import Assembler, ReadOptions, ReadResult, looks_like_figure_text
+from rag.readers.ocr import INSTALL_HINT
 from rag.types.errors import DocumentError
 
 # Ligatures spelled out; the typographic hyphens (U+2010, U+2011) as the plain one.
@@ -51,9 +52,10 @@ class _Line:
         return self.top - self.bottom
 
 
-def read(data: bytes, path: str, on_page=None) -> ReadResult:
+def read(data: bytes, path: str, on_page=None, options: ReadOptions | None = None) -> ReadResult:
     import pypdfium2 as pdfium
 
+    options = options or ReadOptions()
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -77,11 +79,26 @@ def read(data: bytes, path: str, on_page=None) -> ReadResult:
             if on_page and (number % 10 == 9 or number == total - 1):
                 on_page(number + 1, total)
         metadata_title = _metadata_title(document.get_metadata_dict())
+        scanned = [number for number, page_lines in enumerate(pages, 1)
+                   if sum(len(line.text) for line in page_lines) < MIN_TEXT_LAYER_CHARS]
+        ocr = _ocr_pages(document, scanned, path, options, on_page, total) if scanned and options.ocr else None
     finally:
         document.close()
     page_count = len(pages)
-    if not any(pages):
-        raise DocumentError(path, "no text layer (scanned?): needs OCR, skipped")
+    ocr_texts, ocr_failed = ocr if ocr else ({}, [])
+    if ocr is not None:
+        for number in ocr_texts:
+            pages[number - 1] = []  # a stamp over a scan: the OCR reads it with the rest
+    if not any(pages) and not ocr_texts:
+        if not scanned:
+            raise DocumentError(path, "no text found")
+        if not options.ocr:
+            raise DocumentError(path, "no text layer (scanned?): OCR is turned off (--no-ocr), skipped")
+        if ocr is None:
+            raise DocumentError(path, f"no text layer (scanned?): needs OCR, skipped; {INSTALL_HINT}")
+        raise DocumentError(path, f"no text layer, and OCR read no text ({'; '.join(ocr_failed[:3])})" if ocr_failed
+                            else f"no text layer, and OCR found no text on its {len(scanned)} "
+                                 f"page{'s' if len(scanned) != 1 else ''}")
     lines = _drop_running_lines(pages, sizes)
     heights = [line.height for line in lines for _ in range(max(1, len(line.text) // 20))]
     body = median(heights) if heights else 10.0
@@ -94,14 +111,27 @@ def read(data: bytes, path: str, on_page=None) -> ReadResult:
     section: tuple[str, ...] = ()
     dropped = references = 0
     in_references = False
+    group = _Group()
+    waiting_ocr = sorted(ocr_texts)
+
+    def scanned_pages_before(page: int) -> None:
+        # OCR'd pages take their place in page order among the text layer's paragraphs.
+        while waiting_ocr and waiting_ocr[0] < page:
+            number = waiting_ocr.pop(0)
+            for text in ocr_texts[number]:
+                whole_width = _Line(number, 0.0, 0.0, float("inf"), 0.0, text)
+                group.add([whole_width], [(text, number)], text, section, assembler)
+
     for paragraph in paragraphs:
+        scanned_pages_before(paragraph[0].page)
         text = _join([ln.text for ln in paragraph], vocabulary)
         heading_level = _heading_level(paragraph, text, body, lefts)
         if heading_level:
+            group.flush(assembler)
             # The reference list names other works: its entries, dense with the
             # words of their titles, would crowd the document's own text out of
             # the search results. It is left out up to the next heading (appendices).
-            in_references = _REFERENCES.match(text) is not None
+            in_references = _REFERENCES.match(text.rstrip(":")) is not None
             if in_references:
                 continue
             section = section[: heading_level - 1] + (text,)
@@ -110,18 +140,118 @@ def read(data: bytes, path: str, on_page=None) -> ReadResult:
         if in_references:
             references += 1
             continue
-        if len(text.split()) < 4:  # figure labels, axis ticks, stray symbols
+        if len(text.split()) < 4 or looks_like_figure_text(text):  # figure labels, axis ticks, stray symbols
             dropped += 1
             continue
-        assembler.add(_pieces_by_page(paragraph, vocabulary), section)
-    textless = sum(1 for page_lines in pages if not page_lines)
-    warnings = (f"{textless} of {page_count} pages have no text layer (scanned?): their text needs OCR",) \
-        if textless else ()
+        group.add(paragraph, _pieces_by_page(paragraph, vocabulary), text, section, assembler)
+    scanned_pages_before(page_count + 1)
+    group.flush(assembler)
+    warnings = _scan_warnings(scanned, page_count, options, ocr)
     notes = tuple(note for count, note in (
         (references, f"the reference list ({references} entries) left out"),
         (dropped, f"{dropped} fragments of under four words left out (figure labels, axis ticks)"),
     ) if count)
-    return assembler.result(title, page_count, notes, warnings)
+    return assembler.result(title, page_count, notes, warnings, ocr_pages=len(ocr_texts))
+
+
+# A page with less text than this is read as a scan (a page number or a stamp over an image).
+MIN_TEXT_LAYER_CHARS = 40
+
+
+def _scan_warnings(scanned: list[int], page_count: int, options: ReadOptions, ocr) -> tuple[str, ...]:
+    """What a reader of the index should know about the pages without a text layer."""
+    if not scanned:
+        return ()
+    pages = f"{len(scanned)} of {page_count} pages have no text layer (scanned?)"
+    if not options.ocr:
+        return (f"{pages}: OCR is turned off (--no-ocr), so their text is not read",)
+    if ocr is None:
+        return (f"{pages}: their text needs OCR; {INSTALL_HINT}",)
+    texts, failed = ocr
+    warnings = []
+    if failed:
+        warnings.append(f"OCR could not read {len(failed)} page{'s' if len(failed) != 1 else ''} "
+                        f"({'; '.join(failed[:3])}{'; …' if len(failed) > 3 else ''})")
+    blank = len(scanned) - len(texts) - len(failed)
+    if blank:
+        warnings.append(f"OCR found no text on {blank} of the {len(scanned)} pages without a text layer")
+    return tuple(warnings)
+
+
+def _ocr_pages(document, numbers: list[int], path: str, options: ReadOptions, on_page,
+               total: int) -> tuple[dict[int, list[str]], list[str]] | None:
+    """The text of the scanned pages by OCR: {page: paragraphs}, and why each page
+    it could not read failed. None when no engine is installed (the caller warns).
+    Progress counts each OCR page on top of the file's pages."""
+    from pathlib import Path
+
+    from rag.readers.ocr import find_engine, ocr_text_blocks, recognise, render_page, scratch_folder
+
+    engine = find_engine()
+    if engine is None:
+        return None
+    texts: dict[int, list[str]] = {}
+    failed: list[str] = []
+    with scratch_folder() as folder:
+        for done, number in enumerate(numbers, 1):
+            page = document[number - 1]
+            try:
+                image = render_page(page, Path(folder))
+            finally:
+                page.close()
+            try:
+                found = recognise(engine, image, path, timeout_s=options.ocr_page_timeout_s)
+                blocks = ocr_text_blocks(found.get(1, []))
+                if blocks:
+                    texts[number] = blocks
+            except DocumentError as exc:
+                failed.append(f"p. {number}: {exc.reason}")
+            if on_page:
+                on_page(total + done, total + len(numbers))
+    return texts, failed
+
+
+# Papers are full of paragraphs too short to be found on their own: list items,
+# a displayed equation's lead-in, one-line remarks. Each joins its neighbour in the
+# same section, column and page (so that a citation's page stays exact) until
+# the passage has about two sentences; captions stay apart from the body text, and
+# a passage never grows past what one embedding reads well.
+MIN_PASSAGE_CHARS = 250
+MAX_JOINED_CHARS = 1000
+_CAPTION = re.compile(r"^(?:fig(?:ure)?|table|tab|algorithm|listing|scheme|plate)\.?\s*[A-Z]?\d", re.IGNORECASE)
+
+
+class _Group:
+    """Consecutive short paragraphs of one section, gathered into one block."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[str, int]] = []
+        self.length = 0
+        self.section: tuple[str, ...] = ()
+        self.caption = False
+        self.last: _Line | None = None
+
+    def add(self, paragraph: list[_Line], pieces: list[tuple[str, int]], text: str, section: tuple[str, ...],
+            assembler: Assembler) -> None:
+        caption = _CAPTION.match(text) is not None
+        first, last = paragraph[0], self.last
+        joins = (last is not None and section == self.section and not caption and not self.caption
+                 # One page (a citation's page stays exact) and one column.
+                 and {page for _, page in self.pieces} == {page for _, page in pieces} == {first.page}
+                 and first.left < last.right and last.left < first.right
+                 and min(self.length, len(text)) < MIN_PASSAGE_CHARS
+                 and self.length + len(text) <= MAX_JOINED_CHARS)
+        if not joins:
+            self.flush(assembler)
+            self.section, self.caption = section, caption
+        self.pieces.extend(pieces)
+        self.length += len(text) + 1
+        self.last = paragraph[-1]
+
+    def flush(self, assembler: Assembler) -> None:
+        if self.pieces:
+            assembler.add(self.pieces, self.section)
+        self.pieces, self.length, self.caption, self.last = [], 0, False, None
 
 
 # --------------------------------------------------------------------------- lines
@@ -138,15 +268,17 @@ def _page_lines(page, number: int) -> list[_Line]:
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range()
+        char = _char_indices(textpage, text)
         lines: list[_Line] = []
         x, y = ctypes.c_double(), ctypes.c_double()
+        matrix = raw.FS_MATRIX()
         # PDFium ends a line with "\r\n", or with U+FFFE where a word is hyphenated
         # across the line end (then the next line follows at once).
         for match in re.finditer(r"[^\r\n\ufffe]*(?:\ufffe|\r\n|$)", text):
             raw_line, begin = match.group(0).replace("\r\n", ""), match.start()
             if not raw_line:
                 continue
-            letters = [begin + k for k, c in enumerate(raw_line) if c.isalnum()]
+            letters = [char[begin + k] for k, c in enumerate(raw_line) if c.isalnum()]
             if not letters:
                 continue
             sample = letters[:: max(1, len(letters) // 5)][:6]
@@ -154,15 +286,19 @@ def _page_lines(page, number: int) -> list[_Line]:
                 continue  # text set at an angle: margin stamps ("arXiv:… [cs.IR] 20 Jan 2025")
             sizes, baselines = [], []
             for index in sample:
-                sizes.append(raw.FPDFText_GetFontSize(textpage.raw, index))
+                # The type size as set, times the text's scale: many producers set a
+                # font at size 1 and scale it by the text matrix (size 1 × 9.96).
+                raw.FPDFText_GetMatrix(textpage.raw, index, ctypes.byref(matrix))
+                scale = abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+                sizes.append(raw.FPDFText_GetFontSize(textpage.raw, index) * (scale or 1.0))
                 raw.FPDFText_GetCharOrigin(textpage.raw, index, ctypes.byref(x), ctypes.byref(y))
                 baselines.append(y.value)
             size = median(sizes) or 10.0
             baseline = median(baselines)
             stripped = raw_line.rstrip().rstrip("\ufffe")  # the hyphen mark has no box
             first = begin + len(raw_line) - len(raw_line.lstrip())
-            left = textpage.get_charbox(first)[0]
-            right = textpage.get_charbox(begin + len(stripped) - 1)[2]
+            left = textpage.get_charbox(char[first])[0]
+            right = textpage.get_charbox(char[begin + len(stripped) - 1])[2]
             clean = _CONTROL.sub("", raw_line.replace("\ufffe", "\x02")).translate(_LIGATURES)
             clean = " ".join(clean.split())
             if clean.strip("\x02 "):
@@ -171,6 +307,32 @@ def _page_lines(page, number: int) -> list[_Line]:
         return _merge_same_baseline(lines)
     finally:
         textpage.close()
+
+
+def _char_indices(textpage, text: str) -> list[int]:
+    """For each offset of the page's text, the index of its character in PDFium's
+    character list, for the boxes and sizes. They differ: the text leaves out some
+    characters that have no Unicode value (a missing glyph, read as U+0002, U+0003 or
+    U+0000), and every offset after one would otherwise point at its neighbour's box."""
+    import pypdfium2.raw as raw
+
+    count = textpage.count_chars()
+    if count == len(text):
+        return list(range(count))  # nothing left out (most pages): one to one
+    out: list[int] = []
+    k = 0
+    for c in text:
+        while k < count - 1:
+            code = raw.FPDFText_GetUnicode(textpage.raw, k)
+            if chr(code) == c or (c == "\ufffe" and code == 2):  # the text's mark of a line-end hyphen
+                break
+            if code in (0, 2, 3):
+                k += 1  # left out of the text: skip it
+                continue
+            break  # a character the text spells otherwise: keep the two in step
+        out.append(min(k, max(0, count - 1)))
+        k += 1
+    return out
 
 
 def _merge_same_baseline(lines: list[_Line]) -> list[_Line]:
@@ -301,7 +463,29 @@ def _paragraphs(lines: list[_Line], body: float) -> list[list[_Line]]:
             paragraphs.append([line])
         else:
             paragraphs[-1].append(line)
-    return paragraphs
+    return _rejoin_across_notes(paragraphs, body)
+
+
+def _rejoin_across_notes(paragraphs: list[list[_Line]], body: float) -> list[list[_Line]]:
+    """A paragraph broken by a page or column end, with footnotes (or a caption)
+    in smaller type between its two halves: the second half, which starts in lower
+    case, goes back to the first, and the notes follow it."""
+    out: list[list[_Line]] = []
+    for paragraph in paragraphs:
+        first = paragraph[0]
+        if out and first.text[:1].islower():
+            j = len(out) - 1
+            while j >= 0 and len(out) - j <= 3 and out[j][0].height < first.height - 0.12 * body:
+                j -= 1  # smaller type: a note set between the two halves
+            if 0 <= j < len(out) - 1:
+                before = out[j][-1]
+                if (not before.text.rstrip("\x02").endswith(_SENTENCE_END)
+                        and abs(before.height - first.height) <= 0.12 * body
+                        and (before.page, before.top) != (first.page, first.top)):
+                    out[j].extend(paragraph)
+                    continue
+        out.append(paragraph)
+    return out
 
 
 def _heading_level(paragraph: list[_Line], text: str, body: float, lefts: list[float]) -> int:

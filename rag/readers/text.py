@@ -209,7 +209,7 @@ def parse(text: str, path: str, markdown: bool = False) -> ReadResult:
     return ReadResult(title, tuple(_blocks(kept, uses_blank_lines, markdown)))
 
 
-def read(data: bytes, path: str, on_page=None, markdown: bool = False) -> ReadResult:
+def read(data: bytes, path: str, on_page=None, options=None, markdown: bool = False) -> ReadResult:
     if not data:
         raise DocumentError(path, "empty file (no text)")
     text, warnings = decode_noting(data, path)

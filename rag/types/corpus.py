@@ -111,6 +111,7 @@ class Document:
     passages: tuple[Passage, ...]
     warnings: tuple[str, ...] = ()  # read, but with something a person should know ("3 pages have no text")
     byline: Byline = field(default_factory=Byline)  # who wrote it and when, as its text says
+    ocr_pages: int = 0  # pages whose text came from OCR
 
 
 @dataclass(frozen=True)
