@@ -332,11 +332,12 @@ class CitationChecker:
                     second_start = next(x for x, _ in windows[:singles] if x >= first_end)
                     pairs[text[a:b]] = (text[a:first_end], text[second_start:b])
         have = have or {}
-        unique = [t for t in dict.fromkeys(texts) if t not in have]  # `have`: embedded before
-        vectors = {**have, **dict(zip(unique, self.embedder.embed(unique)))} if unique else dict(have)
+        unique = [t for t in dict.fromkeys(texts) if t not in have]  # `have`: embedded before, not returned
+        vectors = dict(zip(unique, self.embedder.embed(unique))) if unique else {}
         for pair, (first, second) in pairs.items():
-            summed = vectors[first] + vectors[second]
-            vectors.setdefault(pair, summed / (np.linalg.norm(summed) or 1.0))
+            if pair not in have:
+                summed = vectors.get(first, have.get(first)) + vectors.get(second, have.get(second))
+                vectors.setdefault(pair, summed / (np.linalg.norm(summed) or 1.0))
         return vectors
 
     def _check(self, sentence: AnswerSentence, candidates: Sequence[_Candidate],

@@ -23,8 +23,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from rag.config import Settings
 from rag.documents import READER_VERSION, TokenCounter, build_document, content_hash, discover, read_bytes
-from rag.readers import format_for
-from rag.readers import ReadOptions, size_limit_mb
+from rag.readers import ReadOptions, format_for, size_limit_mb
 from rag.readers import read as read_format
 from rag.reading_pool import ReadOutcome, default_workers, read_in_workers
 from rag.embed import Embedder, default_precision, resolve_model

@@ -167,6 +167,14 @@ class Assembler:
         return ReadResult(title, tuple(self.blocks), pages, "".join(self._parts), notes, warnings, ocr_pages)
 
 
+# Papers and scans are full of paragraphs too short to be found on their own: list
+# items, a formula's lead-in, one-line remarks, an author line. Readers join each to
+# its neighbour until a passage has about two sentences (SHORT_PARAGRAPH_CHARS),
+# never past what one embedding reads well (JOINED_PARAGRAPH_CHARS).
+SHORT_PARAGRAPH_CHARS = 250
+JOINED_PARAGRAPH_CHARS = 1000
+
+
 def looks_like_figure_text(text: str) -> bool:
     """Text drawn inside a figure, or what OCR makes of a picture: numbers and
     symbols with hardly a word among them ("0.8 SL QW0 D=1 2/5 3/7 3/5"). Prose,

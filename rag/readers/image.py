@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.readers import Assembler, ReadOptions, ReadResult
+from rag.readers import JOINED_PARAGRAPH_CHARS, SHORT_PARAGRAPH_CHARS, Assembler, ReadOptions, ReadResult
 from rag.readers.ocr import INSTALL_HINT, find_engine, ocr_text_blocks, recognise, scratch_folder
 from rag.types.errors import DocumentError
 
@@ -20,11 +20,11 @@ def read(data: bytes, path: str, on_page=None, options: ReadOptions | None = Non
     engine = find_engine()
     if engine is None:
         raise DocumentError(path, f"an image needs OCR: {INSTALL_HINT}, then ingest again")
-    frames = _frames(data)
     pages: dict[int, list[list[str]]] = {}
     with scratch_folder() as folder:
         image = Path(folder) / f"page{Path(path).suffix.lower()}"
         image.write_bytes(data)
+        frames = _frames(image, path) if kind == "TIFF" else 1
         if frames == 1:
             pages = recognise(engine, image, path, timeout_s=options.ocr_page_timeout_s)
         else:
@@ -61,29 +61,28 @@ def _kind(data: bytes) -> str | None:
     return None
 
 
-def _frames(data: bytes) -> int:
-    """Pages in a TIFF (its chain of image directories); 1 for other images. Read
-    from the header, so that a long scan gets a time budget for every page."""
-    if data[:4] not in (b"II*\x00", b"MM\x00*"):
-        return 1
-    order = "little" if data[:2] == b"II" else "big"
-    offset, frames = int.from_bytes(data[4:8], order), 0
-    seen: set[int] = set()
-    while 8 <= offset < len(data) - 2 and offset not in seen and frames < 10_000:
-        seen.add(offset)
-        frames += 1
-        entries = int.from_bytes(data[offset:offset + 2], order)
-        next_at = offset + 2 + 12 * entries
-        offset = int.from_bytes(data[next_at:next_at + 4], order) if next_at + 4 <= len(data) else 0
-    return max(1, frames)
+def _frames(image: Path, path: str) -> int:
+    """Pages in the image (a TIFF may hold many), so that each gets its own budget."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns of what it then fails on: one line is enough
+            with Image.open(image) as opened:
+                return max(1, getattr(opened, "n_frames", 1))
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise DocumentError(path, "damaged or truncated image: it cannot be opened") from None
 
 
-def _short_ones_joined(texts: list[str], least: int = 250, most: int = 1000) -> list[str]:
+def _short_ones_joined(texts: list[str]) -> list[str]:
     """A page's paragraphs, the short ones (an author line, a list item) joined to
-    their neighbour until a passage has about two sentences, as the PDF reader does."""
+    their neighbour, by the rule the PDF reader uses."""
     out: list[str] = []
     for text in texts:
-        if out and min(len(out[-1]), len(text)) < least and len(out[-1]) + len(text) < most:
+        if (out and min(len(out[-1]), len(text)) < SHORT_PARAGRAPH_CHARS
+                and len(out[-1]) + len(text) <= JOINED_PARAGRAPH_CHARS):
             out[-1] = f"{out[-1]}\n{text}"
         else:
             out.append(text)

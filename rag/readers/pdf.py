@@ -16,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 from statistics import median
 
-from rag.readers import Assembler, ReadOptions, ReadResult, looks_like_figure_text
+from rag.readers import (JOINED_PARAGRAPH_CHARS, SHORT_PARAGRAPH_CHARS, Assembler, ReadOptions, ReadResult,
+                         looks_like_figure_text)
 from rag.readers.ocr import INSTALL_HINT
 from rag.types.errors import DocumentError
 
@@ -211,13 +212,8 @@ def _ocr_pages(document, numbers: list[int], path: str, options: ReadOptions, on
     return texts, failed
 
 
-# Papers are full of paragraphs too short to be found on their own: list items,
-# a displayed equation's lead-in, one-line remarks. Each joins its neighbour in the
-# same section, column and page (so that a citation's page stays exact) until
-# the passage has about two sentences; captions stay apart from the body text, and
-# a passage never grows past what one embedding reads well.
-MIN_PASSAGE_CHARS = 250
-MAX_JOINED_CHARS = 1000
+# Short paragraphs join their neighbour (SHORT_PARAGRAPH_CHARS) in the same section,
+# column and page, so that a citation's page stays exact; captions stay apart.
 _CAPTION = re.compile(r"^(?:fig(?:ure)?|table|tab|algorithm|listing|scheme|plate)\.?\s*[A-Z]?\d", re.IGNORECASE)
 
 
@@ -239,8 +235,8 @@ class _Group:
                  # One page (a citation's page stays exact) and one column.
                  and {page for _, page in self.pieces} == {page for _, page in pieces} == {first.page}
                  and first.left < last.right and last.left < first.right
-                 and min(self.length, len(text)) < MIN_PASSAGE_CHARS
-                 and self.length + len(text) <= MAX_JOINED_CHARS)
+                 and min(self.length, len(text)) < SHORT_PARAGRAPH_CHARS
+                 and self.length + len(text) <= JOINED_PARAGRAPH_CHARS)
         if not joins:
             self.flush(assembler)
             self.section, self.caption = section, caption
