@@ -175,8 +175,9 @@ def passage_id(doc_id: str, ordinal: int, title: str, start: int, text: str,
 
 # What the readers extract, versioned: bump it when a change to reading should reach
 # files already indexed (2: bylines and date lines; 3: control characters blanked;
-# 4: PDF paragraphs rebuilt from scaled type and joined when short, scans read by OCR).
-READER_VERSION = 4
+# 4: PDF paragraphs rebuilt from scaled type and joined when short, scans read by OCR;
+# 5: a long paragraph cut into windows of even size).
+READER_VERSION = 5
 
 
 def build_document(
@@ -294,19 +295,43 @@ def fit_block(block: Block, count_tokens: TokenCounter, max_tokens: int) -> list
         units.extend([(s, e)] if n <= max_tokens else _split_words(text, s, e, count_tokens, max_tokens))
 
     unit_counts = count_tokens([text[s:e] for s, e in units])
-    pieces: list[tuple[int, int, str]] = []
-    group_start, group_end, group_tokens = None, None, 0
-    for (s, e), n in zip(units, unit_counts):
-        if group_start is not None and group_tokens + n > max_tokens:
-            pieces.append((to_file(group_start), to_file(group_end), text[group_start:group_end]))
-            group_start, group_tokens = None, 0
-        if group_start is None:
-            group_start = s
-        group_end = e
-        group_tokens += n
-    if group_start is not None:
-        pieces.append((to_file(group_start), to_file(group_end), text[group_start:group_end]))
-    return pieces
+    groups = _balanced_groups(unit_counts, max_tokens)
+    return [(to_file(units[first][0]), to_file(units[last][1]), text[units[first][0]:units[last][1]])
+            for first, last in groups]
+
+
+def _pack(counts: list[int], cap: int) -> list[tuple[int, int]]:
+    """Greedy packing of consecutive units into groups of at most `cap` tokens:
+    (first, last) unit indices of each group. A unit over `cap` is a group alone."""
+    groups: list[tuple[int, int]] = []
+    first, total = 0, 0
+    for i, n in enumerate(counts):
+        if i > first and total + n > cap:
+            groups.append((first, i - 1))
+            first, total = i, 0
+        total += n
+    if counts:
+        groups.append((first, len(counts) - 1))
+    return groups
+
+
+def _balanced_groups(counts: list[int], max_tokens: int) -> list[tuple[int, int]]:
+    """As few windows as greedy packing needs, with sizes made as even as the
+    sentence boundaries allow: the smallest cap that still packs into that many.
+    Why: greedy filling alone leaves a last window of a sentence or two (a 1,400-
+    and a 150-character passage from one abstract); a stub like that ranks on a
+    few words and gives the model half a thought."""
+    fewest = _pack(counts, max_tokens)
+    lo, hi = max(max(counts, default=0), -(-sum(counts) // len(fewest))), max_tokens
+    best = fewest
+    while lo <= hi:
+        cap = (lo + hi) // 2
+        groups = _pack(counts, cap)
+        if len(groups) <= len(fewest):
+            best, hi = groups, cap - 1
+        else:
+            lo = cap + 1
+    return best
 
 
 def _split_words(text: str, lo: int, hi: int, count_tokens: TokenCounter, max_tokens: int) -> list[tuple[int, int]]:

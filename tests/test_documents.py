@@ -115,6 +115,16 @@ def test_long_paragraph_is_split_at_sentence_boundaries_without_loss():
         assert text[p.start:p.end] == p.text
     assert " ".join(p.text for p in doc.passages) == " ".join(sentences)
 
+def test_long_paragraph_windows_are_even_not_a_full_one_and_a_stub():
+    # Ten seven-word sentences in windows of 64 words: filling greedily gives 63 + 7;
+    # the same two windows can hold 35 + 35.
+    sentences = [f"Sentence number {i} has exactly seven words." for i in range(10)]
+    doc = parse("Title\n" + " ".join(sentences) + "\n", max_tokens=64)
+    sizes = [len(p.text.split()) for p in doc.passages]
+    assert len(sizes) == 2 and min(sizes) >= 28, sizes
+    assert " ".join(p.text for p in doc.passages) == " ".join(sentences)
+
+
 
 def test_real_tokenizer_limit_is_respected(embedder):
     words = " ".join(f"Ukraine’s reconstruction costs rose in quarter {i}." for i in range(200))
