@@ -38,6 +38,7 @@ chat: ingest model
 	$(BIN)/rag chat
 
 test: $(STAMP) model
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: ingest

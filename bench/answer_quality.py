@@ -21,24 +21,18 @@ unanswerable questions declined; answer time per question.
     .venv/bin/python bench/answer_quality.py [--per-kind 100] [--ceiling] [--configs before,…] [--sets seeds,squad]
 """
 from __future__ import annotations
-
-import argparse
 import json
-import os
 import random
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-SQUAD = ROOT.parent / "shared" / "benchdata" / "squad-half" / "dev-v2.0-half.json"
-CACHE = ROOT / "bench" / ".cache"
+from common import CACHE, ROOT, bench_parser, reference_embedder
 
-from rag.config import Settings  # noqa: E402
-from rag.evaluate import EvalQuestion, evaluate_answers, load_questions  # noqa: E402
+from rag.config import Settings
+from rag.evaluation.retrieval import EvalQuestion, evaluate_answers, load_questions
+from rag.wiring import open_assistant, open_retriever
+
+SQUAD = ROOT.parent / "shared" / "benchdata" / "squad-half" / "dev-v2.0-half.json"
 
 CONFIGS = {  # name -> settings changes
     "before": {"refuse_missing_names": False, "answer_type_bonus": 0.0, "min_term_coverage": 0.0},
@@ -82,26 +76,16 @@ def squad_fold(fold: str, per_kind: int) -> tuple[Path, list[EvalQuestion], dict
 
 
 def build(name: str, paths, embedder) -> Settings:
-    from rag.ingest import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     settings = Settings(index_dir=CACHE / f"aq-{name}-index")
-    ingest_paths(paths, settings, lambda _name: embedder)
+    ingest_paths(paths, settings, lambda _name, _precision: embedder)
     return settings
 
 
 def run(settings: Settings, changes: dict, embedder, questions, kinds) -> dict:
-    from rag.assistant import Assistant
-    from rag.cite import CitationChecker
-    from rag.embed import EmbeddingCache
-    from rag.index import Index
-    from rag.retrieve import Retriever
-    from rag.select import SentenceSelector
-
     settings = settings.replace(**changes)
-    cache = EmbeddingCache(embedder)
-    assistant = Assistant(Retriever(Index.open(settings), embedder, settings),
-                          SentenceSelector(cache, type_bonus=settings.answer_type_bonus), settings, None,
-                          CitationChecker(cache))
+    assistant = open_assistant(settings, open_retriever(settings, embedder=embedder))
     started = time.perf_counter()
     _, records = evaluate_answers(assistant, questions, extractive=True)
     seconds = time.perf_counter() - started
@@ -121,16 +105,14 @@ def run(settings: Settings, changes: dict, embedder, questions, kinds) -> dict:
 def ceiling(settings: Settings, embedder, questions, kinds) -> dict:
     """Where the expected answer is lost: in the top 5 passages at all, in the top
     passage, in the extractive answer, in the best 1 / 3 scored sentences."""
-    from rag.extractive import choose
-    from rag.index import Index
-    from rag.question import analyse
-    from rag.retrieve import Retriever
-    from rag.select import SentenceSelector, singles
-    from rag.evaluate import contains_answer
+    from rag.answer.extractive import choose
+    from rag.retrieve.question import analyse
+    from rag.retrieve.select_sentences import SentenceSelector, singles
+    from rag.evaluation.retrieval import contains_answer
 
-    retriever = Retriever(Index.open(settings), embedder, settings)
+    retriever = open_retriever(settings, embedder=embedder)
     selector = SentenceSelector(embedder, type_bonus=settings.answer_type_bonus)
-    from rag.assistant import compact_sources
+    from rag.answer.assistant import compact_sources
 
     counts = dict.fromkeys(("top 5 passages", "top passage", "answer", "best sentence", "best 3 sentences",
                             "prompt, 3 sentences", "prompt, 5 sentences"), 0)
@@ -152,21 +134,21 @@ def ceiling(settings: Settings, embedder, questions, kinds) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = bench_parser(__doc__)
     parser.add_argument("--per-kind", type=int, default=100, help="questions of each kind per SQuAD fold")
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--ceiling", action="store_true", help="also show where the expected answer is lost")
     parser.add_argument("--sets", default="seeds,squad", help="seeds, squad, or both")
     args = parser.parse_args()
-    from rag.embed import Embedder
-
-    embedder = Embedder()
+    if args.smoke:
+        args.per_kind, args.configs, args.ceiling = 2, next(iter(CONFIGS)), True
+    embedder = reference_embedder()
     sets = []
-    seeds = load_questions(ROOT / "eval" / "seed_questions.jsonl")
+    seeds = load_questions(ROOT / "eval" / "seed_questions.jsonl")[: 4 if args.smoke else None]
     if "seeds" in args.sets:
         sets.append(("seeds", build("seeds", [ROOT / "seeds"], embedder), seeds,
                      {q.id: "answer" if q.answerable else "unanswerable" for q in seeds}))
-    for fold in ("A", "B") if "squad" in args.sets else ():
+    for fold in (("A",) if args.smoke else ("A", "B")) if "squad" in args.sets else ():
         corpus, questions, kinds = squad_fold(fold, args.per_kind)
         sets.append((f"squad {fold}", build(f"squad-{fold}", [corpus], embedder), questions, kinds))
     names = [c for c in args.configs.split(",") if c]

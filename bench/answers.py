@@ -6,20 +6,15 @@ For each answerable question: the answer must contain a sentence holding an
 evidence phrase. For each unanswerable one: the answer must be "not covered".
 """
 from __future__ import annotations
-
-import sys
 from pathlib import Path
 
-from common import ROOT
+from common import ROOT, bench_parser, smoke_seed_index
 
-from rag.assistant import Assistant
+from rag.answer.assistant import Assistant
 from rag.config import load_settings
-from rag.embed import Embedder
-from rag.evaluate import is_relevant, load_questions
-from rag.index import Index
-from rag.retrieve import Retriever
-from rag.select import SentenceSelector
+from rag.evaluation.retrieval import is_relevant, load_questions
 from rag.types.answers import Answer
+from rag.wiring import open_assistant, open_retriever
 
 
 def run(assistant: Assistant, questions):
@@ -32,12 +27,12 @@ def run(assistant: Assistant, questions):
 
 
 def main() -> int:
-    settings = load_settings()
-    index = Index.open(settings)
-    embedder = Embedder(index.manifest.embed_model)
-    retriever = Retriever(index, embedder, settings)
-    assistant = Assistant(retriever, SentenceSelector(embedder), settings)
-    questions = load_questions(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "eval" / "seed_questions.jsonl")
+    parser = bench_parser(__doc__)
+    parser.add_argument("questions", nargs="?", type=Path, default=ROOT / "eval" / "seed_questions.jsonl")
+    args = parser.parse_args()
+    settings = smoke_seed_index() or load_settings()
+    assistant = open_assistant(settings, open_retriever(settings))  # the index's own model
+    questions = load_questions(args.questions)[: 4 if args.smoke else None]
     rows = run(assistant, questions)
     answerable = [r for r in rows if r[0].answerable]
     unanswerable = [r for r in rows if not r[0].answerable]

@@ -22,9 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from common import CACHE, ROOT
+from common import CACHE, ROOT, SMOKE, bench_parser, smoke_seed_index
 
-PRESSES = 60
+PRESSES = 5 if SMOKE else 60
 
 
 def send_key(app, key: str = "x") -> None:
@@ -37,6 +37,15 @@ def send_key(app, key: str = "x") -> None:
     app._driver.send_message(event)
 
 
+async def until(condition, what: str, limit_s: float = 60.0, step: float = 0.0005) -> None:
+    """Wait for `condition`; a benchmark that waits for ever is a bug, said as one."""
+    deadline = time.perf_counter() + limit_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"waited {limit_s:.0f} s for {what}")
+        await asyncio.sleep(step)
+
+
 async def _echo_latencies(app, presses: int) -> list[float]:
     box = app.question_input
     out = []
@@ -44,8 +53,7 @@ async def _echo_latencies(app, presses: int) -> list[float]:
         before = len(box.value)
         started = time.perf_counter()
         send_key(app)
-        while len(box.value) == before:
-            await asyncio.sleep(0.0005)
+        await until(lambda: len(box.value) != before, "a key's echo")
         out.append(time.perf_counter() - started)
         await asyncio.sleep(0.02)  # a fast typist: 50 keys a second at most
     return out
@@ -62,9 +70,14 @@ word ::= [a-z]{2,7}
 class GrammarGenerator:
     """The tiny GGUF behind a fixed grammar (bench only)."""
 
+    can_judge = False  # random weights: nothing to confirm an answer with
+
     def __init__(self, inner):
         self.inner = inner
-        self.mode, self.name, self.n_ctx = inner.mode, inner.name, inner.n_ctx
+        self.mode, self.name, self.n_ctx, self.parameters = inner.mode, inner.name, inner.n_ctx, inner.parameters
+
+    def judge(self, messages) -> float:
+        raise NotImplementedError("the bench's model does not judge")
 
     @property
     def last_stats(self):
@@ -77,37 +90,43 @@ class GrammarGenerator:
         return self.inner.stream(messages, max_tokens, temperature, STREAM_GRAMMAR, should_stop)
 
 
-def key_echo() -> dict:
+def _settings():
     from rag.config import load_settings
-    from rag.embed import open_embedder
-    from rag.generate import LlamaCppGenerator
+
+    return smoke_seed_index() or load_settings()
+
+
+def key_echo() -> dict:
+    import rag.answer.generate
+    from rag.answer.generate import LlamaCppGenerator
+    from rag.wiring import embedder_loader
     from tinymodel import write_tiny_gguf
-    import rag.generate
     from tui.app import RagApp
 
     path = CACHE / "tiny-bench.gguf"
     if not path.exists():
         write_tiny_gguf(path)
     generator = GrammarGenerator(LlamaCppGenerator(path, n_ctx=4096))
-    rag.generate.configured_model = lambda settings: path  # the bench's model, through the app's own loader
-    settings = load_settings().replace(max_tokens=3000, temperature=0.8, n_ctx=4096)
+    rag.answer.generate.configured_model = lambda settings: path  # the bench's model, through the app's own loader
+    settings = _settings().replace(max_tokens=3000, temperature=0.8, n_ctx=4096)
     # The embedder at the index's own precision, as the app's default factory makes it.
-    app = RagApp(settings, embedder_factory=lambda name, precision: open_embedder(name, settings, precision=precision),
-                 generator_factory=lambda s: generator)
+    app = RagApp(settings, embedder_factory=embedder_loader(settings), generator_factory=lambda s: generator)
     result = {}
 
     async def run() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
-            while app.retriever is None or app.model_state != "ready":
+            def ready() -> bool:
                 if app.model_state == "failed" or app.index_state not in ("loading", "ready"):
                     raise SystemExit(f"cannot start: {[n.message for n in app._notifications]}")
-                await asyncio.sleep(0.05)
+                return app.retriever is not None and app.model_state == "ready"
+
+            await until(ready, "the index and the model", step=0.05)
             result["idle"] = await _echo_latencies(app, PRESSES)
             app.question_input.value = ""
             app.question_input.value = "What did Lammy tell MPs about sending troops?"
             await pilot.press("enter")
-            while not app.answers and (app.answering is None or not app.answering.view.text):
-                await asyncio.sleep(0.01)
+            await until(lambda: app.answers or (app.answering is not None and app.answering.view.text),
+                        "the answer to start", step=0.01)
             if app.answers:
                 raise SystemExit("the answer ended before the measurement began")
             result["streaming"] = await _echo_latencies(app, PRESSES)
@@ -174,7 +193,7 @@ asyncio.run(main())
 '''
 
 
-HISTORY_TURNS = 200
+HISTORY_TURNS = 10 if SMOKE else 200
 
 
 def history_index() -> Path:
@@ -182,27 +201,22 @@ def history_index() -> Path:
     real extractive answers to the seed questions, repeated (made once, cached)."""
     import shutil
 
-    from rag.config import load_settings
-    from rag.conversation import ChatSession
-    from rag.embed import open_embedder
-    from rag.evaluate import load_questions
-    from rag.history import ConversationStore
-    from rag.index import Index
-    from rag.retrieve import Retriever
+    from rag.chat.history import ConversationStore
+    from rag.evaluation.retrieval import load_questions
     from rag.types.answers import Answer
+    from rag.wiring import open_retriever, open_session
 
     target = CACHE / f"chat-history-{HISTORY_TURNS}"
     store = ConversationStore.in_index(target)
     if store.path.exists() and store.conversations() and store.conversations()[0].turns == HISTORY_TURNS:
         return target
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(Path(".rag"), target, ignore=shutil.ignore_patterns("history.sqlite3"))
-    settings = load_settings().replace(index_dir=target)
-    index = Index.open(settings)
-    session = ChatSession.open(settings)
-    session.attach(Retriever(index, open_embedder(index.manifest.embed_model, settings,
-                                                  precision=index.manifest.embed_precision), settings))
-    questions = [q.question for q in load_questions(ROOT / "eval" / "seed_questions.jsonl")]
+    source = _settings()
+    shutil.copytree(source.index_dir, target, ignore=shutil.ignore_patterns("history.sqlite3"))
+    settings = source.replace(index_dir=target)
+    session = open_session(settings)
+    session.attach(open_retriever(settings))
+    questions = [q.question for q in load_questions(ROOT / "eval" / "seed_questions.jsonl")][: 4 if SMOKE else None]
     answers = []
     for question in questions:
         answers += [a for a in session.ask(question, extractive=True) if isinstance(a, Answer)]
@@ -215,7 +229,8 @@ def startup(runs: int = 5) -> dict:
     import os
 
     with_history = history_index()
-    variants = (("rag chat app", STARTUP_APP, {}),
+    index = {"RAG_INDEX_DIR": str(_settings().index_dir)} if SMOKE else {}
+    variants = (("rag chat app", STARTUP_APP, index),
                 (f"rag chat app reopening {HISTORY_TURNS} turns", STARTUP_APP, {"RAG_INDEX_DIR": str(with_history)}),
                 ("bare Textual app with an Input (baseline)", STARTUP_BARE, {}))
     rows = {name: [] for name, _, _ in variants}
@@ -233,6 +248,8 @@ def startup(runs: int = 5) -> dict:
 
 
 def main() -> int:
+    parser = bench_parser(__doc__)
+    parser.parse_args()
     echo = key_echo()
     p50 = lambda xs: 1000 * statistics.median(xs)  # noqa: E731
     p95 = lambda xs: 1000 * sorted(xs)[int(0.95 * (len(xs) - 1))]  # noqa: E731
@@ -244,8 +261,9 @@ def main() -> int:
         xs = echo[key]
         print(f"| {name} | {p50(xs):.1f} | {p95(xs):.1f} | {1000 * max(xs):.1f} |")
 
-    rows = startup()
-    print("\n### Start-up to an interactive prompt (fresh process, 5 runs, median)\n")
+    runs = 1 if SMOKE else 5
+    rows = startup(runs)
+    print(f"\n### Start-up to an interactive prompt (fresh process, {runs} runs, median)\n")
     print("| app | first key echoed after s | index still loading then | index ready after s "
           "| key echo p95 while loading, ms | turns reopened | their last 20 shown after s |")
     print("|---|---|---|---|---|---|---|")

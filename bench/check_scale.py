@@ -19,24 +19,20 @@ sentence its own source does not support, so it is faster than the code before
 issue 27 was: `--now-only`, run in a checkout of that code, times it.
 """
 from __future__ import annotations
-
-import argparse
 import random
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from common import load_corpus, load_qrels, load_queries
+from common import bench_parser, load_corpus, load_qrels, load_queries
 
-from rag.briefing import check_draft, read_draft
-from rag.cite import CitationChecker, parse_answer
+from rag.check.checker import parse_answer
 from rag.config import Settings
-from rag.embed import EmbeddingCache, open_embedder
-from rag.index import Index
-from rag.ingest import ingest_paths
-from rag.lookup import PassageLookup
-from rag.retrieve import Retriever
+from rag.index.lookup import PassageLookup
+from rag.ingest.pipeline import ingest_paths
+from rag.report.briefing import check_draft, read_draft
+from rag.wiring import embedder_for, open_checker, open_retriever
 
 
 FILLERS = 9  # other abstracts per document
@@ -74,7 +70,7 @@ def draft_text(pairs: list[tuple[str, dict, list[dict]]]) -> str:
 
 def check_before(text: str, lookup, retriever, checker, k: int, limit: int | None):
     """The former loop: every sentence compared with every source of the draft."""
-    from rag.briefing import resolve_source
+    from rag.report.briefing import resolve_source
     from rag.types.answers import Source
 
     draft = read_draft(text)
@@ -88,13 +84,15 @@ def check_before(text: str, lookup, retriever, checker, k: int, limit: int | Non
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = bench_parser(__doc__)
     parser.add_argument("--sizes", default="10,50,100,200")
     parser.add_argument("--before-limit", type=int, default=50)
     parser.add_argument("--now-only", action="store_true",
                         help="time only `check_draft` as this checkout has it (run in an older checkout "
                              "for its own time on the same drafts)")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.before_limit = "1,2", 1
     sizes = [int(s) for s in args.sizes.split(",")]
     pairs = claims_with_documents(max(sizes))
     folder = Path(tempfile.mkdtemp(prefix="check-scale-"))
@@ -104,23 +102,23 @@ def main() -> int:
         for _, row, fillers in pairs:
             (docs / f"{row['_id']}.txt").write_text(report_text(row, fillers), encoding="utf-8")
         settings = Settings(index_dir=folder / "index")
-        embedder = open_embedder(None, settings)
+        embedder = embedder_for(settings)
         report = ingest_paths([docs], settings, lambda name, precision: embedder)
-        retriever = Retriever(Index.open(settings), embedder, settings)
+        retriever = open_retriever(settings, embedder=embedder)
         lookup = PassageLookup(retriever.index)
         print(f"{len(pairs)} reports ingested ({report.passages_total} passages)\n")
         rows = []
         for n in sizes:
             text = draft_text(pairs[:n])
             started = time.perf_counter()
-            now = check_draft(text, lookup, retriever, CitationChecker(EmbeddingCache(embedder)), settings.k)
+            now = check_draft(text, lookup, retriever, open_checker(settings, embedder), settings.k)
             seconds = time.perf_counter() - started
             if args.now_only:
                 print(f"{n} claims: {seconds:.1f} s ({seconds / n:.3f} s per claim)", flush=True)
                 continue
             limit = None if n <= args.before_limit else args.before_limit
             started = time.perf_counter()
-            before = check_before(text, lookup, retriever, CitationChecker(EmbeddingCache(embedder)),
+            before = check_before(text, lookup, retriever, open_checker(settings, embedder),
                                   settings.k, limit)
             before_seconds = time.perf_counter() - started
             checked = len(before)

@@ -19,20 +19,18 @@ from __future__ import annotations
 import statistics
 import time
 
-from common import CACHE, ROOT
+from common import CACHE, ROOT, SMOKE, bench_parser, reference_embedder, smoke_seed_index
 
-from rag.assistant import make_assistant
-from rag.cite import DEFAULT_THRESHOLD, CitationChecker
+from rag.check.checker import DEFAULT_THRESHOLD
 from rag.config import load_settings
-from rag.embed import Embedder, EmbeddingCache
-from rag.evaluate import load_questions
-from rag.evaluate_citations import load_pairs, metrics, run_pairs
-from rag.index import Index
-from rag.lookup import PassageLookup
-from rag.retrieve import Retriever
-from rag.select import SentenceSelector
+from rag.embedding.cache import EmbeddingCache
+from rag.evaluation.citations import load_pairs, metrics, run_pairs
+from rag.evaluation.retrieval import load_questions
+from rag.index.lookup import PassageLookup
+from rag.retrieve.select_sentences import SentenceSelector
 from rag.types.answers import Answer, Source
 from rag.types.citations import SUPPORTED
+from rag.wiring import open_assistant, open_checker, open_retriever
 
 LABELLED = ROOT / "eval" / "citations.jsonl"
 QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
@@ -49,10 +47,19 @@ def precision_recall(results) -> tuple[float, float]:
     return tp / max(1, tp + fp), tp / max(1, tp + fn)
 
 
-def labelled_table(retriever, cache) -> None:
+def _load_pairs():
     pairs = load_pairs(LABELLED)
+    return pairs[::10] if SMOKE else pairs  # every kind of pair, a few of each
+
+
+def _questions():
+    return load_questions(QUESTIONS)[: 2 if SMOKE else None]
+
+
+def labelled_table(retriever, cache, settings) -> None:
+    pairs = _load_pairs()
     print(f"### Labelled set: {len(pairs)} pairs (support threshold {DEFAULT_THRESHOLD}; fitted on WiCE, not on these)\n")
-    results = run_pairs(pairs, CitationChecker(cache), retriever)
+    results = run_pairs(pairs, open_checker(settings, cache, threshold=DEFAULT_THRESHOLD), retriever)
     figures = metrics(results, retriever)
     halves = {"odd ids": [r for r in results if int(r.pair.id[1:]) % 2],
               "even ids": [r for r in results if not int(r.pair.id[1:]) % 2], "all": results}
@@ -61,7 +68,8 @@ def labelled_table(retriever, cache) -> None:
     for name, group in halves.items():
         p, r = precision_recall(group)
         print(f"| {name} | {len(group)} | {p:.3f} | {r:.3f} |")
-    print(f"\nwrong source: {figures['wrong_source_accuracy']:.3f} of {figures['wrong_source_pairs']} pairs got "
+    accuracy = figures["wrong_source_accuracy"]
+    print(f"\nwrong source: {'–' if accuracy is None else f'{accuracy:.3f}'} of {figures['wrong_source_pairs']} pairs got "
           "a wrong-source verdict naming the right passage\n")
     print("| kind | label | pairs | judged right |")
     print("|---|---|---|---|")
@@ -73,17 +81,17 @@ def labelled_table(retriever, cache) -> None:
     print("\nThreshold sweep (precision / recall of flagging):\n")
     print("| support_threshold | odd ids | even ids |")
     print("|---|---|---|")
-    for threshold in (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
-        rs = run_pairs(pairs, CitationChecker(cache, threshold), retriever)
+    for threshold in (0.5,) if SMOKE else (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
+        rs = run_pairs(pairs, open_checker(settings, cache, threshold=threshold), retriever)
         odd = precision_recall([r for r in rs if int(r.pair.id[1:]) % 2])
         even = precision_recall([r for r in rs if not int(r.pair.id[1:]) % 2])
         print(f"| {threshold:.2f} | {odd[0]:.3f} / {odd[1]:.3f} | {even[0]:.3f} / {even[1]:.3f} |")
 
 
 def extractive_table(retriever, settings) -> None:
-    assistant = make_assistant(retriever, settings)
+    assistant = open_assistant(settings, retriever)
     claims = supported = 0
-    for q in load_questions(QUESTIONS):
+    for q in _questions():
         answer = [i for i in assistant.ask(q.question) if isinstance(i, Answer)][0]
         claims += answer.citations.claims
         supported += answer.citations.count(SUPPORTED)
@@ -94,15 +102,15 @@ def extractive_table(retriever, settings) -> None:
 
 
 def tiny_model_table(retriever, settings) -> None:
-    from rag.generate import LlamaCppGenerator
+    from rag.answer.generate import LlamaCppGenerator
     from tinymodel import write_tiny_gguf
 
     path = CACHE / "tiny-bench.gguf"
     if not path.exists():
         write_tiny_gguf(path)
-    assistant = make_assistant(retriever, settings, LlamaCppGenerator(path, n_ctx=2048))
+    assistant = open_assistant(settings, retriever, LlamaCppGenerator(path, n_ctx=2048))
     counts: dict[str, int] = {}
-    for q in load_questions(QUESTIONS)[:10]:
+    for q in load_questions(QUESTIONS)[: 2 if SMOKE else 10]:
         answer = [i for i in assistant.ask(q.question, grammar=GRAMMAR, max_tokens=100, temperature=0.8)
                   if isinstance(i, Answer)][0]
         for check in answer.citations.checks:
@@ -115,7 +123,7 @@ def tiny_model_table(retriever, settings) -> None:
 
 
 def latency_table(retriever, embedder, settings) -> None:
-    pairs = load_pairs(LABELLED)
+    pairs = _load_pairs()
     lookup = PassageLookup(retriever.index)
     groups = [pairs[i:i + 5] for i in range(0, len(pairs) - 4, 5)]
     baseline, warm, cold = [], [], []
@@ -133,10 +141,10 @@ def latency_table(retriever, embedder, settings) -> None:
         # Warm: selection has embedded these passages' sentences into the shared cache.
         SentenceSelector(cache).score(question, [type(hits[0])(p, 0.0, 1) for p in passages])
         started = time.perf_counter()
-        CitationChecker(cache).check_answer(answer, sources)
+        open_checker(settings, cache).check_answer(answer, sources)
         warm.append(time.perf_counter() - started)
         started = time.perf_counter()
-        CitationChecker(EmbeddingCache(embedder)).check_answer(answer, sources)
+        open_checker(settings, embedder).check_answer(answer, sources)
         cold.append(time.perf_counter() - started)
     p50 = lambda xs: 1000 * statistics.median(xs)  # noqa: E731
     p95 = lambda xs: 1000 * sorted(xs)[int(0.95 * (len(xs) - 1))]  # noqa: E731
@@ -151,12 +159,13 @@ def latency_table(retriever, embedder, settings) -> None:
 
 
 def main() -> int:
-    settings = load_settings()
-    index = Index.open(settings)
-    embedder = Embedder(index.manifest.embed_model)
-    retriever = Retriever(index, embedder, settings)
+    parser = bench_parser(__doc__)
+    parser.parse_args()
+    settings = smoke_seed_index() or load_settings()
+    embedder = reference_embedder()
+    retriever = open_retriever(settings, embedder=embedder)
     cache = EmbeddingCache(embedder)
-    labelled_table(retriever, cache)
+    labelled_table(retriever, cache, settings)
     extractive_table(retriever, settings)
     tiny_model_table(retriever, settings)
     latency_table(retriever, embedder, settings)

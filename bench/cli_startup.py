@@ -10,7 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-RUNS = 20
+from common import SMOKE, bench_parser
+
+RUNS = 2 if SMOKE else 20
 BIN = Path(sys.executable).parent
 
 
@@ -24,6 +26,8 @@ def timed(cmd: list[str]) -> list[float]:
 
 
 def main() -> int:
+    parser = bench_parser(__doc__)
+    parser.parse_args()
     rows = {
         "python -c pass (baseline)": timed([sys.executable, "-c", "pass"]),
         "rag --help": timed([str(BIN / "rag"), "--help"]),

@@ -1,4 +1,11 @@
-"""Helpers shared by the benchmark scripts: the SciFact data and its index."""
+"""Helpers shared by the benchmark scripts: the SciFact data and its index, and the
+smoke mode every script has.
+
+`--smoke` runs a benchmark on a tiny slice (a few questions, a corpus of a hundred or
+so documents) in seconds, to show that it still runs: tests/test_bench_smoke.py runs
+every script so, and a change that breaks one fails the suite. Its figures mean
+nothing. Smoke runs keep their caches under $RAG_BENCH_CACHE when it is set (the test
+points it at a temporary folder), never beside the real ones."""
 from __future__ import annotations
 
 import gzip
@@ -10,18 +17,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCIFACT = Path(os.environ.get("RAG_SCIFACT_DIR", ROOT.parent / "shared" / "benchdata" / "scifact"))
-CACHE = ROOT / "bench" / ".cache"
+# Read before argparse: the data helpers below shrink what they load in a smoke run.
+SMOKE = "--smoke" in sys.argv[1:]
+SMOKE_HELP = "a few questions on a tiny corpus, in seconds: shows the benchmark still runs (figures mean nothing)"
+SMOKE_DOCS = 120  # SciFact abstracts in a smoke run, besides those the smoke queries need
+SMOKE_QUERIES = 4  # per split
+CACHE = (Path(os.environ["RAG_BENCH_CACHE"]) if SMOKE and os.environ.get("RAG_BENCH_CACHE")
+         else ROOT / "bench" / ".cache" / ("smoke" if SMOKE else ""))
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ["ANONYMIZED_TELEMETRY"] = "False"
 sys.path.insert(0, str(ROOT))
 # Test helpers the benchmarks share (the tiny and synthetic GGUF writers).
 sys.path.insert(1, str(ROOT / "tests"))
 
+from rag.environment import prepare_process  # noqa: E402  (after the path is set)
+
+prepare_process()  # offline, no telemetry, as the `rag` command runs
+
 
 def load_corpus() -> list[dict]:
     with gzip.open(SCIFACT / "corpus.jsonl.gz", "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
+        rows = [json.loads(line) for line in handle]
+    if SMOKE:  # the first abstracts, and every one a smoke query needs
+        needed = {doc for split in ("train", "test") for relevant in load_qrels(split).values() for doc in relevant}
+        rows = [row for i, row in enumerate(rows) if i < SMOKE_DOCS or str(row["_id"]) in needed]
+    return rows
 
 
 def load_queries() -> dict[str, str]:
@@ -41,7 +60,7 @@ def load_qrels(split: str) -> dict[str, dict[str, int]]:
         for line in handle:
             qid, did, score = line.split()
             qrels.setdefault(qid, {})[did] = int(score)
-    return qrels
+    return dict(list(qrels.items())[:SMOKE_QUERIES]) if SMOKE else qrels
 
 
 def text_document(source: str, title: str, text: str, count_tokens, max_tokens: int):
@@ -49,8 +68,8 @@ def text_document(source: str, title: str, text: str, count_tokens, max_tokens: 
     record): one paragraph, split only where it exceeds the window."""
     import re
 
-    from rag.documents import content_hash, doc_id_for, fit_block, passage_id
-    from rag.readers import Block, Line
+    from rag.ingest.passages import content_hash, doc_id_for, fit_block, passage_id
+    from rag.ingest.readers import Block, Line
     from rag.types.corpus import Document, Passage
     from rag.types.errors import DocumentError
 
@@ -80,8 +99,8 @@ def scifact_documents(corpus: list[dict], embedder):
 def scifact_index(embedder, rebuild: bool = False, name: str = "scifact-index"):
     """Open the SciFact index in bench/.cache/`name`, building it once (a few minutes)."""
     from rag.config import Settings
-    from rag.index import Index, read_manifest
-    from rag.ingest import apply_documents
+    from rag.index.manifest import Index, read_manifest
+    from rag.ingest.pipeline import apply_documents
 
     settings = Settings(index_dir=CACHE / name, collection="scifact")
     manifest = read_manifest(settings.index_dir)
@@ -105,7 +124,7 @@ def quantized(onnx_embedder, folder: Path, per_channel: bool):
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from rag.embed_onnx import _session
+    from rag.embedding.onnx_backend import _session
 
     source = onnx_embedder._session._model_path
     target = folder / f"int8-{'channel' if per_channel else 'tensor'}.onnx"
@@ -115,3 +134,40 @@ def quantized(onnx_embedder, folder: Path, per_channel: bool):
     copy.__dict__.update(onnx_embedder.__dict__)
     copy._session = _session(target)
     return copy
+
+
+def reference_embedder():
+    """The embedder these benchmarks were measured with: MiniLM's float32 vectors from
+    sentence-transformers on torch. A smoke run takes the same float32 vectors from
+    ONNX Runtime, which starts in a second instead of several."""
+    from rag.config import Settings
+    from rag.wiring import embedder_for
+
+    if SMOKE:
+        return embedder_for(Settings(embed_backend="onnx"), precision="float32")
+    return embedder_for(Settings(embed_backend="torch"))
+
+
+def smoke_seed_index():
+    """Settings of an index of seeds/ for a smoke run (built once per cache folder);
+    None outside a smoke run, where a script uses the working directory's index."""
+    from rag.config import Settings
+    from rag.index.manifest import read_manifest
+    from rag.ingest.pipeline import ingest_paths
+    from rag.wiring import embedder_loader
+
+    if not SMOKE:
+        return None
+    settings = Settings(index_dir=CACHE / "seeds-index")
+    if read_manifest(settings.index_dir) is None:
+        ingest_paths([ROOT / "seeds"], settings, embedder_loader(settings))
+    return settings
+
+
+def bench_parser(doc: str | None, smoke: str = SMOKE_HELP):
+    """A benchmark's argument parser, with the `--smoke` every benchmark has."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help=smoke)
+    return parser

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/embed_backends.py [--docs 400] [--rounds 2]
 
-torch:         sentence-transformers (rag.embed.Embedder), the baseline
+torch:         sentence-transformers (rag.embedding.base.Embedder), the baseline
 onnx float32:  ONNX Runtime on the exported float32 graph (eager attention, BERT fusions)
 onnx int8:     the same graph with its weights quantized per output channel by ONNX
                Runtime's dynamic quantization: the default for new indexes
@@ -12,8 +12,6 @@ pays); throughput embeds the passages of the first --docs SciFact abstracts with
 length-matched batches; "cos" compares each backend's vectors with torch's.
 """
 from __future__ import annotations
-
-import argparse
 import subprocess
 import sys
 import tempfile
@@ -22,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from common import load_corpus, quantized, scifact_documents
+from common import bench_parser, load_corpus, quantized, scifact_documents
 
 from rag.config import Settings
-from rag.embed import Embedder, open_embedder
+from rag.wiring import embedder_for
 
-LOAD = "from rag.config import Settings; from rag.embed import open_embedder; open_embedder(None, Settings(embed_backend='{}'))"
+LOAD = "from rag.config import Settings; from rag.wiring import embedder_for; embedder_for(Settings(embed_backend='{}'))"
 
 
 def startup_seconds(backend: str, runs: int = 3) -> float:
@@ -40,23 +38,26 @@ def startup_seconds(backend: str, runs: int = 3) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = bench_parser(__doc__)
     parser.add_argument("--docs", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    starts_runs = 3
+    if args.smoke:
+        args.docs, args.rounds, starts_runs = 8, 1, 1
 
-    print("start-up (fresh interpreter, import and load; best of 3):")
-    starts = {b: startup_seconds(b) for b in ("torch", "onnx")}
+    print(f"start-up (fresh interpreter, import and load; best of {starts_runs}):")
+    starts = {b: startup_seconds(b, starts_runs) for b in ("torch", "onnx")}
     for backend, seconds in starts.items():
         print(f"  {backend:<6} {seconds:5.2f} s   ({seconds / starts['torch']:.2f}x torch)")
 
-    torch_embedder = Embedder()
-    onnx_embedder = open_embedder(None, Settings(embed_backend="onnx"), precision="float32")
+    torch_embedder = embedder_for(Settings(embed_backend="torch"))
+    onnx_embedder = embedder_for(Settings(embed_backend="onnx"), precision="float32")
     documents = scifact_documents(load_corpus()[: args.docs], torch_embedder)
     texts = [p.text for d in documents for p in d.passages]
     with tempfile.TemporaryDirectory() as folder:
         backends = {"torch": torch_embedder, "onnx float32": onnx_embedder,
-                    "onnx int8 (default)": open_embedder(None, Settings(embed_backend="onnx"), precision="int8"),
+                    "onnx int8 (default)": embedder_for(Settings(embed_backend="onnx"), precision="int8"),
                     "onnx int8, per tensor": quantized(onnx_embedder, Path(folder), per_channel=False)}
         for embedder in backends.values():
             embedder.embed(texts[:32])  # warm up

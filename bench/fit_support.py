@@ -8,7 +8,7 @@ sentences, each with the web article it cites, labelled by people as supported,
 partially supported or not supported. Each claim is checked as one sentence citing
 [1] = its whole article (its "(meta data) TITLE:" line becomes the title), by the
 shipped `CitationChecker`: the hard rules (facts, negation) first, then the score
-from the signals of rag/support_score.py, exactly as `rag check` computes them (a
+from the signals of rag/check/support.py, exactly as `rag check` computes them (a
 recording model collects them; nothing is recomputed here). Scored as
 LLM-AggreFact scores WiCE: supported against the rest, balanced accuracy.
 
@@ -21,8 +21,6 @@ each fold's threshold folded into its bias, so 0.5 is always the fitted point.
 `--write` fits on every claim and writes `rag/data/support_model.json`.
 """
 from __future__ import annotations
-
-import argparse
 import json
 import statistics
 import time
@@ -30,14 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common import CACHE, ROOT
+from common import CACHE, ROOT, bench_parser, reference_embedder
 
-from rag.cite import CitationChecker
-from rag.embed import Embedder, EmbeddingCache
-from rag.support_score import SIGNAL_NAMES, SupportModel, SupportSignals
+from rag.check.support import SIGNAL_NAMES, SupportModel, SupportSignals
+from rag.config import Settings
 from rag.types.answers import Source
 from rag.types.citations import NO_CLAIM, SUPPORTED, AnswerSentence
 from rag.types.corpus import Passage
+from rag.wiring import open_checker
 
 WICE = ROOT.parent / "shared" / "benchdata" / "wice" / "dev.jsonl"
 MODEL_FILE = ROOT / "rag" / "data" / "support_model.json"
@@ -89,7 +87,7 @@ def measure(rows: list[dict], embedder) -> list[Claim]:
         text = " ".join(sentences)
         passage = Passage("wice:0:x", "wice", "wice", title or "article", 0, 0, len(text), text)
         recorder = RecordingModel()
-        checker = CitationChecker(EmbeddingCache(embedder), model=recorder)  # cold, as `rag check` runs
+        checker = open_checker(Settings(), embedder, model=recorder)  # cold, as `rag check` runs
         # A claim is one sentence by definition: it is not split again ("Brown v.
         # Board", "Impulse! Records" would be).
         sentence = AnswerSentence(0, 0, len(row["claim"]), row["claim"], (1,))
@@ -153,19 +151,21 @@ def cross_validated(claims: list[Claim], folds: int, repeats: int, used=USED) ->
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = bench_parser(__doc__)
     parser.add_argument("--write", action="store_true", help=f"fit on every claim and write {MODEL_FILE.name}")
     parser.add_argument("--limit", type=int, default=0, help="only the first N claims (a quick run)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cached", action="store_true", help=f"reuse {SIGNALS_CACHE.name} from the last run")
     args = parser.parse_args()
+    if args.smoke:
+        args.limit, args.folds, args.repeats, args.write = 24, 2, 1, False
     rows = [json.loads(line) for line in WICE.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = rows[:args.limit] if args.limit else rows
     if args.cached and SIGNALS_CACHE.exists():
         claims = [Claim(**c) for c in json.loads(SIGNALS_CACHE.read_text())]
     else:
-        claims = measure(rows, Embedder())
+        claims = measure(rows, reference_embedder())
         SIGNALS_CACHE.parent.mkdir(parents=True, exist_ok=True)
         SIGNALS_CACHE.write_text(json.dumps([c.__dict__ for c in claims]))
     supported = np.array([c.supported for c in claims])

@@ -11,16 +11,13 @@ lxml's text_content()), to show what boilerplate removal is worth.
     .venv/bin/python bench/html_extraction.py
 """
 from __future__ import annotations
-
 import gzip
 import json
 import re
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, bench_parser
+
 DATA = ROOT.parent / "shared" / "benchdata" / "html"
 
 
@@ -40,8 +37,8 @@ def score(extracted: str, truth: str) -> tuple[float, float]:
 
 
 def ours(html: bytes, name: str) -> str:
-    from rag.documents import build_document, word_count_tokens
-    from rag.readers import read
+    from rag.ingest.passages import build_document, word_count_tokens
+    from rag.ingest.readers import read
 
     doc = build_document(read(html, name), name, word_count_tokens, 200)
     return "\n".join(p.text for p in doc.passages)
@@ -57,8 +54,10 @@ def all_text(html: bytes, name: str) -> str:
 
 
 def main() -> None:
+    parser = bench_parser(__doc__)
+    args = parser.parse_args()
     truth = json.loads((DATA / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = sorted((DATA / "pages").glob("*.html.gz"))
+    pages = sorted((DATA / "pages").glob("*.html.gz"))[: 2 if args.smoke else None]
     rows = []
     for name, extract in (("ours: trafilatura XML → blocks → passages", ours),
                           ("baseline: all text of the page (lxml)", all_text)):

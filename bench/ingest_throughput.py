@@ -5,7 +5,7 @@
 naive:          model.encode(texts) with sentence-transformers' defaults, then
                 collection.add (in the largest batches Chroma accepts) into a fresh
                 PersistentClient.
-ours (default): rag.ingest.apply_documents into a fresh index with the default embedder
+ours (default): rag.ingest.pipeline.apply_documents into a fresh index with the default embedder
                 (ONNX Runtime, int8): length-sorted batches, Chroma writes overlapped
                 with embedding, plus the BM25 index and the manifest.
 ours, float32:  the same with exact vectors (ONNX Runtime, float32).
@@ -13,21 +13,20 @@ ours, torch:    the same with sentence-transformers (float32), the embedder naiv
 Each model is loaded before the clock starts; the rounds rotate the order to even out noise.
 """
 from __future__ import annotations
-
-import argparse
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from common import load_corpus, scifact_documents
+from common import bench_parser, load_corpus, scifact_documents
 
 from rag.config import Settings
-from rag.embed import Embedder, open_embedder
-from rag.ingest import apply_documents
+from rag.embedding.torch_backend import TorchEmbedder
+from rag.ingest.pipeline import apply_documents
+from rag.wiring import embedder_for
 
 
-def naive(embedder: Embedder, passages, folder: Path) -> float:
+def naive(embedder: TorchEmbedder, passages, folder: Path) -> float:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -50,14 +49,16 @@ def ours(embedder, documents, folder: Path) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = bench_parser(__doc__)
     parser.add_argument("--docs", type=int, default=1500, help="SciFact abstracts to ingest")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    if args.smoke:
+        args.docs, args.rounds = 8, 1
 
-    torch_embedder = Embedder()
-    default = open_embedder(None, Settings())
-    exact = open_embedder(None, Settings(), precision="float32")
+    torch_embedder = embedder_for(Settings(embed_backend="torch"))
+    default = embedder_for(Settings())
+    exact = embedder_for(Settings(), precision="float32")
     documents = scifact_documents(load_corpus()[: args.docs], torch_embedder)
     passages = [p for d in documents for p in d.passages]
     runs = {

@@ -6,36 +6,33 @@ The model is a synthetic GGUF with Llama-3.2-1B's shapes at Q8_0 and random weig
 (written once to bench/.cache, about 30 s): speed does not depend on weight values.
 naive: the top-5 whole passages in a plain template.
 ours:  the assistant's prompt: its instructions, and only the sentences of the top
-       passages that bear on the question (rag.assistant.compact_sources).
+       passages that bear on the question (rag.answer.assistant.compact_sources).
 Prompt tokens and evidence coverage are measured on every answerable seed question;
 speed (each prompt read from an empty cache) on the first few. The follow-up rows
 ask a second question in a conversation whose prompt extends the first turn's.
 """
 from __future__ import annotations
-
-import argparse
 import resource
 import shutil
 import statistics
 import threading
 import time
 
-from common import CACHE, ROOT
+from common import CACHE, ROOT, SMOKE, bench_parser, reference_embedder, smoke_seed_index
+from tinymodel import write_synthetic_gguf, write_tiny_gguf
 
-from rag.assistant import compact_sources, condense
+from rag.answer.assistant import compact_sources, condense
+from rag.answer.generate import LlamaCppGenerator
+from rag.answer.prompt import fit_prompt
 from rag.config import Settings
-from rag.embed import Embedder
-from rag.evaluate import is_relevant, load_questions
-from rag.generate import LlamaCppGenerator
-from rag.index import Index
-from rag.ingest import ingest_paths
-from rag.prompt import fit_prompt
-from rag.retrieve import Retriever
-from rag.select import SentenceSelector
-from tinymodel import write_synthetic_gguf
+from rag.evaluation.retrieval import is_relevant, load_questions
+from rag.ingest.pipeline import ingest_paths
+from rag.retrieve.select_sentences import SentenceSelector
 from rag.types.answers import Turn
+from rag.wiring import open_retriever
 
-MODEL = CACHE / "synthetic-llama-3.2-1b-q8_0.gguf"
+# A smoke run takes the tiny random GGUF: the synthetic 1B model is 1.3 GB to write.
+MODEL = CACHE / ("tiny-bench-8k.gguf" if SMOKE else "synthetic-llama-3.2-1b-q8_0.gguf")
 NAIVE_SYSTEM = "Answer the question using the context below."
 FOLLOW_UPS = [
     ("What did David Lammy tell MPs about sending troops to Ukraine?", "and what did Macron say?"),
@@ -86,22 +83,26 @@ def timed(generator, messages, max_tokens: int, cold: bool) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = bench_parser(__doc__)
     parser.add_argument("--speed-questions", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=32)
     args = parser.parse_args()
+    if args.smoke:
+        args.speed_questions, args.max_tokens = 1, 4
 
     if not MODEL.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        write_synthetic_gguf(MODEL)
+        write_tiny_gguf(MODEL, n_ctx=8192) if SMOKE else write_synthetic_gguf(MODEL)
         print(f"wrote {MODEL.name} in {time.perf_counter() - started:.0f} s")
-    settings = Settings(index_dir=CACHE / "seeds-index")
-    shutil.rmtree(settings.index_dir, ignore_errors=True)
-    embedder = Embedder()
-    ingest_paths([ROOT / "seeds"], settings, lambda name, precision: embedder)
-    retriever = Retriever(Index.open(settings), embedder, settings)
-    selector = SentenceSelector(embedder)
+    settings = smoke_seed_index()
+    if settings is None:
+        settings = Settings(index_dir=CACHE / "seeds-index")
+        shutil.rmtree(settings.index_dir, ignore_errors=True)
+        embedder = reference_embedder()
+        ingest_paths([ROOT / "seeds"], settings, lambda name, precision: embedder)
+    retriever = open_retriever(settings)
+    selector = SentenceSelector(retriever.embedder)
     generator = LlamaCppGenerator(MODEL, n_ctx=4096)
 
     def ours(question: str, history=()):
@@ -112,6 +113,7 @@ def main() -> int:
                           generator.n_ctx, args.max_tokens, history), hits
 
     questions = [q for q in load_questions(ROOT / "eval" / "seed_questions.jsonl") if q.answerable]
+    questions = questions[:2] if SMOKE else questions
     rows = []
     for q in questions:
         prompt, hits = ours(q.question)
@@ -157,7 +159,7 @@ def main() -> int:
     print("| follow-up | prompt tokens | reused from cache | TTFT cached s | TTFT cold s | cached/cold |")
     print("|---|---|---|---|---|---|")
     ratios = []
-    for first_q, follow_q in FOLLOW_UPS:
+    for first_q, follow_q in FOLLOW_UPS[: 1 if SMOKE else None]:
         first, _ = ours(first_q)
         generator._llm.reset()
         answer = "".join(generator.stream(first.messages, args.max_tokens, temperature=0.0))

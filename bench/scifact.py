@@ -8,17 +8,15 @@ queries, so the test figures are not tuned on themselves. Passages are mapped to
 their documents by first occurrence in the ranking.
 """
 from __future__ import annotations
-
-import argparse
 import math
 import sys
 import time
 
-from common import load_qrels, load_queries, scifact_index
+from common import bench_parser, load_qrels, load_queries, reference_embedder, scifact_index
 
 from rag.config import Settings
-from rag.embed import Embedder, open_embedder
-from rag.retrieve import Retriever, convex, rrf
+from rag.retrieve.search import convex, rrf
+from rag.wiring import embedder_for, open_retriever
 
 PUBLISHED = {"bm25": 0.665, "dense": 0.645}
 
@@ -49,7 +47,7 @@ def rank(scores: dict[str, float]) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = bench_parser(__doc__)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--candidates", type=int, default=200)
     parser.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch",
@@ -57,18 +55,18 @@ def main() -> int:
                              "onnx-int8 (the default for new indexes) gets its own index")
     args = parser.parse_args()
 
-    embedder = (Embedder() if args.backend == "torch" else
-                open_embedder(None, Settings(embed_backend="onnx"),
-                              precision="int8" if args.backend == "onnx-int8" else "float32"))
+    embedder = (reference_embedder() if args.backend == "torch" else
+                embedder_for(Settings(embed_backend="onnx"),
+                             precision="int8" if args.backend == "onnx-int8" else "float32"))
     name = "scifact-index" if args.backend != "onnx-int8" else "scifact-index-int8"  # fp32 vectors are shared
     index, settings = scifact_index(embedder, args.rebuild, name)
-    retriever = Retriever(index, embedder, settings)
+    retriever = open_retriever(settings, index=index, embedder=embedder)
     # bm25s with its default tokenisation (no stemming), for the comparison the issue cites.
     from common import load_corpus
 
     queries = load_queries()
     doc_of = {}  # our doc_id (hash of "scifact:<id>") -> the BEIR corpus id
-    from rag.documents import doc_id_for
+    from rag.ingest.passages import doc_id_for
 
     corpus = load_corpus()
     for row in corpus:

@@ -19,48 +19,49 @@ the model's time per claim. Models: the real small GGUFs installable here
 (bench/.cache/models, fetched by bench/real_answers.py).
 """
 from __future__ import annotations
-
-import argparse
 import json
 import statistics
 import time
 
 import numpy as np
 
-from common import CACHE
-
+from common import CACHE, bench_parser, reference_embedder
 from fit_support import WICE, article, balanced
-from rag.cite import CitationChecker
-from rag.embed import Embedder, EmbeddingCache
+
+from rag.config import Settings
 from rag.types.answers import Source
 from rag.types.citations import NO_CLAIM, SUPPORTED, AnswerSentence
 from rag.types.corpus import Passage
+from rag.wiring import open_checker
 
 MODELS = {"smollm2": CACHE / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf",
           "gemma": CACHE / "models" / "gemma-3-270m-q4_k_m.gguf",
           # The default model (issue 26): installed in models/ by `make chat` / `make test`.
           "qwen2.5-1.5b": CACHE.parent.parent / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
           # Random weights with Llama-3.2-1B's shapes (bench/llm.py): a laptop model's cost, not its judgement.
-          "synthetic-1b": CACHE / "synthetic-llama-3.2-1b-q8_0.gguf"}
-TIMED_ONLY = {"synthetic-1b": 10}  # claims timed; its answers mean nothing
+          "synthetic-1b": CACHE / "synthetic-llama-3.2-1b-q8_0.gguf",
+          # The tiny random GGUF of the tests: a smoke run's model (it is written when missing).
+          "tiny": CACHE / "tiny-bench.gguf"}
+TIMED_ONLY = {"synthetic-1b": 10, "tiny": 3}  # claims timed; their answers mean nothing
 PROMPT = ("Evidence:\n{evidence}\n\nClaim: {claim}\n\n"
           "Does the evidence state the claim? Answer yes or no.")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = bench_parser(__doc__)
     parser.add_argument("--band", type=float, nargs=2, default=(0.3, 0.7))
     parser.add_argument("--models", default="smollm2,gemma,synthetic-1b")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--probability", action="store_true",
                         help="read P(yes) and choose its cut-off by cross-validation")
     args = parser.parse_args()
+    if args.smoke:
+        args.limit, args.models, args.band = 30, "tiny", (0.0, 1.0)
     from llama_cpp import Llama, LlamaGrammar
 
     rows = [json.loads(line) for line in WICE.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = rows[:args.limit] if args.limit else rows
-    embedder = Embedder()
-    checker = CitationChecker(EmbeddingCache(embedder))
+    checker = open_checker(Settings(), reference_embedder())
     verdicts, scores, evidence = [], [], []
     for row in rows:
         title, sentences = article(row)
@@ -89,6 +90,11 @@ def main() -> int:
             from tinymodel import write_synthetic_gguf
 
             write_synthetic_gguf(path)
+        if name == "tiny" and not path.exists():
+            from tinymodel import write_tiny_gguf
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_tiny_gguf(path)
         if not path.exists():
             print(f"| {name}: {path.name} missing (run bench/real_answers.py first) | | | | |")
             continue
@@ -120,7 +126,7 @@ def main() -> int:
 def probability_row(path, band, evidence, rows, shipped, supported) -> None:
     """The model's P(yes) for each claim in the band, and the checker with a cut-off
     on it, the cut-off fitted on four folds and scored on the fifth."""
-    from rag.generate import LlamaCppGenerator
+    from rag.answer.generate import LlamaCppGenerator
 
     generator = LlamaCppGenerator(path, n_ctx=2048)
     p_yes, ms = {}, []

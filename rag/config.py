@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from rag.types.errors import ConfigError
 
@@ -73,7 +73,7 @@ class Settings:
     # expected answer stays in 0.78 of prompts against 0.82 with five; bench/RESULTS.md).
     small_model_prompt_sentences: int = 3
     # A local model writes under a grammar: cited sentences (at most this many) or the
-    # refusal (rag/answer_format.py). bench/real_answers.py measured it with real models.
+    # refusal (rag/answer/shape.py). bench/real_answers.py measured it with real models.
     constrain_answers: bool = True
     # After a model of a billion parameters or more answers, it is shown the passages
     # its answer cites and asked whether they answer exactly the question; below this
@@ -98,7 +98,7 @@ class Settings:
     # Where the best sentence is only weakly close (below `weak_similarity`), one
     # retrieved passage must also hold this share of the question's words, weighted
     # by rarity: a question about a neighbouring topic passes on similarity alone.
-    # 0 turns the word signal off (rag/coverage.py; bench/answer_quality.py).
+    # 0 turns the word signal off (rag/retrieve/coverage.py; bench/answer_quality.py).
     weak_similarity: float = 0.5
     min_term_coverage: float = 0.5
     # Decline when a name the question asks about is in none of the retrieved
@@ -120,7 +120,7 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-_ENV = {
+_ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RAG_INDEX_DIR": ("index_dir", Path),
     "RAG_CHROMA_URL": ("chroma_url", str),
     "RAG_COLLECTION": ("collection", str),

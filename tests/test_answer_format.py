@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from rag.answer_format import AnswerShape, cited_answer_grammar
-from rag.cite import parse_answer
-from rag.prompt import NOT_COVERED
+from rag.answer.shape import AnswerShape, cited_answer_grammar
+from rag.check.checker import parse_answer
+from rag.answer.prompt import NOT_COVERED
 
 MESSAGES = [{"role": "user", "content": "Answer with sources."}]
 
@@ -67,7 +67,7 @@ def test_the_grammar_for_a_server_knows_abbreviations_and_llama_cpp_accepts_it()
 
 @pytest.fixture(scope="module")
 def smollm2(smollm2_gguf):
-    from rag.generate import LlamaCppGenerator
+    from rag.answer.generate import LlamaCppGenerator
 
     return LlamaCppGenerator(smollm2_gguf, n_ctx=2048)
 
@@ -98,7 +98,7 @@ def test_an_empty_source_list_admits_only_the_refusal(smollm2):
                           "on a fresh context; not yet understood (the 1.5B model held the shape on every answer "
                           "of bench/real_answers.py)", strict=False)
 def test_a_model_checked_against_the_shape_writes_only_that_shape(smollm2):
-    """The token-by-token check (rag/generate.py) at temperatures that make the
+    """The token-by-token check (rag/answer/generate.py) at temperatures that make the
     model write nonsense: whatever it writes fits the shape, and an answer that ran
     to its end is complete."""
     shape = AnswerShape.over([2, 4], max_sentences=2)

@@ -1,22 +1,67 @@
-"""bench/real_answers.py runs: a benchmark that no longer runs is a bug (it once
-crashed for months unseen). One answerable and one off-corpus seed question with
-the default model, extractive beside it, in a folder of the test's own; the full
-run is `make bench`."""
+"""Every benchmark runs: a benchmark that no longer runs is a bug (bench/real_answers.py
+once crashed for months unseen). Each script in bench/ is run with `--smoke` (a few
+questions on a tiny corpus, its figures meaningless) in a cache folder of the tests'
+own; a new script without a smoke mode fails here. The full runs are `make bench`."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = sorted(p.name for p in (ROOT / "bench").glob("*.py") if p.name != "common.py")
 
 
-def test_the_real_answers_benchmark_runs_and_writes_its_table(default_gguf, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "real_answers.py", "--models", "qwen2.5-1.5b", "--sets", "seeds",
-         "--configs", "extractive,shipped", "--limit", "1", "--out", str(tmp_path)],
-        cwd=ROOT / "bench", capture_output=True, text=True, timeout=600)
+# Run first and alone: they build what the others share (the seeds index, the SciFact slice).
+BUILDERS = ("answers.py", "query_latency.py")
+PARALLEL = 2  # smoke runs at a time: most of a run is starting Python and loading a model
+
+
+@pytest.fixture(scope="module")
+def bench_cache(tmp_path_factory) -> Path:
+    """One cache for every smoke run: the seeds index, the SciFact slice and the tiny GGUF are made once."""
+    from tinymodel import write_tiny_gguf
+
+    cache = tmp_path_factory.mktemp("bench-cache")
+    write_tiny_gguf(cache / "tiny-bench.gguf")  # several scripts use it: written before they run side by side
+    return cache
+
+
+def run_smoke(script: str, cache: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, script, "--smoke", *extra], cwd=ROOT / "bench", capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "RAG_BENCH_CACHE": str(cache)})
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(bench_cache, default_gguf) -> dict[str, subprocess.CompletedProcess]:
+    """Every script's smoke run (but real_answers.py's, below, which needs the CPU to itself
+    for the default model): the builders first, then the rest two at a time."""
+    runs = {script: run_smoke(script, bench_cache) for script in BUILDERS}
+    rest = [s for s in SCRIPTS if s not in BUILDERS and s != "real_answers.py"]
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        runs.update(zip(rest, pool.map(lambda script: run_smoke(script, bench_cache), rest)))
+    return runs
+
+
+def test_every_script_is_found():
+    assert len(SCRIPTS) >= 18 and "real_answers.py" in SCRIPTS and "scifact.py" in SCRIPTS
+
+
+@pytest.mark.parametrize("script", [s for s in SCRIPTS if s != "real_answers.py"])
+def test_the_benchmark_runs_in_its_smoke_mode(script, smoke_runs):
+    result = smoke_runs[script]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "|---|" in result.stdout  # it printed its table
+
+
+def test_the_real_answers_benchmark_runs_and_writes_its_table(default_gguf, bench_cache, tmp_path):
+    # One answerable and one off-corpus seed question with the default model, extractive beside it.
+    result = run_smoke("real_answers.py", bench_cache, "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| seeds | qwen2.5-1.5b shipped | 2 |" in result.stdout
     figures = json.loads((tmp_path / "figures.json").read_text())

@@ -1,7 +1,7 @@
 """Bylines and date lines at the top of a document, on the layouts news sites and
 reports use, and prose that only looks like one."""
-from rag.byline import Byline, find_byline
-from rag.question import asks_about_document, document_topic
+from rag.ingest.byline import Byline, find_byline
+from rag.retrieve.question import asks_about_document, document_topic
 
 
 def byline(*lines):
@@ -54,7 +54,7 @@ def test_questions_about_a_document_rather_than_its_content():
 
 
 def test_a_web_pages_metadata_becomes_byline_lines_read_like_any_other():
-    from rag.byline import metadata_lines
+    from rag.ingest.byline import metadata_lines
 
     lines = metadata_lines("Tom Krisher; Ap Auto Writer", "2019-11-20", "Connecticut Post")
     assert lines == ["By Tom Krisher and Ap Auto Writer", "Published: 2019-11-20", "Publisher: Connecticut Post"]

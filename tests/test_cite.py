@@ -3,10 +3,10 @@ with the real MiniLM model on the seed passages, the labelled set, extractive an
 tiny-model answers, and `--strict`."""
 import pytest
 
-from rag.cite import CitationChecker, cited_numbers, makes_claim, parse_answer, strict_answer
-from rag.evaluate_citations import load_pairs, metrics, run_pairs
-from rag.facts import PassageFacts, missing_facts, months, negation_conflict, numbers
-from rag.lookup import PassageLookup
+from rag.check.checker import CitationChecker, cited_numbers, makes_claim, parse_answer, strict_answer
+from rag.evaluation.citations import load_pairs, metrics, run_pairs
+from rag.check.facts import PassageFacts, missing_facts, months, negation_conflict, numbers
+from rag.index.lookup import PassageLookup
 from rag.types.answers import Answer, Source
 from rag.types.citations import NO_CLAIM, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE
 
@@ -100,7 +100,7 @@ def test_negation_is_compared_clause_by_clause():
 
 @pytest.fixture(scope="module")
 def seed_checker(embedder):
-    from rag.embed import EmbeddingCache
+    from rag.embedding.cache import EmbeddingCache
 
     return CitationChecker(EmbeddingCache(embedder))
 
@@ -164,10 +164,10 @@ def test_the_labelled_set_meets_the_targets(seed_checker, seed_retriever):
 
 
 def test_extractive_answers_are_all_supported(seed_retriever, seed_index):
-    from rag.assistant import make_assistant
-    from rag.evaluate import load_questions
+    from rag.wiring import open_assistant
+    from rag.evaluation.retrieval import load_questions
 
-    assistant = make_assistant(seed_retriever, seed_index)
+    assistant = open_assistant(seed_index, seed_retriever)
     checked = 0
     for q in load_questions(QUESTIONS):
         answer = list(assistant.ask(q.question))[-1]
@@ -182,9 +182,9 @@ def test_extractive_answers_are_all_supported(seed_retriever, seed_index):
 def test_random_grammar_answers_from_the_tiny_model_are_not_supported(seed_retriever, seed_index, tiny_generator):
     """The tiny model writes random words in a well-formed cited shape: the checker
     parses every sentence and supports none of them."""
-    from rag.assistant import make_assistant
+    from rag.wiring import open_assistant
 
-    assistant = make_assistant(seed_retriever, seed_index, tiny_generator)
+    assistant = open_assistant(seed_index, seed_retriever, tiny_generator)
     verdicts = []
     for question in ("What did Lammy say about troops?", "How many votes did the UN resolution get?"):
         answer = list(assistant.ask(question, grammar=CITED_GRAMMAR, max_tokens=100, temperature=0.8))[-1]
@@ -199,7 +199,7 @@ def test_random_grammar_answers_from_the_tiny_model_are_not_supported(seed_retri
 def test_the_fitted_support_model_loads_from_package_data():
     from importlib import resources
 
-    from rag.support_score import SIGNAL_NAMES, SupportModel, SupportSignals
+    from rag.check.support import SIGNAL_NAMES, SupportModel, SupportSignals
 
     model = SupportModel.packaged()
     raw = resources.files("rag").joinpath("data", "support_model.json").read_text(encoding="utf-8")
@@ -211,7 +211,7 @@ def test_the_fitted_support_model_loads_from_package_data():
 
 
 def test_a_support_model_in_a_newer_format_is_a_clear_error():
-    from rag.support_score import SupportModel
+    from rag.check.support import SupportModel
     from rag.types.errors import ConfigError
 
     with pytest.raises(ConfigError, match="format 2"):
@@ -224,7 +224,7 @@ def test_the_threshold_setting_takes_effect(embedder, passages):
     """The same paraphrase, judged under the default threshold, a lax one and a
     strict one set through the settings as a user would (rag.toml / flag)."""
     from rag.config import load_settings
-    from rag.embed import EmbeddingCache
+    from rag.embedding.cache import EmbeddingCache
 
     answer = "Lammy told MPs that deploying British troops would be a challenging decision. [1]"
     sources = [Source(1, passages["000#5"], "")]
@@ -242,7 +242,7 @@ def test_the_threshold_setting_takes_effect(embedder, passages):
 
 
 def test_claim_parts_split_clauses_not_names():
-    from rag.support_score import claim_parts
+    from rag.check.support import claim_parts
 
     assert claim_parts("He was born in 1909 in Leeds, and he died in 1998 in Paris.") == [
         "He was born in 1909 in Leeds", "and he died in 1998 in Paris"]
@@ -266,7 +266,7 @@ def test_a_wrong_source_marker_is_pointed_at_the_given_source_that_states_it():
     """What the assistant does with a model's answer before a reader sees it: the
     sentence keeps its words, its marker names the source that states it, and the
     offsets follow the rebuilt text; a sentence stated by no given source is left."""
-    from rag.cite import repointed
+    from rag.check.checker import repointed
     from rag.types.citations import (
         SUPPORTED, UNSUPPORTED, WRONG_SOURCE, CitationReport, Evidence, SentenceCheck,
     )

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from rag.index import IngestLock
+from rag.index.manifest import IngestLock
 
 from conftest import QUESTIONS, SEEDS
 

@@ -3,9 +3,9 @@ the question's rare words in one retrieved passage. The sentence scores are give
 (ScoredSentence values) so that each threshold is crossed on purpose; the embedding
 model's own scores are exercised end to end in test_assistant.py."""
 from rag.config import Settings
-from rag.coverage import judge_coverage, term_coverage
-from rag.lexical import LexicalIndex
-from rag.select import ScoredSentence
+from rag.retrieve.coverage import judge_coverage, term_coverage
+from rag.index.bm25 import LexicalIndex
+from rag.retrieve.select_sentences import ScoredSentence
 from rag.types.corpus import Hit, Passage
 
 TEXTS = [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.documents import is_debris, load_document, parse_document, word_count_tokens
+from rag.ingest.passages import is_debris, load_document, parse_document, word_count_tokens
 from rag.types.errors import DocumentError
 
 from conftest import SEEDS

@@ -13,13 +13,14 @@ import pytest
 
 from conftest import QUESTIONS, SEEDS, make_settings
 from rag.config import Settings
+from rag.wiring import open_retriever
 
 
 @pytest.fixture(scope="module")
 def torch_embedder():
-    from rag.embed import Embedder
+    from rag.embedding.torch_backend import TorchEmbedder
 
-    return Embedder()
+    return TorchEmbedder()
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def exact_onnx(embedder):
 
 @pytest.fixture(scope="module")
 def float32_seed_index(tmp_path_factory, exact_onnx):
-    from rag.ingest import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     settings = make_settings(tmp_path_factory.mktemp("float32") / "index")
     ingest_paths([SEEDS], settings, lambda name, precision: exact_onnx)
@@ -44,10 +45,8 @@ def seed_questions() -> list[dict]:
 def top_fives(settings, embedder) -> list[list[str]]:
     """The texts of the five passages found for each seed question (texts, not ids:
     the two indexes were built from folders at different paths)."""
-    from rag.index import Index
-    from rag.retrieve import Retriever
 
-    retriever = Retriever(Index.open(settings), embedder, settings)
+    retriever = open_retriever(settings, embedder=embedder)
     return [[h.passage.text for h in retriever.search(q["question"], k=5)] for q in seed_questions()]
 
 
@@ -75,7 +74,7 @@ def test_the_int8_default_finds_what_exact_vectors_find_on_the_seed_questions(
         seed_index, embedder, float32_seed_index, exact_onnx):
     """int8 vectors are close, not equal: the same passage first and the same
     recall@5 on every seed question, and nearly the same five passages."""
-    from rag.index import read_manifest
+    from rag.index.manifest import read_manifest
 
     assert (embedder.precision, read_manifest(seed_index.index_dir).embed_precision) == ("int8", "int8")
     int8_tops, exact_tops = top_fives(seed_index, embedder), top_fives(float32_seed_index, exact_onnx)
@@ -106,8 +105,8 @@ def test_an_index_is_searched_only_at_its_own_precision_and_rebuilt_at_another(t
     """The index records its precision; unset, a search follows it. Asked for the
     other one (or torch, which computes only float32), the answer is one clear
     line naming both ways out, and `--rebuild` builds it at the new precision."""
-    from rag.index import Index, read_manifest
-    from rag.ingest import ingest_paths
+    from rag.index.manifest import Index, read_manifest
+    from rag.ingest.pipeline import ingest_paths
     from rag.types.errors import ModelMismatchError
 
     corpus = tmp_path / "docs"
@@ -136,8 +135,8 @@ def test_an_index_is_searched_only_at_its_own_precision_and_rebuilt_at_another(t
 
 
 def test_torch_refuses_int8_in_one_line():
-    from rag.embed import open_embedder
+    from rag.wiring import embedder_for
     from rag.types.errors import EmbeddingModelError
 
     with pytest.raises(EmbeddingModelError, match="the torch backend computes float32 vectors, not int8"):
-        open_embedder(None, Settings(embed_backend="torch", embed_precision="int8"))
+        embedder_for(Settings(embed_backend="torch", embed_precision="int8"), None)

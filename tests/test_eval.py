@@ -2,8 +2,8 @@
 
 import pytest
 
-from rag.documents import load_document, word_count_tokens
-from rag.evaluate import evaluate, first_relevant_rank, is_relevant, load_questions, summarise
+from rag.ingest.passages import load_document, word_count_tokens
+from rag.evaluation.retrieval import evaluate, first_relevant_rank, is_relevant, load_questions, summarise
 from rag.types.errors import EvalFileError
 
 from conftest import QUESTIONS, SEEDS
@@ -50,7 +50,7 @@ def test_hybrid_recall_at_5_on_the_seed_questions(seed_retriever):
 
 
 def test_key_token_scoring_passes_a_paraphrase_and_fails_a_wrong_or_partial_answer():
-    from rag.evaluate import holds_key_tokens
+    from rag.evaluation.retrieval import holds_key_tokens
 
     expected = ["89 votes in favor, eight against and 70 abstentions"]
     assert holds_key_tokens("It got 89 votes in favour, 8 against, with 70 abstaining. [1]", expected)

@@ -1,7 +1,7 @@
 """Fusion arithmetic, exact."""
 import pytest
 
-from rag.retrieve import convex, min_max, rrf, validate_question
+from rag.retrieve.search import convex, min_max, rrf, validate_question
 from rag.types.errors import QueryError
 
 

@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from rag.generate import LlamaCppGenerator, physical_cores
-from rag.models import ModelError, check_gguf, find_models, read_info, resolve_model_path
-from rag.prompt import SYSTEM_PROMPT, build_messages
+from rag.answer.generate import LlamaCppGenerator, physical_cores
+from rag.answer.model_files import ModelError, check_gguf, find_models, read_info, resolve_model_path
+from rag.answer.prompt import SYSTEM_PROMPT, build_messages
 
 from conftest import CITED_GRAMMAR
 

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer_record import answer_from_record, answer_to_record
+from rag.chat.record import answer_from_record, answer_to_record
 from rag.config import Settings
-from rag.conversation import CHANGED, GONE, ChatOptions, ChatSession, source_states
-from rag.history import HISTORY_FILE
+from rag.chat.session import CHANGED, GONE, ChatOptions, ChatSession, source_states
+from rag.chat.history import HISTORY_FILE
 from rag.types.answers import Answer
 from rag.types.errors import HistoryError, ScopeError
+from rag.wiring import open_retriever, open_session
 
 QUESTION = "How many votes did the first UN resolution get?"
 FOLLOW_UP = "What did Lammy tell MPs about sending troops?"
@@ -33,10 +34,8 @@ def index_copy(seed_index, tmp_path) -> Settings:
 
 @pytest.fixture
 def retriever_on(embedder):
-    from rag.index import Index
-    from rag.retrieve import Retriever
 
-    return lambda settings: Retriever(Index.open(settings), embedder, settings)
+    return lambda settings: open_retriever(settings, embedder=embedder)
 
 
 def answered(session: ChatSession, question: str) -> Answer:
@@ -44,9 +43,9 @@ def answered(session: ChatSession, question: str) -> Answer:
 
 
 def test_an_answer_survives_its_record_whole(seed_retriever, seed_index):
-    from rag.assistant import make_assistant
+    from rag.wiring import open_assistant
 
-    answer = [a for a in make_assistant(seed_retriever, seed_index).ask(QUESTION) if isinstance(a, Answer)][-1]
+    answer = [a for a in open_assistant(seed_index, seed_retriever).ask(QUESTION) if isinstance(a, Answer)][-1]
     assert answer.citations.checks and answer.sources
     record = json.loads(json.dumps(answer_to_record(answer)))  # as stored: through JSON text
     assert answer_from_record(record) == dataclasses.replace(answer, hits=())
@@ -56,19 +55,19 @@ def test_an_answer_survives_its_record_whole(seed_retriever, seed_index):
 
 
 def test_a_conversation_is_saved_as_it_goes_and_reopened(index_copy, retriever_on):
-    session = ChatSession.open(index_copy)
+    session = open_session(index_copy)
     session.attach(retriever_on(index_copy))
     first = answered(session, QUESTION)
     answered(session, FOLLOW_UP)
     assert (index_copy.index_dir / HISTORY_FILE).exists()
 
-    again = ChatSession.open(index_copy)  # as `rag chat` opens the next day: the last conversation
+    again = open_session(index_copy)  # as `rag chat` opens the next day: the last conversation
     assert again.conversation_id == session.conversation_id
     assert [a.question for a in again.answers] == [QUESTION, FOLLOW_UP]
     assert again.answers[0].text == first.text and again.answers[0].summary == first.summary
     assert again.turns[-1].question == FOLLOW_UP  # follow-ups are asked in its context
 
-    fresh = ChatSession.open(index_copy, ChatOptions(new=True))
+    fresh = open_session(index_copy, ChatOptions(new=True))
     assert fresh.answers == [] and fresh.conversation_id is None
     fresh.attach(retriever_on(index_copy))
     answered(fresh, "Who is Keir Starmer?")
@@ -82,7 +81,7 @@ def test_a_conversation_is_saved_as_it_goes_and_reopened(index_copy, retriever_o
 
 
 def test_the_scope_is_kept_with_the_conversation_and_checked(index_copy, retriever_on):
-    session = ChatSession.open(index_copy, ChatOptions(only=("001_*",)))
+    session = open_session(index_copy, ChatOptions(only=("001_*",)))
     session.attach(retriever_on(index_copy))
     answer = answered(session, "What did Macron say?")
     assert {Path(h.passage.source).name[:4] for h in answer.hits} == {"001_"}
@@ -91,21 +90,21 @@ def test_the_scope_is_kept_with_the_conversation_and_checked(index_copy, retriev
     with pytest.raises(ScopeError):
         session.limit_to(["nothing-like-this*"])
     assert session.scope.patterns == ("001_*",)  # unchanged by the refused pattern
-    reopened = ChatSession.open(index_copy)
+    reopened = open_session(index_copy)
     assert reopened.scope.patterns == ("001_*",)
     # A flag that picks nothing is refused before it is saved over the conversation's scope.
-    flagged = ChatSession.open(index_copy, ChatOptions(only=("nothing-like-this*",)))
+    flagged = open_session(index_copy, ChatOptions(only=("nothing-like-this*",)))
     flagged.attach(retriever_on(index_copy))
     with pytest.raises(ScopeError):
         answered(flagged, "What did Macron say?")
-    assert ChatSession.open(index_copy).scope.patterns == ("001_*",)
+    assert open_session(index_copy).scope.patterns == ("001_*",)
     session.include_everything()
-    assert ChatSession.open(index_copy).scope.everything
+    assert open_session(index_copy).scope.everything
 
 
 def test_no_history_keeps_nothing_on_disk(index_copy, retriever_on):
     settings = index_copy.replace(history=False)
-    session = ChatSession.open(settings)
+    session = open_session(settings)
     session.attach(retriever_on(settings))
     answered(session, QUESTION)
     assert len(session.answers) == 1 and session.conversations() == []
@@ -122,7 +121,7 @@ def test_a_damaged_history_is_reported_once_and_left_as_it_is(index_copy, retrie
             db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute("INSERT INTO meta VALUES ('format', '99')")
     before = path.read_bytes()
-    session = ChatSession.open(index_copy)
+    session = open_session(index_copy)
     problem = session.take_problem()
     assert isinstance(problem, HistoryError) and session.take_problem() is None  # once
     assert str(path) in str(problem) and "\n" not in str(problem)
@@ -133,9 +132,9 @@ def test_a_damaged_history_is_reported_once_and_left_as_it_is(index_copy, retrie
 
 
 def test_a_cited_passage_that_changed_or_went_is_told_apart(seed_retriever, seed_index):
-    from rag.assistant import make_assistant
+    from rag.wiring import open_assistant
 
-    answer = [a for a in make_assistant(seed_retriever, seed_index).ask(QUESTION) if isinstance(a, Answer)][-1]
+    answer = [a for a in open_assistant(seed_index, seed_retriever).ask(QUESTION) if isinstance(a, Answer)][-1]
     index = seed_retriever.index
     cited = answer.shown_sources[0]
     assert source_states(answer, index.live_ids, index.manifest.files) == {}
@@ -191,7 +190,7 @@ def test_a_chat_follows_an_ingest_made_by_another_process(index_copy, retriever_
     """A chat left open while `rag ingest` runs in a second terminal: before, its next
     search failed with Chroma's "Error finding id" (its in-process client kept the
     store as it first loaded it). It answers from the new generation instead."""
-    session = ChatSession.open(index_copy)
+    session = open_session(index_copy)
     session.attach(retriever_on(index_copy))
     answered(session, QUESTION)
     notes = tmp_path / "notes"
@@ -203,4 +202,4 @@ def test_a_chat_follows_an_ingest_made_by_another_process(index_copy, retriever_
     answer = answered(session, "How much is the Vale bridge toll in March?")
     assert "7 euros" in answer.text and answer.cited_sources[0].passage.source == str(notes / "bridge.txt")
     assert len(session.retriever.index.manifest.files) == 6
-    assert len(ChatSession.open(index_copy).answers) == 2  # and both turns were saved
+    assert len(open_session(index_copy).answers) == 2  # and both turns were saved

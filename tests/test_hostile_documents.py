@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-from rag.assistant import make_assistant
+from rag.wiring import open_assistant
 from rag.config import Settings
-from rag.index import Index
-from rag.ingest import ingest_paths
-from rag.retrieve import Retriever
+from rag.ingest.pipeline import ingest_paths
 from rag.types.answers import Answer
 from rag.types.citations import SUPPORTED
+from rag.wiring import open_retriever
 
 DOCUMENTS = {
     "orders.txt": (
@@ -54,8 +53,8 @@ def hostile_assistant(tmp_path_factory, embedder, default_generator):
         (folder / name).write_text(text + "\n", encoding="utf-8")
     settings = Settings(index_dir=tmp_path_factory.mktemp("hostile-index"))
     ingest_paths([folder], settings, lambda *_: embedder)
-    retriever = Retriever(Index.open(settings), embedder, settings)
-    return make_assistant(retriever, settings, default_generator)
+    retriever = open_retriever(settings, embedder=embedder)
+    return open_assistant(settings, retriever, default_generator)
 
 
 def answer(assistant, question: str) -> Answer:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
+from rag.wiring import open_retriever
 from test_cli import assert_no_traceback, run
 
 # An OSC that retitles the window, a bell, "clear screen", a C1 CSI, and a bidi override.
@@ -98,12 +99,10 @@ def test_search_ask_and_json_show_no_escape_sequence(hostile):
 
 def test_fuzzed_names_and_a_cut_file_are_searchable(hostile, embedder):
     """In process: the command's side of these files is the ingest above."""
-    from rag.index import Index
-    from rag.retrieve import Retriever
 
     root, _ = hostile
     settings = Settings(index_dir=root / ".rag")
-    retriever = Retriever(Index.open(settings), embedder, settings)
+    retriever = open_retriever(settings, embedder=embedder)
     found = retriever.search("When did the Mull ferry and the Lanark mill start? Skye bridge? Düsseldorf café "
                              "owners?", k=8)
     names = {Path(hit.passage.source).name for hit in found}
@@ -113,7 +112,7 @@ def test_fuzzed_names_and_a_cut_file_are_searchable(hostile, embedder):
 
 
 def test_a_briefing_is_written_inert():
-    from rag.briefing import render_markdown
+    from rag.report.briefing import render_markdown
     from rag.types.answers import Answer, Source
     from rag.types.corpus import Passage
 
@@ -128,9 +127,7 @@ def test_a_briefing_is_written_inert():
 def test_a_link_to_a_file_outside_is_known_by_the_link(hostile, embedder, embedder_factory):
     """Removing the link removes its passages, though the file it named is still
     there. (In process: the command's side of links is the ingest above.)"""
-    from rag.index import Index
-    from rag.ingest import ingest_paths
-    from rag.retrieve import Retriever
+    from rag.ingest.pipeline import ingest_paths
 
     root, _ = hostile
     link = root / "docs" / "bridge-link.txt"
@@ -138,7 +135,7 @@ def test_a_link_to_a_file_outside_is_known_by_the_link(hostile, embedder, embedd
     settings = Settings(index_dir=root / ".rag")
     again = ingest_paths([root / "docs"], settings, embedder_factory)
     assert list(again.removed) == [str(link)] and (root / "outside" / "bridge.txt").exists()
-    hits = Retriever(Index.open(settings), embedder, settings).search("Forth Bridge painted red")
+    hits = open_retriever(settings, embedder=embedder).search("Forth Bridge painted red")
     assert hits and all("bridge" not in hit.passage.source for hit in hits)
 
 
@@ -290,7 +287,7 @@ def silent_server():
 def test_a_model_server_that_never_answers_is_given_up_with_a_line(silent_server):
     """Given up after `llm_timeout_s` of silence, named in one line (the CLI prints
     every RagError as `rag: error: …`; the chat app's side is the test below)."""
-    from rag.generate import OpenAIGenerator, RemoteModelError
+    from rag.answer.generate import OpenAIGenerator, RemoteModelError
 
     generator = OpenAIGenerator(silent_server, timeout=1.0)
     with pytest.raises(RemoteModelError) as raised:
@@ -353,7 +350,7 @@ def test_progress_on_a_pipe_is_plain_lines(capsys, monkeypatch):
 def test_the_progress_line_says_files_passages_rate_and_time_left():
     """A clock the test moves: 2 of 8 files read made 100 passages, 50 embedded in
     10 s, so about 400 passages in all, 350 to go at 5/s: 70 s, "1 min"."""
-    from rag.ingest_progress import IngestProgress
+    from rag.ingest.progress import IngestProgress
 
     now = [0.0]
     progress = IngestProgress(clock=lambda: now[0])
@@ -392,9 +389,9 @@ def test_files_that_change_or_vanish_during_an_ingest(tmp_path, embedder_factory
     mid-ingest is one line per file, its files' passages removed by the next
     ingest. The changes are made from the progress callback, after the first file
     is read and before the others are: the same moment every run."""
-    from rag.documents import content_hash
-    from rag.index import read_manifest
-    from rag.ingest import ingest_paths
+    from rag.ingest.passages import content_hash
+    from rag.index.manifest import read_manifest
+    from rag.ingest.pipeline import ingest_paths
 
     docs = tmp_path / "docs"
     (docs / "later").mkdir(parents=True)
@@ -434,7 +431,7 @@ def test_permission_denied_on_a_file_and_on_the_index(tmp_path, embedder_factory
     import shutil as shell
     import subprocess
 
-    from rag.ingest import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     docs, theirs = tmp_path / "docs", tmp_path / "theirs"
     docs.mkdir()

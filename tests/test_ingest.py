@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-import rag.ingest as ingest_module
-from rag.index import Index, IngestLock, read_manifest
-from rag.ingest import ingest_paths
-from rag.retrieve import Retriever
-from rag.store import open_client, open_store
+import rag.ingest.pipeline as ingest_module
+from rag.index.manifest import Index, IngestLock, read_manifest
+from rag.ingest.pipeline import ingest_paths
+from rag.index.chroma import open_client, open_store
 from rag.types.errors import IndexBusyError, IndexNotFoundError, ModelMismatchError
+from rag.wiring import open_retriever
 
 from conftest import make_settings
 
@@ -18,7 +18,7 @@ QUESTION = "What did David Lammy tell MPs about sending troops?"
 
 def search_texts(settings, embedder, question=QUESTION, k=3):
     index = Index.open(settings)
-    return [h.passage.text for h in Retriever(index, embedder, settings).search(question, k)]
+    return [h.passage.text for h in open_retriever(settings, index=index, embedder=embedder).search(question, k)]
 
 
 def stored_ids(settings, manifest):
@@ -252,14 +252,14 @@ def test_the_same_relative_index_dir_in_two_working_folders_stays_apart(tmp_path
     monkeypatch.chdir(a)
     settings = make_settings(Path(".rag"))
     ingest_paths([Path("a.txt")], settings, embedder_factory)
-    Retriever(Index.open(settings), embedder, settings).search("alpacas", 1)  # the client is cached now
+    open_retriever(settings, embedder=embedder).search("alpacas", 1)  # the client is cached now
     shutil.copytree(a, b)
     (b / "b.txt").write_text("Barges carry coal down the canal.\n", encoding="utf-8")
     monkeypatch.chdir(b)
     ingest_paths([Path("b.txt")], settings, embedder_factory)
     index = Index.open(settings)
     assert index.store.all_ids() >= set(index.manifest.live_ids)
-    hits = Retriever(index, embedder, settings).search("Which boats carry coal on the canal?", 1, method="dense")
+    hits = open_retriever(settings, index=index, embedder=embedder).search("Which boats carry coal on the canal?", 1, method="dense")
     assert hits and hits[0].passage.text == "Barges carry coal down the canal."
     monkeypatch.chdir(a)  # and the first folder's index never saw the second one's file
     assert len(Index.open(settings).store.all_ids()) == 1

@@ -9,8 +9,9 @@ import zipfile
 import pytest
 
 import document_fixtures as fx
-from rag.index import read_manifest
-from rag.ingest import ingest_paths
+from rag.index.manifest import read_manifest
+from rag.ingest.pipeline import ingest_paths
+from rag.wiring import open_retriever
 
 from conftest import make_settings
 from test_cli import assert_no_traceback, run
@@ -149,8 +150,6 @@ def test_unchanged_files_are_not_read_again(library):
 
 
 def test_a_pdf_that_turns_damaged_keeps_its_passages(tmp_path, embedder, embedder_factory):
-    from rag.index import Index
-    from rag.retrieve import Retriever
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -162,7 +161,7 @@ def test_a_pdf_that_turns_damaged_keeps_its_passages(tmp_path, embedder, embedde
     report = ingest_paths([docs], settings, embedder_factory)
     assert [p.reason.split(":")[0] for p in report.problems] == ["damaged or truncated PDF"]
     assert read_manifest(settings.index_dir).files == before.files
-    [top] = Retriever(Index.open(settings), embedder, settings).search(CAPE_WRATH, 1)
+    [top] = open_retriever(settings, embedder=embedder).search(CAPE_WRATH, 1)
     assert top.passage.page == 3 and "4,812 ships" in top.passage.text
 
 
@@ -189,7 +188,7 @@ def test_an_interrupted_ingest_of_every_format_leaves_the_previous_index_whole(
         tmp_path, four_formats, embedder, embedder_factory, monkeypatch):
     """The interruption is injected at the commit point (a KeyboardInterrupt from
     write_manifest), as in tests/test_ingest.py: a real Ctrl-C cannot be timed."""
-    import rag.ingest as ingest_module
+    import rag.ingest.pipeline as ingest_module
 
     settings = make_settings(tmp_path / "idx")
     note = tmp_path / "note.md"
@@ -250,7 +249,7 @@ def test_a_long_scan_that_progresses_outlives_the_read_time_limit(tmp_path, embe
     longer than the limit, so only the limit's restart at each page lets it finish."""
     import time
 
-    from rag.readers import read
+    from rag.ingest.readers import read
 
     docs = tmp_path / "docs"
     docs.mkdir()

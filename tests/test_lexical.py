@@ -1,5 +1,5 @@
 """BM25 on tiny inline corpora with exact expected rankings."""
-from rag.lexical import LexicalIndex
+from rag.index.bm25 import LexicalIndex
 
 CORPUS = {
     "a": "The cat sat on the mat.",

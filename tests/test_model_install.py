@@ -11,7 +11,7 @@ from rag.cli import main
 import os
 import shutil
 
-from rag.model_catalog import CATALOG, QWEN25_15B, SMOLLM2, install
+from rag.answer.model_catalog import CATALOG, QWEN25_15B, SMOLLM2, install
 
 
 def test_install_puts_the_verified_model_in_models_and_is_idempotent(smollm2_gguf, capsys):
@@ -86,7 +86,7 @@ def test_the_default_model_is_chosen_by_name_not_by_which_file_is_newest(default
     """`make test` (or a comparison) may put other models in models/ after the
     default: answers must still use the default, unless a model is named."""
     from rag.config import Settings
-    from rag.generate import configured_model
+    from rag.answer.generate import configured_model
 
     models = tmp_path / "models"
     models.mkdir()

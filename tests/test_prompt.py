@@ -3,8 +3,8 @@ import random
 
 import pytest
 
-from rag.generate import LlamaCppGenerator
-from rag.prompt import SYSTEM_PROMPT, ContextTooSmallError, build_messages, fit_prompt, number_sources, render_sources
+from rag.answer.generate import LlamaCppGenerator
+from rag.answer.prompt import SYSTEM_PROMPT, ContextTooSmallError, build_messages, fit_prompt, number_sources, render_sources
 from rag.types.answers import Turn
 from rag.types.corpus import Passage
 

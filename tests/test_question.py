@@ -2,7 +2,7 @@
 key terms an answer must be about, on wordings people use (traps included)."""
 import pytest
 
-from rag.question import (
+from rag.retrieve.question import (
     DATE, DEFINITION, ORGANISATION, OTHER, PERSON, PLACE, QUANTITY, REASON, YES_NO, analyse, answer_type,
 )
 
@@ -55,7 +55,7 @@ def test_question_words_and_titles_are_not_names():
 
 
 def test_missing_terms_finds_what_no_text_mentions():
-    from rag.question import missing_terms
+    from rag.retrieve.question import missing_terms
 
     def missing(question, *texts):
         return [t.text for t in missing_terms(analyse(question), list(texts))]
@@ -77,7 +77,7 @@ def test_missing_terms_finds_what_no_text_mentions():
 
 
 def test_a_question_in_two_parts_is_searched_as_two():
-    from rag.question import question_parts
+    from rag.retrieve.question import question_parts
 
     assert question_parts("What did Starmer say Europe must do, and what did he ask the US for?") == (
         "What did Starmer say Europe must do?", "What did Starmer ask the US for?")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import document_fixtures as fx
-from rag.documents import load_document, word_count_tokens
+from rag.ingest.passages import load_document, word_count_tokens
 from rag.types.errors import DocumentError
 
 
@@ -132,8 +132,8 @@ def test_an_image_file_is_read_by_ocr(tmp_path):
 def test_without_ocr_a_scan_is_skipped_naming_what_to_install(tmp_path, monkeypatch):
     """No engine: `find_engine` is made to find none (this machine has one installed,
     and the wheel cannot be uninstalled for one test)."""
-    import rag.readers.ocr as ocr
-    from rag.readers import ReadOptions, read
+    import rag.ingest.readers.ocr as ocr
+    from rag.ingest.readers import ReadOptions, read
 
     scan = fx.scanned_pdf(tmp_path / "scan.pdf")
     monkeypatch.setattr(ocr, "find_engine", lambda: None)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import documents
-from rag.documents import decode, discover, read_text
-from rag.ingest import plan_changes
+from rag.ingest import passages as documents
+from rag.ingest.passages import decode, discover, read_text
+from rag.ingest.pipeline import plan_changes
 from rag.types.errors import DocumentError
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.assistant import make_assistant
+from rag.wiring import open_assistant
 from rag.config import Settings
 from rag.types.answers import Answer
 from rag.types.citations import NO_CLAIM, SentenceCheck
@@ -44,13 +44,13 @@ def model(default_generator):
 
 @pytest.fixture(scope="session")
 def smollm2(smollm2_gguf):
-    from rag.generate import LlamaCppGenerator
+    from rag.answer.generate import LlamaCppGenerator
 
     return LlamaCppGenerator(smollm2_gguf, n_ctx=2048)
 
 
 def test_the_packaged_model_is_a_real_chat_model(model, default_gguf):
-    from rag.models import read_info
+    from rag.answer.model_files import read_info
 
     info = read_info(default_gguf)
     assert info.architecture == "qwen2" and 1.2e9 < info.parameters < 2e9
@@ -59,7 +59,7 @@ def test_the_packaged_model_is_a_real_chat_model(model, default_gguf):
 
 
 def test_a_seed_question_streams_an_answer_whose_citations_map_to_retrieved_passages(seed_retriever, model):
-    assistant = make_assistant(seed_retriever, seed_retriever.settings, model)
+    assistant = open_assistant(seed_retriever.settings, seed_retriever, model)
     pieces, checks, answer = run(assistant, LAMMY)
     assert answer.mode == "local" and answer.model == model.name
     assert len(pieces) >= 5  # token by token, not one block
@@ -94,7 +94,7 @@ def test_an_off_corpus_question_is_declined(seed_retriever, model):
     decline it), and the articles do not say what the G7 decided about a Russian
     gas price cap, though they mention the G7 and Russia (the model itself must say
     that its sources do not answer)."""
-    assistant = make_assistant(seed_retriever, seed_retriever.settings, model)
+    assistant = open_assistant(seed_retriever.settings, seed_retriever, model)
     _, _, answer = run(assistant, "What did Chinese President Xi Jinping say about the peace talks?")
     assert answer.declined or not answer.covered
     _, _, answer = run(assistant, "What price cap on Russian gas did the G7 leaders agree?")
@@ -102,7 +102,7 @@ def test_an_off_corpus_question_is_declined(seed_retriever, model):
 
 
 def test_a_follow_up_reuses_the_cached_prefix(seed_retriever, model):
-    assistant = make_assistant(seed_retriever, seed_retriever.settings, model)
+    assistant = open_assistant(seed_retriever.settings, seed_retriever, model)
     _, _, first = run(assistant, "How many votes did the first UN resolution get?")
     _, _, second = run(assistant, "and how many countries abstained?", history=[first.to_turn()])
     assert second.timings["reused_prompt_tokens"] > first.timings["prompt_tokens"] // 2
@@ -142,7 +142,7 @@ def test_the_chat_app_answers_with_the_real_model_and_escape_stops_it(seed_index
     shutil.copytree(seed_index.index_dir, tmp_path / ".rag")
     settings = Settings(index_dir=Path(".rag"))
     app = make_app(settings, embedder_factory, generator=model)
-    monkeypatch.setattr("rag.generate.configured_model", lambda s: model.path)
+    monkeypatch.setattr("rag.answer.generate.configured_model", lambda s: model.path)
 
     async def scenario():
         async with app.run_test(size=(100, 30)) as pilot:
@@ -184,7 +184,7 @@ def test_the_not_in_the_sources_step_tells_an_answering_passage_from_one_that_on
     no to a SQuAD-style question whose words are all in the passage but whose
     answer is not (nothing was built in Rotterdam in 2023). The gap, not a fixed
     threshold, is asserted: the 1.5B model is a weak judge (bench/RESULTS.md)."""
-    from rag.prompt import judge_messages
+    from rag.answer.prompt import judge_messages
 
     passage = ("The harbour at Leith handled 4,812 ships in 2023. Its new crane, built in Rotterdam in 1998, "
                "lifted its first load in March.")
@@ -197,7 +197,7 @@ def test_an_answer_the_model_cannot_confirm_is_declined_with_its_draft_kept(seed
     """The whole step: with the threshold above any confidence, every answer the
     model writes is declined, said as such, with the closest passages beside it."""
     settings = seed_retriever.settings.replace(min_answer_confidence=1.01)
-    assistant = make_assistant(seed_retriever, settings, model)
+    assistant = open_assistant(settings, seed_retriever, model)
     _, _, answer = run(assistant, LAMMY)
     assert answer.declined and answer.text == "The documents do not cover this."
     assert answer.timings["unconfirmed_draft"] and 0 < answer.timings["answer_confidence"] < 1.01
@@ -221,4 +221,4 @@ def test_a_refusal_with_the_answer_in_the_prompt_is_reconsidered(seed_retriever,
 
 
 def seed_retriever_assistant(seed_retriever, model):
-    return make_assistant(seed_retriever, seed_retriever.settings, model)
+    return open_assistant(seed_retriever.settings, seed_retriever, model)

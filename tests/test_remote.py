@@ -9,8 +9,8 @@ import urllib.request
 
 import pytest
 
-from rag.generate import OpenAIGenerator, RemoteModelError
-from rag.prompt import SYSTEM_PROMPT
+from rag.answer.generate import OpenAIGenerator, RemoteModelError
+from rag.answer.prompt import SYSTEM_PROMPT
 
 from conftest import CITED_GRAMMAR, SEEDS
 from test_chroma_server import free_port, wait_until

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.scope import Scope, matches, resolve_scope
+from rag.retrieve.scope import Scope, matches, resolve_scope
 from rag.types.errors import ScopeError
 
 QUESTION = "What did Macron say about security guarantees for Ukraine?"

@@ -2,6 +2,7 @@
 import pytest
 
 from rag.types.errors import QueryError
+from rag.wiring import open_retriever
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -43,9 +44,7 @@ def test_empty_question_is_refused(seed_retriever):
 
 
 def test_duplicate_texts_are_shown_once(tmp_path, embedder, embedder_factory):
-    from rag.index import Index
-    from rag.ingest import ingest_paths
-    from rag.retrieve import Retriever
+    from rag.ingest.pipeline import ingest_paths
     from conftest import make_settings
 
     folder = tmp_path / "dups"
@@ -56,6 +55,6 @@ def test_duplicate_texts_are_shown_once(tmp_path, embedder, embedder_factory):
     (folder / "b.txt").write_text("Other\nParks get 1 million pounds.\n", encoding="utf-8")
     settings = make_settings(tmp_path / "idx")
     ingest_paths([folder], settings, embedder_factory)
-    hits = Retriever(Index.open(settings), embedder, settings).search("bridges budget", k=3)
+    hits = open_retriever(settings, embedder=embedder).search("bridges budget", k=3)
     assert [h.passage.text for h in hits] == ["The council will spend 4 million pounds on bridges.",
                                               "Parks get 1 million pounds."]

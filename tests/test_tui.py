@@ -115,7 +115,7 @@ def test_a_local_model_streams_and_follow_ups_use_the_conversation(index_copy, e
     settings = index_copy.replace(max_tokens=120, temperature=0.8)
     app = make_app(settings, embedder_factory, generator=tiny_generator)
     # The tiny model is found through the same factory a real GGUF goes through.
-    monkeypatch.setattr("rag.generate.configured_model", lambda s: Path("tiny-test.gguf"))
+    monkeypatch.setattr("rag.answer.generate.configured_model", lambda s: Path("tiny-test.gguf"))
     progress: list[str] = []
     original = app._answer_progress
 
@@ -149,7 +149,7 @@ def test_escape_stops_the_answer_and_gives_the_question_back(index_copy, embedde
     # token limit) can end this answer.
     settings = index_copy.replace(max_tokens=1500, temperature=0.8, n_ctx=2048)
     app = make_app(settings, embedder_factory, generator=tiny_generator)
-    monkeypatch.setattr("rag.generate.configured_model", lambda s: Path("tiny-test.gguf"))
+    monkeypatch.setattr("rag.answer.generate.configured_model", lambda s: Path("tiny-test.gguf"))
     stream = tiny_generator.stream
 
     def never_ending(messages, max_tokens, temperature, grammar=None, should_stop=None, shape=None):
@@ -299,7 +299,7 @@ def test_keys_and_commands(index_copy, embedder_factory, tmp_path):
 def test_a_pdf_passage_shows_its_page_and_section(tmp_path, embedder_factory):
     """A PDF made by reportlab (tests/document_fixtures.py), ingested for real."""
     import document_fixtures as fx
-    from rag.ingest import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     fx.report_pdf(tmp_path / "report.pdf")
     settings = Settings(index_dir=Path(".rag"))

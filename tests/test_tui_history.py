@@ -5,11 +5,15 @@ extractive answers (deterministic)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
+from typing import AsyncIterator
+
+from textual.pilot import Pilot
 
 from rag.config import Settings
-from rag.conversation import ChatOptions
-from rag.history import HISTORY_FILE
+from rag.chat.session import ChatOptions
+from rag.chat.history import HISTORY_FILE
 from tui.app import RagApp
 from tui.widgets import AnswerView, SourcesPanel
 
@@ -22,9 +26,14 @@ def open_app(settings, embedder_factory, **options) -> RagApp:
     return RagApp(settings, embedder_factory=embedder_factory, options=ChatOptions(extractive=True, **options))
 
 
-async def started(pilot, app) -> None:
-    await wait_until(pilot, lambda: app.retriever is not None, what="the index")
-    await pilot.pause()
+@contextlib.asynccontextmanager
+async def running(settings, embedder_factory, size=(120, 40), **options) -> AsyncIterator[tuple[RagApp, Pilot]]:
+    """The app on `settings`, its index loaded."""
+    app = open_app(settings, embedder_factory, **options)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+        await pilot.pause()
+        yield app, pilot
 
 
 def shown_answers(app) -> list[AnswerView]:
@@ -33,17 +42,13 @@ def shown_answers(app) -> list[AnswerView]:
 
 def test_two_answers_survive_quitting_with_their_marks_and_sources(index_copy, embedder_factory):
     async def first_day():
-        app = open_app(index_copy, embedder_factory)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot, app)
+        async with running(index_copy, embedder_factory) as (app, pilot):
             await ask(pilot, app, QUESTION)
             await ask(pilot, app, FOLLOW_UP)
             await pilot.press("ctrl+q")
 
     async def next_day():
-        app = open_app(index_copy, embedder_factory)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot, app)
+        async with running(index_copy, embedder_factory) as (app, pilot):
             await wait_until(pilot, lambda: len(shown_answers(app)) == 2, what="the reopened answers")
             await wait_for_note(pilot, app, "2 earlier turns")
             first, second = shown_answers(app)
@@ -65,9 +70,7 @@ def test_two_answers_survive_quitting_with_their_marks_and_sources(index_copy, e
 
 def test_history_open_and_new(index_copy, embedder_factory):
     async def scenario():
-        app = open_app(index_copy, embedder_factory)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot, app)
+        async with running(index_copy, embedder_factory) as (app, pilot):
             await ask(pilot, app, QUESTION)
             first = app.session.conversation_id
             app.question_input.value = "/new"
@@ -98,7 +101,7 @@ def test_history_open_and_new(index_copy, embedder_factory):
 
 
 def test_a_cited_passage_changed_since_is_shown_as_changed(tmp_path, embedder_factory):
-    from rag.ingest import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     corpus = tmp_path / "notes"
     corpus.mkdir()
@@ -112,9 +115,7 @@ def test_a_cited_passage_changed_since_is_shown_as_changed(tmp_path, embedder_fa
     question = "How much is the Vale bridge toll in March?"
 
     async def ask_once():
-        app = open_app(settings, embedder_factory)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot, app)
+        async with running(settings, embedder_factory) as (app, pilot):
             view = await ask(pilot, app, question)
             assert "7 euros" in view.markdown and "✓" in view.markdown
 
@@ -124,9 +125,7 @@ def test_a_cited_passage_changed_since_is_shown_as_changed(tmp_path, embedder_fa
     ingest_paths([corpus], settings, embedder_factory)
 
     async def reopen():
-        app = open_app(settings, embedder_factory)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot, app)
+        async with running(settings, embedder_factory) as (app, pilot):
             await wait_until(pilot, lambda: shown_answers(app) and "changed since"
                              in str(shown_answers(app)[0].summary.render()), what="the changed-source note")
             view = shown_answers(app)[0]
@@ -141,9 +140,7 @@ def test_a_cited_passage_changed_since_is_shown_as_changed(tmp_path, embedder_fa
 
 def test_no_history_leaves_no_file(index_copy, embedder_factory):
     async def scenario():
-        app = open_app(index_copy.replace(history=False), embedder_factory)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await started(pilot, app)
+        async with running(index_copy.replace(history=False), embedder_factory, size=(100, 30)) as (app, pilot):
             await ask(pilot, app, QUESTION)
             assert app.answers
             app.question_input.value = "/history"
@@ -160,9 +157,7 @@ def test_a_corrupt_history_gives_a_notification_and_an_empty_chat(index_copy, em
     before = path.read_bytes()
 
     async def scenario():
-        app = open_app(index_copy, embedder_factory)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await started(pilot, app)
+        async with running(index_copy, embedder_factory, size=(100, 30)) as (app, pilot):
             await wait_for_note(pilot, app, "unreadable", "error")
             assert not app.query(AnswerView)
             view = await ask(pilot, app, QUESTION)  # and the chat works
@@ -174,9 +169,7 @@ def test_a_corrupt_history_gives_a_notification_and_an_empty_chat(index_copy, em
 
 def test_only_limits_answers_shows_in_the_status_bar_and_survives_a_follow_up(index_copy, embedder_factory):
     async def scenario():
-        app = open_app(index_copy, embedder_factory)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot, app)
+        async with running(index_copy, embedder_factory) as (app, pilot):
             app.question_input.value = "/only 001_*"
             await pilot.press("enter")
             await pilot.pause()
@@ -203,9 +196,7 @@ def test_only_limits_answers_shows_in_the_status_bar_and_survives_a_follow_up(in
 
 def test_only_from_the_command_line_reaches_the_app(index_copy, embedder_factory):
     async def scenario():
-        app = open_app(index_copy, embedder_factory, only=("004_*",))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot, app)
+        async with running(index_copy, embedder_factory, only=("004_*",)) as (app, pilot):
             assert "only: 004_*" in status_text(app)
             await ask(pilot, app, "What did Macron say?")
             assert {Path(h.passage.source).name[:4] for h in app.answers[-1].hits} == {"004_"}

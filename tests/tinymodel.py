@@ -97,7 +97,7 @@ def write_synthetic_gguf(path: Path, shape: Shape = LLAMA_3_2_1B, n_ctx: int = 8
     import gguf
     from gguf.quants import quantize
 
-    from rag.embed import resolve_model
+    from rag.embedding.base import resolve_model
 
     vocab_file = Path(resolve_model(None).path) / "vocab.txt"
     words = vocab_file.read_text(encoding="utf-8").splitlines()

@@ -16,7 +16,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual import work
@@ -27,32 +27,34 @@ from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from rag.chat.commands import Command, CommandError, CommandName, dispatch, parse_command
+from rag.chat.session import ChatOptions
 from rag.config import Settings
-from rag.conversation import ChatOptions, ChatSession
-from rag.render import conversation_line, display_path, ingest_summary, mode_label
-from rag.safe_text import inert
-from rag.types.answers import Answer
+from rag.report.render import conversation_line, display_path, ingest_summary, mode_label
+from rag.text.safe_text import inert
+from rag.types.answers import Answer, Mode
 from rag.types.citations import SentenceCheck
 from rag.types.errors import IndexNotFoundError, RagError
-from rag.chat_commands import Command, CommandError, parse_command
+from rag.wiring import EmbedderLoader, open_session
 from tui.screens import HelpScreen, PassageScreen
+from tui.states import IndexState, ModelState
 from tui.widgets import RENDER_INTERVAL_S, AnswerView, ChatInput, QuestionView, SourcesPanel, StatusBar
+
+if TYPE_CHECKING:
+    from rag.answer.generate import Generator
 
 WELCOME = ("Ask a question about your documents. Every sentence of an answer is checked against the "
            "passage it cites:  ✓ supported  ✗ unsupported  ↪ wrong source  ? uncited.   F1: keys and commands.")
 
 
-def _default_embedder_factory(settings: Settings) -> Callable[[str, str], object]:
-    def load(name: str, precision: str):
-        from rag.embed import open_embedder
+def _default_embedder_factory(settings: Settings) -> EmbedderLoader:
+    from rag.wiring import embedder_loader
 
-        return open_embedder(name, settings, precision=precision)
-
-    return load
+    return embedder_loader(settings)
 
 
-def _default_generator_factory(settings: Settings):
-    from rag.generate import open_generator
+def _default_generator_factory(settings: Settings) -> Generator | None:
+    from rag.wiring import open_generator
 
     return open_generator(settings)
 
@@ -87,14 +89,12 @@ class RagApp(App):
         Binding("ctrl+q", "quit", "quit", priority=True),
     ]
 
-    # "loading", "ready", "missing" (no index yet) or "failed"
-    index_state: reactive[str] = reactive("loading", init=False)
-    # "none" (extractive), "loading", "ready" or "failed"
-    model_state: reactive[str] = reactive("none", init=False)
+    index_state: reactive[IndexState] = reactive(IndexState.LOADING, init=False)
+    model_state: reactive[ModelState] = reactive(ModelState.NONE, init=False)
 
     def __init__(self, settings: Settings, extractive: bool = False,
-                 embedder_factory: Callable[[str, str], object] | None = None,
-                 generator_factory: Callable[[Settings], object] | None = None,
+                 embedder_factory: EmbedderLoader | None = None,
+                 generator_factory: Callable[[Settings], Generator | None] | None = None,
                  options: ChatOptions | None = None) -> None:
         super().__init__()
         self.settings = settings
@@ -103,7 +103,7 @@ class RagApp(App):
         self.embedder_factory = embedder_factory or _default_embedder_factory(settings)
         self.generator_factory = generator_factory or _default_generator_factory
         # The conversation (turns, scope, saving) lives in the library; the app shows it.
-        self.session = ChatSession.open(settings, self.options)
+        self.session = open_session(settings, self.options)
         self.busy: dict[str, str] = {}  # what is running in the background, for the status bar
         self.answering: AnswerInProgress | None = None
         self.pending: AnswerInProgress | None = None  # asked before the index loaded
@@ -220,11 +220,11 @@ class RagApp(App):
         bars = self.query(StatusBar)
         if not bars:
             return  # not composed yet
-        generator = self.generator if self.model_state == "ready" else None
-        mode = mode_label(generator.mode, generator.name) if generator is not None else "extractive"
+        generator = self.generator if self.model_state == ModelState.READY else None
+        mode = mode_label(generator.mode, generator.name) if generator is not None else Mode.EXTRACTIVE
         manifest = self.retriever.index.manifest if self.retriever is not None else None
         location = (manifest.chroma_url if manifest and manifest.chroma_url else display_path(str(self.settings.index_dir)))
-        if self.index_state == "missing":
+        if self.index_state == IndexState.MISSING:
             location += " (no index yet: /ingest PATH)"
         scope = "" if self.session.scope.everything else self.session.scope.describe()
         bars.first().show(mode, len(manifest.files) if manifest else None, manifest.passage_count if manifest else None,
@@ -241,7 +241,8 @@ class RagApp(App):
         message = str(error) if isinstance(error, RagError) else f"internal error: {type(error).__name__}: {error}"
         group = event.worker.group
         if group == "index":
-            self._index_failed("missing" if isinstance(error, IndexNotFoundError) else "failed", message)
+            self._index_failed(IndexState.MISSING if isinstance(error, IndexNotFoundError) else IndexState.FAILED,
+                               message)
         elif group == "model":
             self._model_failed(message)
         elif group == "answer":
@@ -252,17 +253,14 @@ class RagApp(App):
 
     @work(thread=True, group="index", exit_on_error=False)
     def load_index(self) -> None:
-        from rag.index import Index
-        from rag.retrieve import Retriever
+        from rag.wiring import open_retriever
 
-        index = Index.open(self.settings)
-        embedder = self.embedder_factory(index.manifest.embed_model, index.manifest.embed_precision)
-        self.call_from_thread(self._index_ready, Retriever(index, embedder, self.settings))
+        self.call_from_thread(self._index_ready, open_retriever(self.settings, load_embedder=self.embedder_factory))
 
     def _index_ready(self, retriever) -> None:
         self.session.attach(retriever)
         self.busy.pop("index", None)
-        self.index_state = "ready"
+        self.index_state = IndexState.READY
         self.refresh_status()
         if retriever.index.notice:
             self.notify(retriever.index.notice, title="read-only index", severity="warning", timeout=10)
@@ -271,10 +269,10 @@ class RagApp(App):
             pending, self.pending = self.pending, None
             self._start_answer(pending)
 
-    def _index_failed(self, state: str, message: str) -> None:
+    def _index_failed(self, state: IndexState, message: str) -> None:
         self.busy.pop("index", None)
         self.index_state = state
-        if state == "missing":
+        if state == IndexState.MISSING:
             self.notify(f"Nothing is indexed in {display_path(str(self.settings.index_dir))} yet. Type /ingest PATH "
                         "(a file or folder, e.g. /ingest seeds/) to build the index.",
                         title="no index yet", severity="warning", timeout=10)
@@ -288,7 +286,7 @@ class RagApp(App):
 
     @work(thread=True, group="model", exit_on_error=False)
     def load_model(self) -> None:
-        from rag.generate import configured_model
+        from rag.answer.generate import configured_model
 
         target = configured_model(self.settings)
         if target is None:
@@ -299,19 +297,19 @@ class RagApp(App):
 
     def _model_loading(self, label: str) -> None:
         self.busy["model"] = f"loading model {label} (answers are extractive until then)"
-        self.model_state = "loading"
+        self.model_state = ModelState.LOADING
 
     def _model_ready(self, generator) -> None:
         self.session.attach(generator=generator)
         self.busy.pop("model", None)
-        self.model_state = "ready" if generator is not None else "none"
+        self.model_state = ModelState.READY if generator is not None else ModelState.NONE
         self.refresh_status()
         if generator is not None:
             self.notify(f"{generator.name} is ready", title="model loaded")
 
     def _model_failed(self, message: str) -> None:
         self.busy.pop("model", None)
-        self.model_state = "failed"
+        self.model_state = ModelState.FAILED
         self.notify(f"{message}; answering extractively", title="model not loaded", severity="error", timeout=10)
 
     # ------------------------------------------------------------------ asking
@@ -326,8 +324,8 @@ class RagApp(App):
         if self.answering is not None:
             self.notify("An answer is still being written; Escape stops it.", severity="warning")
             return
-        if self.index_state in ("missing", "failed"):
-            how = "type /ingest PATH to build one" if self.index_state == "missing" else "see the error above"
+        if self.index_state in (IndexState.MISSING, IndexState.FAILED):
+            how = "type /ingest PATH to build one" if self.index_state == IndexState.MISSING else "see the error above"
             self.notify(f"There is no index to answer from: {how}.", severity="error")
             return  # the question stays in the input
         self.question_input.remember(line)
@@ -341,7 +339,7 @@ class RagApp(App):
         self._start_answer(asked)
 
     def _start_answer(self, asked: AnswerInProgress) -> None:
-        if self.model_state != "ready":
+        if self.model_state != ModelState.READY:
             asked.view.start_waiting("the answer")
         else:
             asked.view.start_waiting("the model server" if self.settings.llm_url else "the model")
@@ -356,7 +354,7 @@ class RagApp(App):
         last_sent = 0.0
         answer = None
         # Extractive until a model is loaded; the session knows which is attached.
-        stream = self.session.ask(question, extractive=self.model_state != "ready",
+        stream = self.session.ask(question, extractive=self.model_state != ModelState.READY,
                                   should_stop=lambda: worker.is_cancelled)
         for item in stream:
             if worker.is_cancelled:
@@ -476,31 +474,34 @@ class RagApp(App):
             self.question_input.value = line  # fix it and press Enter again
 
     def _run(self, command: Command, line: str) -> None:
-        if command.name == "help":
-            self.action_help()
-        elif command.name == "quit":
-            self.exit()
-        elif command.name == "sources":
-            self.action_sources()
-        elif command.name == "new":
-            self.new_conversation()
-        elif command.name == "history":
-            self.list_conversations()
-        elif command.name == "open":
-            self.open_conversation(int(command.argument))
-        elif command.name == "only":
-            scope = self.session.limit_to(command.patterns)
-            self.refresh_status()
-            self.notify(f"Answers now come from {scope.describe().removeprefix('only: ')} only; /all lifts it.",
-                        title="scope", timeout=4)
-        elif command.name == "all":
-            self.session.include_everything()
-            self.refresh_status()
-            self.notify("Answers come from every document.", title="scope", timeout=3)
-        elif command.name == "export":
-            self.export(Path(command.argument).expanduser(), command.whole_chat, line)
-        elif command.name == "ingest":
-            self.start_ingest(Path(command.argument).expanduser(), line)
+        dispatch(command, self.command_handlers(line))
+
+    def command_handlers(self, line: str) -> dict[CommandName, Callable[[Command], None]]:
+        """The app's handler for each slash command (rag/chat/commands.py's table);
+        `line` is put back in the input when a command fails, to be fixed."""
+        return {
+            CommandName.HELP: lambda c: self.action_help(),
+            CommandName.QUIT: lambda c: self.exit(),
+            CommandName.SOURCES: lambda c: self.action_sources(),
+            CommandName.NEW: lambda c: self.new_conversation(),
+            CommandName.HISTORY: lambda c: self.list_conversations(),
+            CommandName.OPEN: lambda c: self.open_conversation(int(c.argument)),
+            CommandName.ONLY: self._limit_scope,
+            CommandName.ALL: self._widen_scope,
+            CommandName.EXPORT: lambda c: self.export(Path(c.argument).expanduser(), c.whole_chat, line),
+            CommandName.INGEST: lambda c: self.start_ingest(Path(c.argument).expanduser(), line),
+        }
+
+    def _limit_scope(self, command: Command) -> None:
+        scope = self.session.limit_to(command.patterns)
+        self.refresh_status()
+        self.notify(f"Answers now come from {scope.describe().removeprefix('only: ')} only; /all lifts it.",
+                    title="scope", timeout=4)
+
+    def _widen_scope(self, command: Command) -> None:
+        self.session.include_everything()
+        self.refresh_status()
+        self.notify("Answers come from every document.", title="scope", timeout=3)
 
     def new_conversation(self) -> None:
         if self.answering is not None or self.pending is not None:
@@ -564,10 +565,9 @@ class RagApp(App):
 
     @work(thread=True, group="ingest", exit_on_error=False)
     def ingest(self, path: Path) -> None:
-        from rag.index import Index
-        from rag.ingest import ingest_paths
-        from rag.ingest_progress import IngestProgress
-        from rag.retrieve import Retriever
+        from rag.ingest.pipeline import ingest_paths
+        from rag.ingest.progress import IngestProgress
+        from rag.wiring import open_retriever
 
         loaded = {}
         if self.retriever is not None:
@@ -591,10 +591,7 @@ class RagApp(App):
                 self.call_from_thread(self._ingest_progress, f"ingesting {path}: {overall.line()}")
 
         report = ingest_paths([path], self.settings, embedder_for, progress)
-        index = Index.open(self.settings)
-        retriever = Retriever(index, embedder_for(index.manifest.embed_model, index.manifest.embed_precision),
-                              self.settings)
-        self.call_from_thread(self._ingested, report, retriever)
+        self.call_from_thread(self._ingested, report, open_retriever(self.settings, load_embedder=embedder_for))
 
     def _ingest_progress(self, what: str) -> None:
         self.busy["ingest"] = what

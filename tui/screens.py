@@ -10,11 +10,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rag.render import display_path
-from rag.safe_text import blanked, inert
+from rag.report.render import display_path
+from rag.text.safe_text import blanked, inert
 from rag.types.answers import Source
 from rag.types.citations import SentenceCheck
-from rag.chat_commands import COMMANDS
+from rag.chat.commands import COMMANDS
 
 
 class PassageScreen(ModalScreen):

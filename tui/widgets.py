@@ -9,9 +9,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from rag.render import SOURCE_STATE_NOTES, mode_label, problem_lines
-from rag.safe_text import inert
-from rag.types.answers import Answer
+from rag.report.render import SOURCE_STATE_NOTES, mode_label, problem_lines
+from rag.text.safe_text import inert
+from rag.types.answers import Answer, SourceState
 from rag.types.citations import SentenceCheck
 from tui.render import with_marks
 
@@ -87,7 +87,7 @@ class AnswerView(Vertical):
         self.checks: list[SentenceCheck] = []
         self.answer: Answer | None = None
         self.restored = restored
-        self._states_to_show: dict[int, str] = {}  # noted before the view was mounted
+        self._states_to_show: dict[int, SourceState] = {}  # noted before the view was mounted
         self._rendered_at = 0.0
         self._render_pending = False
 
@@ -113,7 +113,7 @@ class AnswerView(Vertical):
         supported, the warning and the documents' own words beside it."""
         shown = with_marks(self.text, self.checks)
         alternative = self.answer.alternative if self.answer is not None else None
-        if alternative is not None:
+        if self.answer is not None and alternative is not None:
             checks = alternative.citations.checks if alternative.citations else ()
             shown += (f"\n\n**⚠** {self.answer.warning_line}\n\n"
                       + with_marks(alternative.text, checks))
@@ -150,7 +150,7 @@ class AnswerView(Vertical):
             self._render_pending = True
             self.set_timer(RENDER_INTERVAL_S - since, self._redraw)
 
-    def finish(self, answer: Answer, text: str, source_states: dict[int, str] | None = None) -> None:
+    def finish(self, answer: Answer, text: str, source_states: dict[int, SourceState] | None = None) -> None:
         """Show the whole answer with its check; `source_states` notes the sources of a
         saved answer whose documents have changed or gone since."""
         self.answer = answer
@@ -161,7 +161,7 @@ class AnswerView(Vertical):
         self.summary.remove_class("pending")
         self.set_class(bool(problem_lines(self.checks)), "has-problems")
 
-    def show_source_states(self, states: dict[int, str]) -> None:
+    def show_source_states(self, states: dict[int, SourceState]) -> None:
         """The summary line, the problems, and a line per source that has changed or
         gone since the answer cited it."""
         answer = self.answer
@@ -188,7 +188,7 @@ class AnswerView(Vertical):
 class SourcesPanel(OptionList):
     """The passages the last answer cites; Enter or a click opens one."""
 
-    def show_answer(self, answer: Answer | None, source_states: dict[int, str] | None = None) -> None:
+    def show_answer(self, answer: Answer | None, source_states: dict[int, SourceState] | None = None) -> None:
         self.clear_options()
         if answer is None or not answer.shown_sources:
             self.border_subtitle = ""

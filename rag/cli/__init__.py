@@ -23,13 +23,6 @@ from rag.types.errors import RagError
 ChatApp = Callable[..., None]
 
 
-def _offline_environment() -> None:
-    # Offline means offline: no hub look-ups, no telemetry. A user who allows a
-    # download of an embedding model lifts the first (see embed.py).
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ["ANONYMIZED_TELEMETRY"] = "False"
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -38,13 +31,14 @@ def main(argv: Sequence[str] | None = None, chat_app: ChatApp | None = None) -> 
     chat` is the plain question loop."""
     from rag.cli.output import err
     from rag.cli.parser import build_parser
-    from rag.safe_text import InertStream
+    from rag.environment import prepare_process
+    from rag.text.safe_text import InertStream
 
-    _offline_environment()
+    prepare_process()  # offline, no telemetry, before any library loads
     args = build_parser().parse_args(argv)
     args.chat_app = chat_app
     # Everything printed to stdout is text from documents, file names, models or the
-    # user: none of it may act on the terminal (rag/safe_text.py).
+    # user: none of it may act on the terminal (rag/text/safe_text.py).
     if not isinstance(sys.stdout, InertStream):
         sys.stdout = InertStream(sys.stdout)
     if not isinstance(sys.stderr, InertStream):

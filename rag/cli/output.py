@@ -1,6 +1,6 @@
 """What the `rag` command prints: one-line messages, JSON, progress, hits, checked
 sentences and answers. The wording of verdicts, modes and summaries shared with
-the chat app and the briefing is in rag/render.py."""
+the chat app and the briefing is in rag/report/render.py."""
 from __future__ import annotations
 
 import json
@@ -8,15 +8,16 @@ import sys
 from typing import Any
 
 
+
 def err(message: str) -> None:
-    from rag.safe_text import inert
+    from rag.text.safe_text import inert
 
     print(inert(f"rag: {message}"), file=sys.stderr)
 
 
 def json_text(value: Any, **options: Any) -> str:
     """JSON for stdout: non-ASCII kept readable, control characters escaped."""
-    from rag.safe_text import escape_json_controls
+    from rag.text.safe_text import escape_json_controls
 
     return escape_json_controls(json.dumps(value, **{"ensure_ascii": False, **options}))
 
@@ -31,7 +32,7 @@ class ProgressBar:
     def __init__(self) -> None:
         import time
 
-        from rag.ingest_progress import IngestProgress
+        from rag.ingest.progress import IngestProgress
 
         self._progress = None
         self._tasks: dict[str, Any] = {}
@@ -113,8 +114,8 @@ def print_check(check, fix: str | None = None, width: int = 100, documents: froz
     Evidence from a source that is a whole document (`documents`) is placed in it."""
     import textwrap
 
-    from rag.cite import sentence_with_markers
-    from rag.render import problem_line
+    from rag.check.checker import sentence_with_markers
+    from rag.report.render import problem_line
     from rag.types.citations import NO_CLAIM, SUPPORTED
 
     print(textwrap.fill(sentence_with_markers(check.sentence), width=width, initial_indent=f"{check.mark} ",
@@ -162,9 +163,11 @@ class ServerWait:
     @classmethod
     def for_answer(cls, assistant, extractive: bool) -> "ServerWait":
         """Shown only when the answer comes from a model server."""
+        from rag.types.answers import Mode
+
         settings = assistant.settings
         return cls(settings.llm_url or "", settings.llm_timeout_s,
-                   shown=assistant.mode == "remote" and not extractive)
+                   shown=assistant.mode == Mode.REMOTE and not extractive)
 
     def __enter__(self) -> "ServerWait":
         import time

@@ -1,17 +1,38 @@
 """What the assistant says: numbered sources, the answer with its checks, earlier turns."""
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Mapping
 
 from rag.types.citations import CitationReport, SentenceCheck
 from rag.types.corpus import Hit, Passage
 
 
-# What became of a passage a saved answer cites, judged against today's index
-# (rag.conversation.source_states).
-CHANGED = "changed"  # its document is still indexed, but no longer holds this passage as it was
-GONE = "gone"  # its document is no longer in the index
+class Mode(StrEnum):
+    """How an answer was written; the values are what `--json` and saved
+    conversations have always held."""
+
+    LOCAL = "local"  # a GGUF model through llama.cpp
+    REMOTE = "remote"  # an OpenAI-compatible server
+    EXTRACTIVE = "extractive"  # the documents' own sentences, no model
+
+
+class SourceState(StrEnum):
+    """What became of a passage a saved answer cites, judged against today's index
+    (rag.chat.session.source_states)."""
+
+    CHANGED = "changed"  # its document is still indexed, but no longer holds this passage as it was
+    GONE = "gone"  # its document is no longer in the index
+
+
+CHANGED = SourceState.CHANGED
+GONE = SourceState.GONE
+
+# What asking yields, in order: the answer's text piece by piece, a check for each
+# sentence as it completes, and last the `Answer`. Closing it stops the model.
+AnswerStream = Generator["str | SentenceCheck | Answer", None, None]
 
 
 @dataclass(frozen=True)
@@ -46,7 +67,7 @@ class Answer:
 
     question: str
     text: str
-    mode: str  # "local", "remote" or "extractive"
+    mode: Mode
     model: str | None
     sources: tuple[Source, ...]  # numbered as the answer cites them
     cited: tuple[int, ...]  # the numbers the text cites, first appearance first

@@ -2,16 +2,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from rag.types.corpus import Passage
 
-# Citation verdicts, one per answer sentence (rag/cite.py).
-SUPPORTED = "supported"
-UNSUPPORTED = "unsupported"
-WRONG_SOURCE = "wrong source"
-UNCITED = "uncited"
-NO_CLAIM = "no claim"  # a refusal or connective sentence: needs no citation
+
+class Verdict(StrEnum):
+    """The citation checker's verdict on one answer sentence (rag/check/checker.py).
+    The values are what `--json` and saved conversations have always held."""
+
+    SUPPORTED = "supported"
+    UNSUPPORTED = "unsupported"
+    WRONG_SOURCE = "wrong source"
+    UNCITED = "uncited"
+    NO_CLAIM = "no claim"  # a refusal or connective sentence: needs no citation
+
+
+SUPPORTED = Verdict.SUPPORTED
+UNSUPPORTED = Verdict.UNSUPPORTED
+WRONG_SOURCE = Verdict.WRONG_SOURCE
+UNCITED = Verdict.UNCITED
+NO_CLAIM = Verdict.NO_CLAIM
 VERDICT_MARKS = {SUPPORTED: "✓", UNSUPPORTED: "✗", WRONG_SOURCE: "↪", UNCITED: "?", NO_CLAIM: "·"}
 
 
@@ -56,7 +68,7 @@ class SentenceCheck:
     """The verdict on one answer sentence, with the reason and the evidence."""
 
     sentence: AnswerSentence
-    verdict: str  # SUPPORTED, UNSUPPORTED, WRONG_SOURCE, UNCITED or NO_CLAIM
+    verdict: Verdict
     reason: str
     evidence: Evidence | None  # best match in what it cites (uncited: in any passage)
     supported_by: Evidence | None = None  # wrong source / uncited: the passage that states it
@@ -84,7 +96,7 @@ class CitationReport:
     checks: tuple[SentenceCheck, ...]
     milliseconds: float = 0.0
 
-    def count(self, verdict: str) -> int:
+    def count(self, verdict: Verdict) -> int:
         return sum(1 for c in self.checks if c.verdict == verdict)
 
     @property

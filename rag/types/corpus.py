@@ -4,7 +4,43 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from rag.byline import Byline
+
+@dataclass(frozen=True)
+class BylineField:
+    """One fact of a byline, with the line that states it (rag/ingest/byline.py finds them)."""
+
+    value: str  # "Pippa Crerar", "Feb, 26 2025 22:30"
+    quote: str  # the line as the document writes it
+    passage_id: str  # the passage that holds the line
+
+
+@dataclass(frozen=True)
+class Byline:
+    author: BylineField | None = None
+    published: BylineField | None = None
+    publisher: BylineField | None = None
+
+    def __bool__(self) -> bool:
+        return any(f is not None for f in (self.author, self.published, self.publisher))
+
+    def describe(self) -> str:
+        """One line for people: "by Pippa Crerar · published Feb, 26 2025 · The Guardian"."""
+        parts = (f"by {self.author.value}" if self.author else "",
+                 f"published {self.published.value}" if self.published else "",
+                 self.publisher.value if self.publisher else "")
+        return " · ".join(part for part in parts if part)
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: {"value": f.value, "quote": f.quote, "passage": f.passage_id}
+                for key, f in (("author", self.author), ("published", self.published),
+                               ("publisher", self.publisher)) if f is not None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> "Byline":
+        data = data or {}
+        fields = {key: BylineField(d["value"], d["quote"], d["passage"]) for key, d in data.items()
+                  if key in ("author", "published", "publisher")}
+        return cls(**fields)
 
 
 @dataclass(frozen=True)

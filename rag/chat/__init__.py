@@ -1,0 +1,1 @@
+"""Conversations: the session both front ends drive, saved history, slash commands."""

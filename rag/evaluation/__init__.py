@@ -1,0 +1,1 @@
+"""Measuring retrieval and the citation checker on labelled question files."""

@@ -1,0 +1,429 @@
+"""Bring the index in step with a set of files, as one all-or-nothing update.
+
+The order of the steps is what keeps the previous index usable whatever happens:
+1. read and split the files, embed the new passages (no writes yet);
+2. upsert the new records into Chroma (invisible: no manifest lists them);
+3. write a new BM25 folder for the new set of live passages;
+4. replace the manifest atomically: the commit point;
+5. collect garbage: records and BM25 folders that no manifest lists.
+An ingest interrupted before step 4 leaves orphans that readers ignore and the
+next ingest removes; one interrupted in step 5 has already committed.
+"""
+from __future__ import annotations
+
+import os
+
+import secrets
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from rag.config import Settings
+from rag.ingest.passages import READER_VERSION, TokenCounter, build_document, content_hash, discover, read_bytes
+from rag.ingest.readers import ReadOptions, format_for, size_limit_mb
+from rag.ingest.readers import read as read_format
+from rag.ingest.pool import ReadOutcome, default_workers, read_in_workers
+from rag.embedding.base import Embedder, default_precision, resolve_model
+from rag.index.manifest import (
+    FileEntry, IngestLock, Manifest, check_model_matches, index_write_error, new_collection_name, read_manifest,
+    write_manifest,
+)
+from rag.index.bm25 import LexicalIndex
+from rag.index.chroma import open_client, open_store
+from rag.types.corpus import Document, FileProblem, IngestReport, Passage
+from rag.types.errors import DocumentError
+
+# (stage, done, total): stages are "reading", "embedding", "indexing".
+ProgressCallback = Callable[[str, int, int], None]
+EmbedderFactory = Callable[[str, str], Embedder]  # (model name, precision) -> loaded embedder
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an ingest will do, worked out before anything is read in full."""
+
+    to_read: tuple[str, ...]  # new or changed files
+    hashes: dict[str, str]  # their content hashes
+    known: frozenset[str]  # sources the previous index holds
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    problems: tuple[FileProblem, ...]
+    skipped_types: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What an ingest did: the files read (parsed) and what became of the others."""
+
+    documents: tuple[Document, ...]  # new or changed files, parsed
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    problems: tuple[FileProblem, ...]
+    skipped_types: dict[str, int]
+    warnings: tuple[FileProblem, ...] = ()  # files read with a caveat
+
+
+def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = Settings.max_file_mb) -> Plan:
+    """Compare the files under `paths` with the manifest by content hash. Files that
+    fail to read keep their previous passages; files gone from a walked folder are
+    removed."""
+    files, problems, other_types = discover(paths)
+    problems = list(problems)
+    known = manifest.files if manifest else {}
+    to_read, hashes, unchanged = [], {}, []
+    for path in files:
+        source = str(path)
+        try:
+            file_hash = content_hash(read_bytes(path, size_limit_mb(str(path), max_file_mb)))
+        except DocumentError as exc:
+            problems.append(FileProblem(exc.path, exc.reason))
+            continue
+        # A file read by older readers is read again (its unchanged passages keep
+        # their vectors: ids are content hashes), so an upgrade's new reading
+        # (bylines, for one) reaches indexes built before it.
+        if source in known and known[source].hash == file_hash and known[source].reader >= READER_VERSION:
+            unchanged.append(source)
+        else:
+            to_read.append(source)
+            hashes[source] = file_hash
+    seen = {str(f) for f in files}
+    # Files are known by the path they were found by; an index built before that
+    # knew them by their resolved path, so both forms of a walked folder count.
+    roots = [root for p in paths if p.is_dir() for root in {Path(os.path.abspath(p)), p.resolve()}]
+    removed = [
+        source for source in known
+        if source not in seen and any(Path(source).is_relative_to(root) for root in roots)
+    ]
+    return Plan(tuple(to_read), hashes, frozenset(known), tuple(sorted(removed)), tuple(unchanged),
+                tuple(problems), dict(sorted(other_types.items())))
+
+
+def read_documents(
+    plan: Plan,
+    count_tokens: Callable[[], TokenCounter],
+    settings: Settings,
+    problems: list[FileProblem],
+    progress: ProgressCallback = _no_progress,
+) -> Iterator[Document]:
+    """The plan's files as Documents, as they are read: plain text in this process,
+    other formats in worker processes with a time limit each (`rag/ingest/pool.py`).
+    Files that cannot be read are appended to `problems` and not yielded."""
+    isolated_sources = {s for s in plan.to_read if (found := format_for(s)) is not None and found.isolated}
+    in_process = [s for s in plan.to_read if s not in isolated_sources]
+    isolated = [s for s in plan.to_read if s in isolated_sources]
+    total, done = len(plan.to_read), 0
+    options = ReadOptions(ocr=settings.ocr, ocr_page_timeout_s=settings.ocr_page_timeout_s)
+    pages: dict[str, tuple[int, int]] = {}
+
+    def on_page(path: str, read: int, of: int) -> None:
+        pages[path] = (read, of)
+        progress("pages", sum(r for r, _ in pages.values()), sum(o for _, o in pages.values()))
+
+    def outcomes() -> Iterator[ReadOutcome]:
+        for source in in_process:
+            try:
+                data = read_bytes(Path(source), max_mb=float("inf"))  # its size was checked by the plan
+                yield ReadOutcome(source, read_format(data, source, options=options), "", content_hash(data))
+            except DocumentError as exc:
+                yield ReadOutcome(source, None, exc.reason)
+        if isolated:
+            yield from read_in_workers(isolated, settings.read_workers or default_workers(),
+                                       settings.read_timeout_s, on_page, options)
+
+    for outcome in outcomes():
+        source = outcome.path
+        done += 1
+        progress("reading", done, total)
+        if outcome.result is None:
+            problems.append(FileProblem(source, outcome.problem))
+            continue
+        try:
+            # The hash of what was read, not of what was planned: a file written to
+            # meanwhile is recorded as read, so the next ingest sees it changed again.
+            yield build_document(outcome.result, source, count_tokens(), settings.max_passage_tokens,
+                                 outcome.content_hash or plan.hashes[source])
+        except DocumentError as exc:
+            problems.append(FileProblem(exc.path, exc.reason))
+
+
+def plan_changes(
+    paths: Sequence[Path],
+    manifest: Manifest | None,
+    count_tokens: Callable[[], TokenCounter],
+    max_tokens: int,
+    progress: ProgressCallback = _no_progress,
+    settings: Settings | None = None,
+) -> Changes:
+    """Plan and read in one go (no embedding): what `rag ingest` would do."""
+    settings = (settings or Settings()).replace(max_passage_tokens=max_tokens)
+    the_plan = plan(paths, manifest, settings.max_file_mb)
+    problems = list(the_plan.problems)
+    documents = tuple(read_documents(the_plan, count_tokens, settings, problems, progress))
+    return _changes(the_plan, documents, problems)
+
+
+def _changes(the_plan: Plan, documents: Sequence[Document], problems: Sequence[FileProblem]) -> Changes:
+    read = {d.source for d in documents}
+    order = {source: i for i, source in enumerate(the_plan.to_read)}
+    documents = tuple(sorted(documents, key=lambda d: order[d.source]))
+    added = tuple(s for s in the_plan.to_read if s in read and s not in the_plan.known)
+    updated = tuple(s for s in the_plan.to_read if s in read and s in the_plan.known)
+    return Changes(documents, added, updated, the_plan.removed, the_plan.unchanged, tuple(problems),
+                   the_plan.skipped_types,
+                   tuple(FileProblem(d.source, w) for d in documents for w in d.warnings))
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    settings: Settings,
+    embedder_factory: EmbedderFactory,
+    progress: ProgressCallback = _no_progress,
+    rebuild: bool = False,
+) -> IngestReport:
+    """Ingest files and folders into the index of `settings`. Raises IndexBusyError
+    when another ingest holds the lock, ModelMismatchError when the index was
+    built with another embedding model (unless `rebuild`), IndexWriteError when
+    the environment stops the index from being written (disk full, read-only)."""
+    try:
+        return _ingest_paths(paths, settings, embedder_factory, progress, rebuild)
+    except OSError as exc:
+        problem = index_write_error(settings.index_dir, exc)
+        if problem is None:
+            raise
+        raise problem from None
+
+
+def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: EmbedderFactory,
+                  progress: ProgressCallback, rebuild: bool) -> IngestReport:
+    started = time.perf_counter()
+    index_dir = settings.index_dir
+    with IngestLock(index_dir):
+        manifest = read_manifest(index_dir)
+        previous = None if rebuild else manifest
+        if previous is not None:
+            check_model_matches(previous, settings, index_dir)  # as a search checks it
+        if previous is not None and settings.chroma_url is None:
+            settings = settings.replace(chroma_url=previous.chroma_url)  # where its vectors are
+        # An existing index keeps its own model and precision; a new one takes the configured ones.
+        model_name = previous.embed_model if previous else resolve_model(settings.embed_model).name
+        precision = (previous.embed_precision if previous
+                     else settings.embed_precision or default_precision(settings.embed_backend))
+
+        embedder: Embedder | None = None
+
+        def get_embedder() -> Embedder:
+            nonlocal embedder
+            if embedder is None:  # loaded only when some file has changed
+                embedder = embedder_factory(model_name, precision)
+            return embedder
+
+        the_plan = plan(paths, previous, settings.max_file_mb)
+        if not the_plan.to_read and (previous is None or not the_plan.removed):
+            return _report(_changes(the_plan, (), the_plan.problems), previous, 0, started, index_dir)
+
+        problems = list(the_plan.problems)
+        documents: list[Document] = []
+
+        def read_and_keep() -> Iterator[Document]:
+            for document in read_documents(the_plan, lambda: get_embedder().count_tokens, settings,
+                                           problems, progress):
+                documents.append(document)
+                yield document
+
+        old_collection = manifest.collection if (manifest and rebuild) else None
+        new_manifest, embedded, resumed = apply_documents(
+            settings, previous, read_and_keep(), the_plan.removed, get_embedder(), progress, in_use=old_collection
+        )
+        collect_garbage(settings, new_manifest, old_collection)
+        return _report(_changes(the_plan, documents, problems), new_manifest, embedded, started, index_dir,
+                       resumed)
+
+
+def apply_documents(
+    settings: Settings,
+    previous: Manifest | None,
+    documents: Iterable[Document],
+    removed: Iterable[str],
+    embedder: Embedder,
+    progress: ProgressCallback = _no_progress,
+    in_use: str | None = None,
+) -> tuple[Manifest, int, int]:
+    """Steps 2–4 of an ingest: store new records, write BM25, commit the manifest.
+    `documents` may be a stream: passages are embedded as they arrive, so reading
+    (in worker processes) overlaps with embedding. Returns the committed manifest,
+    how many passages were embedded, and how many were found already stored by an
+    ingest that was interrupted (resumed, not embedded again). `in_use`: a
+    collection a reader may still use (the one a rebuild replaces), never resumed."""
+    index_dir = settings.index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    client, location = open_client(index_dir, settings.chroma_url)
+    collection = (previous.collection if previous
+                  else _unfinished_collection(client, settings, embedder, avoid=in_use)
+                  or new_collection_name(settings.collection))
+    store = open_store(client, location, collection, embedder.name, embedder.dimension, create=True,
+                       precision=embedder.precision)
+
+    files = dict(previous.files) if previous else {}
+    for source in removed:
+        files.pop(source, None)
+    already_stored = previous.live_ids if previous else frozenset()
+
+    def fresh_passages() -> Iterator[Passage]:
+        seen: set[str] = set()
+        for doc in documents:
+            files[doc.source] = FileEntry(doc.content_hash, doc.doc_id, doc.title,
+                                          tuple(p.id for p in doc.passages), doc.byline, READER_VERSION,
+                                          doc.ocr_pages)
+            for passage in doc.passages:
+                # A passage whose id (content hash included) is already live needs no new vector.
+                if passage.id not in already_stored and passage.id not in seen:
+                    seen.add(passage.id)
+                    yield passage
+
+    embedded, resumed = _embed_and_store(fresh_passages(), embedder, store, progress)
+
+    live = [pid for entry in files.values() for pid in entry.passages]
+    texts = _texts_for(live, embedded + resumed, store)
+    progress("indexing", 0, 1)
+    generation = (previous.generation if previous else 0) + 1
+    # A token in the name keeps a rebuild (which restarts the count) from writing
+    # into the folder that the current manifest still points at.
+    lexical_dir = f"bm25/gen-{generation:06d}-{secrets.token_hex(3)}"
+    LexicalIndex.build(live, [texts[pid] for pid in live]).save(index_dir / lexical_dir)
+    progress("indexing", 1, 1)
+
+    manifest = Manifest(embedder.name, embedder.dimension, collection, generation, lexical_dir, files,
+                        settings.chroma_url, embed_precision=embedder.precision)
+    write_manifest(index_dir, manifest)  # the commit point
+    return manifest, len(embedded), len(resumed)
+
+
+def _unfinished_collection(client, settings: Settings, embedder: Embedder, avoid: str | None) -> str | None:
+    """A collection that an interrupted first ingest (or rebuild) left in the
+    embedded store, with this model's vectors at this precision: resuming it skips what it holds.
+    No manifest names it, so no reader uses it. None on a server, which others share."""
+    if settings.chroma_url:
+        return None
+    try:
+        collections = client.list_collections()
+    except Exception:
+        return None
+    for item in collections:
+        name = item if isinstance(item, str) else item.name
+        if name == avoid or not name.startswith(f"{settings.collection}-"):
+            continue
+        try:
+            meta = client.get_collection(name, embedding_function=None).metadata or {}
+        except Exception:
+            continue
+        if (meta.get("embed_model") == embedder.name
+                and meta.get("embed_precision", "float32") == embedder.precision):
+            return name
+    return None
+
+
+def _embed_and_store(passages: Iterable[Passage], embedder: Embedder, store,
+                     progress: ProgressCallback) -> tuple[list[Passage], list[Passage]]:
+    """Embed in chunks as passages arrive and hand each chunk to Chroma on a second
+    thread, so that writing one chunk overlaps with embedding the next (the
+    model's runtime releases the GIL). Within a chunk, passages go longest first,
+    so batches pad little. A passage the store already holds (written by an
+    ingest that was interrupted before its commit: ids are content hashes) is not
+    embedded again. Returns (passages embedded, passages found stored)."""
+    chunk = 512  # passages per hand-over to the store
+    embedded: list[Passage] = []
+    resumed: list[Passage] = []
+    progress("embedding", 0, 0)
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+
+        def flush(batch: list[Passage]) -> None:
+            nonlocal pending
+            stored = store.stored([p.id for p in batch])
+            resumed.extend(p for p in batch if p.id in stored)
+            batch = [p for p in batch if p.id not in stored]
+            if not batch:
+                return
+            batch.sort(key=lambda p: len(p.text), reverse=True)
+            base, total = len(embedded), len(embedded) + len(batch)
+            vectors = embedder.embed([p.text for p in batch],
+                                     lambda d, _n: progress("embedding", base + d, total))
+            if pending is not None:
+                pending.result()  # surfaces a store error before more work is done
+            pending = writer.submit(store.upsert, list(batch), vectors)
+            embedded.extend(batch)
+
+        buffer: list[Passage] = []
+        for passage in passages:
+            buffer.append(passage)
+            if len(buffer) >= chunk:
+                flush(buffer)
+                buffer = []
+        if buffer:
+            flush(buffer)
+        if pending is not None:
+            pending.result()
+    return embedded, resumed
+
+
+def _texts_for(live: list[str], fresh: list[Passage], store) -> dict[str, str]:
+    texts = {p.id: p.text for p in fresh}
+    missing = [pid for pid in live if pid not in texts]
+    for lo in range(0, len(missing), 5000):
+        for pid, passage in store.get(missing[lo:lo + 5000]).items():
+            texts[pid] = passage.text
+    lost = [pid for pid in live if pid not in texts]
+    if lost:
+        from rag.types.errors import IndexCorruptError
+
+        raise IndexCorruptError(f"{len(lost)} passages listed in the manifest are missing from the vector "
+                                "store; rebuild with `rag ingest --rebuild …`")
+    return texts
+
+
+def collect_garbage(settings: Settings, manifest: Manifest, old_collection: str | None = None) -> None:
+    """Remove what no manifest lists: orphan records and old BM25 folders.
+    Best effort: a failure here leaves only unused data behind."""
+    try:
+        client, location = open_client(settings.index_dir, manifest.chroma_url)
+        store = open_store(client, location, manifest.collection, manifest.embed_model,
+                           manifest.dimension, create=False, precision=manifest.embed_precision)
+        orphans = store.all_ids() - manifest.live_ids
+        store.delete(orphans)
+        if old_collection and old_collection != manifest.collection:
+            store.drop_collection(old_collection)
+    except Exception:
+        pass
+    bm25_root = settings.index_dir / "bm25"
+    if bm25_root.is_dir():
+        for folder in bm25_root.iterdir():
+            if folder.name != Path(manifest.lexical_dir).name:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _report(changes: Changes, manifest: Manifest | None, embedded: int, started: float,
+            index_dir: Path, resumed: int = 0) -> IngestReport:
+    return IngestReport(
+        passages_resumed=resumed,
+        added=changes.added,
+        updated=changes.updated,
+        removed=changes.removed,
+        unchanged=changes.unchanged,
+        problems=changes.problems,
+        warnings=changes.warnings,
+        skipped_types=changes.skipped_types,
+        passages_embedded=embedded,
+        passages_total=manifest.passage_count if manifest else 0,
+        documents_total=len(manifest.files) if manifest else 0,
+        seconds=time.perf_counter() - started,
+        location=(manifest.chroma_url if manifest else None) or str(index_dir / "chroma"),
+    )

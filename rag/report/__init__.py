@@ -1,0 +1,1 @@
+"""Words and documents for people: shared phrasing, Markdown briefings."""

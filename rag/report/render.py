@@ -1,0 +1,78 @@
+"""The words shared by every front end: the command line, the chat app and the
+Markdown briefing say a mode, a verdict's problem, an ingest's result and a saved
+conversation the same way, from here. Pure: strings in, strings out."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Sequence
+
+from rag.types.answers import CHANGED, GONE, Mode
+from rag.types.citations import NO_CLAIM, SUPPORTED, SentenceCheck
+from rag.types.corpus import IngestReport
+
+
+def display_path(source: str) -> str:
+    """Relative to the working folder when the file is below it, so a briefing
+    stays readable and `rag check` finds the file from the same place."""
+    try:
+        relative = os.path.relpath(source)
+    except ValueError:
+        return source
+    return source if relative.startswith("..") else relative
+
+
+def mode_label(mode: str, model: str | None) -> str:
+    """"local · SmolLM2-135M-Instruct", "remote · qwen2.5" or "extractive"."""
+    return f"{mode} · {model}" if model and mode != Mode.EXTRACTIVE else mode
+
+
+def mode_heading(mode: str, model: str | None) -> str:
+    """The line a command-line answer starts with: "[local mode: SmolLM2…]", "[extractive mode]"."""
+    return f"[{mode} mode: {model}]" if model and mode != Mode.EXTRACTIVE else f"[{mode} mode]"
+
+
+def problem_line(check: SentenceCheck, fix: str | None = None) -> str:
+    """Why a sentence is not supported, and where it is stated when another source
+    states it: "unsupported: “113” is not in [1]; [2] states it"."""
+    if fix is None and check.supported_by is not None:
+        fix = f"{check.supported_by.where} states it"
+    return f"{check.verdict}: {check.reason}" + (f"; {fix}" if fix else "")
+
+
+def problem_lines(checks: Sequence[SentenceCheck]) -> list[str]:
+    """One line per sentence that is not supported: its mark, number and problem."""
+    return [f"{c.mark} sentence {c.sentence.index + 1}, {problem_line(c)}"
+            for c in checks if c.verdict not in (SUPPORTED, NO_CLAIM)]
+
+
+def ingest_summary(report: IngestReport, detailed: bool = False) -> str:
+    """"added 1, updated 0, removed 0, unchanged 5; 6 documents, 97 passages"; with
+    `detailed`, what was embedded in how long and where the index is as well."""
+    counts = (f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+              f"unchanged {len(report.unchanged)}")
+    if not detailed:
+        return f"{counts}; {report.documents_total} documents, {report.passages_total} passages"
+    resumed = (f" ({report.passages_resumed} more were kept from an interrupted ingest)"
+               if report.passages_resumed else "")
+    return (f"{counts}; embedded {report.passages_embedded} passages in {report.seconds:.1f} s{resumed}; "
+            f"index: {report.documents_total} documents, {report.passages_total} passages in {report.location}")
+
+
+# What became of a cited passage since it was cited, for a reader.
+SOURCE_STATE_NOTES = {
+    CHANGED: "its document has changed since this answer cited it",
+    GONE: "its document is no longer in the index",
+}
+
+
+def when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+def conversation_line(summary) -> str:
+    """A saved conversation in one line: "3  2026-11-25 07:40  4 turns  How many … (only: UN)"."""
+    turns = f"{summary.turns} turn" + ("" if summary.turns == 1 else "s")
+    question = summary.first_question if len(summary.first_question) <= 60 else summary.first_question[:59] + "…"
+    scope = f"  (only: {', '.join(summary.scope)})" if summary.scope else ""
+    return f"{summary.id:>3}  {when(summary.updated)}  {turns:<9} {question}{scope}"

@@ -1,0 +1,1 @@
+"""Text utilities every stage uses: sentences, words, terminal-safe text."""
