@@ -1,7 +1,8 @@
 """Slash commands typed in a chat: one table that both front ends (the app's input
 line and `rag chat --plain`'s prompt) parse and dispatch with. Each front end gives
-a handler for every command in the table (a missing one is a `KeyError` at once,
-not a command that silently does nothing); what a handler does is the front end's."""
+a handler for every command in the table (`check_handlers`, which the tests run on
+both front ends' tables; a missing one would be a `KeyError`, never a command that
+silently does nothing); what a handler does is the front end's."""
 from __future__ import annotations
 
 import shlex
@@ -131,7 +132,7 @@ def dispatch(command: Command, handlers: Mapping[CommandName, Callable[[Command]
 
 
 def check_handlers(handlers: Mapping[CommandName, object]) -> None:
-    """A front end's table must handle every command (checked when it is built)."""
+    """A front end's table must handle every command (tests/test_chat_commands.py)."""
     missing = [name.value for name in CommandName if name not in handlers]
     if missing:
         raise KeyError(f"no handler for /{', /'.join(missing)}")

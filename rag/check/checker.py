@@ -26,7 +26,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from rag.embedding.base import for_scoring
+from rag.embedding.base import Embedder
 from rag.check.facts import PassageFacts, missing_facts, names, negation_conflict, normalise, numbers
 from rag.retrieve.select_sentences import content_words
 from rag.text.sentences import sentence_spans
@@ -223,8 +223,8 @@ class CitationChecker:
     that passes the hard rules is judged by `model`'s calibrated score against
     `threshold` (rag/check/support.py)."""
 
-    def __init__(self, embedder, threshold: float = DEFAULT_THRESHOLD, model: SupportModel | None = None):
-        self.embedder = for_scoring(embedder)
+    def __init__(self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD, model: SupportModel | None = None):
+        self.embedder = embedder.scoring_embedder()
         self.threshold = threshold
         self.model = model or SupportModel.packaged()
         # A draft's sentences often cite the same document: its passages' facts and

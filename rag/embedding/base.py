@@ -88,11 +88,6 @@ class Embedder(Protocol):
         ...
 
 
-def for_scoring(embedder: Embedder) -> Embedder:
-    """The exact-vector twin of `embedder` (see `Embedder.scoring_embedder`)."""
-    return embedder.scoring_embedder()
-
-
 # A batch is cut where padding would make up more than this share of its tokens:
 # one 250-word-piece sentence among six short ones would otherwise pad them all to
 # its length (checking a claim against a WiCE article: p50 251 -> 178 ms; SciFact

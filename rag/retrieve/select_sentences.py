@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.embedding.base import for_scoring
+from rag.embedding.base import Embedder
 from rag.retrieve.question import QuestionAnalysis, gives_answer
 from rag.text.sentences import sentence_spans
 from rag.types.corpus import Hit
@@ -88,8 +88,9 @@ class ScoredSentence:
 class SentenceSelector:
     """Scores candidate sentences of hits against a question."""
 
-    def __init__(self, embedder, similarity_weight: float = SIMILARITY_WEIGHT, type_bonus: float = TYPE_BONUS):
-        self.embedder = for_scoring(embedder)
+    def __init__(self, embedder: Embedder, similarity_weight: float = SIMILARITY_WEIGHT,
+                 type_bonus: float = TYPE_BONUS):
+        self.embedder = embedder.scoring_embedder()
         self.similarity_weight = similarity_weight
         self.type_bonus = type_bonus
 
