@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.cli.advice import explain
+
 import rag.ingest.pipeline as ingest_module
 from rag.index.manifest import Index, IngestLock, read_manifest
 from rag.ingest.pipeline import ingest_paths
@@ -163,9 +165,10 @@ def test_another_embedding_model_is_a_clear_error_with_the_rebuild_command(tmp_p
 
     with pytest.raises(ModelMismatchError, match="rebuild") as info:
         Index.open(other_settings)
-    assert "all-MiniLM-L6-v2" in str(info.value) and "--rebuild" in str(info.value)
-    with pytest.raises(ModelMismatchError, match="--rebuild"):
+    assert "all-MiniLM-L6-v2" in str(info.value) and "--rebuild" in explain(info.value)
+    with pytest.raises(ModelMismatchError) as info:
         ingest_paths([seeds_copy], other_settings, embedder_factory)
+    assert "--rebuild" in explain(info.value)
 
     report = ingest_paths([seeds_copy], other_settings, embedder_factory, rebuild=True)
     assert report.documents_total == 5

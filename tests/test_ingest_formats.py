@@ -8,6 +8,8 @@ import zipfile
 
 import pytest
 
+from rag.cli.advice import explain
+
 import document_fixtures as fx
 from rag.index.manifest import read_manifest
 from rag.ingest.pipeline import ingest_paths
@@ -218,8 +220,9 @@ def test_another_embedding_model_is_refused_for_every_format(tmp_path, four_form
     assert report.documents_total == 4 and not report.problems
     other = tmp_path / "other-model"
     shutil.copytree(embedder.location.path, other)
-    with pytest.raises(ModelMismatchError, match="--rebuild"):
+    with pytest.raises(ModelMismatchError) as info:
         ingest_paths([four_formats], settings.replace(embed_model=str(other)), embedder_factory)
+    assert "--rebuild" in explain(info.value)
     assert read_manifest(settings.index_dir).embed_model == embedder.name
 
 

@@ -143,3 +143,48 @@ def test_environment_variables_are_set_in_one_module():
     writers = {str(path.relative_to(ROOT)) for package in PACKAGES for path in (ROOT / package).rglob("*.py")
                if ENV_WRITE.search(path.read_text(encoding="utf-8"))}
     assert writers == {"rag/environment.py"}
+
+
+def _cli_flags() -> set[str]:
+    import argparse
+
+    from rag.cli.parser import build_parser
+
+    flags: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    walk(child)
+            else:
+                flags.update(o for o in action.option_strings if o.startswith("--") and o != "--help")
+
+    walk(build_parser())
+    return flags
+
+
+def _words(path: Path) -> list[tuple[int, str]]:
+    """The string constants of a module that are not docstrings, f-strings' parts included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_library_messages_hold_no_command_line_flags():
+    """Advice is worded at the edges (rag/cli/advice.py for the command line and the
+    app): the library names settings in `Remedy` values, so the app never shows a
+    flag its user cannot type, and a renamed flag cannot leave stale advice behind."""
+    flags = _cli_flags()
+    assert {"--max-file-mb", "--embed-backend", "--no-ocr", "--rebuild"} <= flags  # the check sees the parser
+    flag = re.compile("(?:" + "|".join(re.escape(f) for f in flags) + r")(?![\w-])")
+    command = re.compile(r"`rag (ingest|models|chat|ask|search|status)\b")
+    found = [f"{path.relative_to(ROOT)}:{line}: {text[:70]!r}"
+             for path in (ROOT / "rag").rglob("*.py") if "cli" not in path.relative_to(ROOT).parts
+             for line, text in _words(path) if flag.search(text) or command.search(text)]
+    assert found == []
+    # The check itself sees a flag in an error message (it was there before the move).
+    sample = ast.parse('raise ModelError(f"use --embed-backend torch {x}")')
+    assert any(flag.search(n.value) for n in ast.walk(sample) if isinstance(n, ast.Constant))

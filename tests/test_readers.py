@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.cli.advice import explain
+
 import document_fixtures as fx
 from rag.ingest.passages import load_document, word_count_tokens
 from rag.types.errors import DocumentError
@@ -144,7 +146,8 @@ def test_without_ocr_a_scan_is_skipped_naming_what_to_install(tmp_path, monkeypa
     monkeypatch.undo()
     with pytest.raises(DocumentError) as caught:
         read(scan.read_bytes(), str(scan), options=ReadOptions(ocr=False))
-    assert caught.value.reason == "no text layer (scanned?): OCR is turned off (--no-ocr), skipped"
+    assert caught.value.reason == "no text layer (scanned?): OCR is turned off, skipped"
+    assert explain(caught.value).endswith("OCR is turned off, skipped; leave out --no-ocr")
 
 
 def test_word_headings_tables_and_footnotes(tmp_path):

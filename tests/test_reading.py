@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.cli.advice import explain_problem
+
 from rag.ingest import passages as documents
 from rag.ingest.passages import decode, discover, read_text
 from rag.ingest.pipeline import plan_changes
@@ -75,7 +77,7 @@ def test_a_file_over_the_size_limit_is_skipped_naming_the_setting(tmp_path):
     assert [Path(d.source).name for d in changes.documents] == ["small.txt"]
     (problem,) = changes.problems
     assert problem.path.endswith("big.txt") and "over the limit" in problem.reason
-    assert "--max-file-mb" in problem.reason
+    assert "--max-file-mb" in explain_problem(problem) and "--" not in problem.reason
 
 
 def test_discover_walks_folders_skips_hidden_and_counts_other_types(tmp_path):

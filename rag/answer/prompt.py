@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from rag.types.answers import Source, Turn
 from rag.types.corpus import Passage
-from rag.types.errors import RagError
+from rag.types.errors import Fix, RagError, Remedy
 
 # For a model that reads (Qwen2.5 1.5B and up). Short, since every prompt token
 # costs time on a CPU. Whether the sources answer is decided after the answer is
@@ -157,8 +157,7 @@ def fit_prompt(
         else:
             raise ContextTooSmallError(
                 f"a context of {n_ctx} tokens cannot hold the instructions ({used} tokens) and an answer; "
-                "use a model with a larger context or raise --n-ctx"
-            )
+                "use a model with a larger context", Remedy(Fix.RAISE, "n_ctx"))
         used = size()
     sources = number_sources(kept)
     return Prompt(tuple(build_messages(q, sources, turns, system)), tuple(sources), used, answer,

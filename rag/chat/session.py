@@ -16,7 +16,7 @@ from rag.chat.history import Conversation, ConversationStore, ConversationSummar
 from rag.retrieve.scope import Scope, resolve_scope, scope_of
 from rag.types.answers import CHANGED, GONE, Answer, AnswerStream, Mode, SourceState, Turn
 
-from rag.types.errors import HistoryError
+from rag.types.errors import Fix, HistoryError, Remedy
 
 if TYPE_CHECKING:
     from rag.answer.assistant import Assistant
@@ -204,7 +204,7 @@ class ChatSession:
     def reopen(self, conversation_id: int) -> None:
         """Continue a saved conversation; a `HistoryError` when it cannot be read."""
         if self.store is None:
-            raise HistoryError("history", "this chat keeps no history", "start it without --no-history")
+            raise HistoryError("history", "this chat keeps no history", "", Remedy(Fix.TURN_ON, "history"))
         self._show(self.store.load(conversation_id))
 
     def _show(self, conversation: Conversation) -> None:

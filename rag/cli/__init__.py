@@ -37,6 +37,7 @@ def main(argv: Sequence[str] | None = None, chat_app: ChatApp | None = None) -> 
     prepare_process()  # offline, no telemetry, before any library loads
     args = build_parser().parse_args(argv)
     args.chat_app = chat_app
+    from rag.cli import commands
     # Everything printed to stdout is text from documents, file names, models or the
     # user: none of it may act on the terminal (rag/text/safe_text.py).
     if not isinstance(sys.stdout, InertStream):
@@ -44,9 +45,11 @@ def main(argv: Sequence[str] | None = None, chat_app: ChatApp | None = None) -> 
     if not isinstance(sys.stderr, InertStream):
         sys.stderr = InertStream(sys.stderr)
     try:
-        return args.func(args)
+        return getattr(commands, args.run)(args)
     except RagError as exc:
-        err(f"error: {exc}")
+        from rag.cli.advice import explain
+
+        err(f"error: {explain(exc)}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         err("interrupted; the index is as it was before this command")

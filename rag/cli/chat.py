@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from rag.cli.exit_codes import EXIT_OK
+from rag.cli.advice import explain
 from rag.cli.output import ServerWait, err, print_check, print_sources, print_summary
 from rag.types.errors import RagError
 
@@ -52,7 +53,7 @@ def plain_chat(settings, options, open_retriever, load_generator) -> int:
                     waiting.heard()
                     _show(item)
         except RagError as exc:  # a bad question, a server that went silent: say so, ask again
-            err(f"error: {exc}")
+            err(f"error: {explain(exc)}")
         _report_problem(session)
 
 

@@ -76,10 +76,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     paths = args.paths or [Path("seeds")]
     with ProgressBar() as bar:
         report = ingest_paths(paths, settings, _embedder_loader(settings), bar, rebuild=args.rebuild)
+    from rag.cli.advice import explain_problem
+
     for problem in report.problems:
-        print(f"rag: skipped {problem}", file=sys.stderr)
+        print(f"rag: skipped {explain_problem(problem)}", file=sys.stderr)
     for warning in report.warnings:
-        print(f"rag: note {warning}", file=sys.stderr)
+        print(f"rag: note {explain_problem(warning)}", file=sys.stderr)
     print(ingest_summary(report, detailed=True))
     if report.skipped_types:
         kinds = ", ".join(f"{ext} ×{n}" for ext, n in report.skipped_types.items())
@@ -487,11 +489,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rag.index.manifest import read_manifest
     from rag.types.errors import IndexNotFoundError
 
+    from rag.index.file_status import file_statuses, state_counts
+
     settings = _settings(args)
     manifest = read_manifest(settings.index_dir)
     if manifest is None:
         raise IndexNotFoundError(str(settings.index_dir))
-    info = {
+    statuses = file_statuses(manifest)
+    if args.files:
+        return _print_file_statuses(statuses, manifest.records_files, args.json)
+    counts = state_counts(statuses)
+    info: dict[str, Any] = {
         "index_dir": str(settings.index_dir),
         "store": manifest.chroma_url or str(settings.index_dir / "chroma"),
         "collection": manifest.collection,
@@ -501,12 +509,43 @@ def cmd_status(args: argparse.Namespace) -> int:
         "documents": len(manifest.files),
         "passages": manifest.passage_count,
         "generation": manifest.generation,
+        "files": counts,
     }
     if args.json:
         print(json_text(info, indent=2))
     else:
         for key, value in info.items():
+            if key == "files":
+                value = ", ".join(f"{n} {state}" for state, n in counts.items())
             print(f"{key:<16} {value}")
+        if not manifest.records_files:
+            print(OLD_INDEX_NOTE)
+    return EXIT_OK
+
+
+OLD_INDEX_NOTE = ("note: this index was made before files' sizes, pages and skipped files were recorded; "
+                  "`rag ingest` of its folders again records them")
+
+
+def _print_file_statuses(statuses, records_files: bool, as_json: bool) -> int:
+    from rag.cli.advice import advise
+
+    if as_json:
+        rows = [dict(s.to_json(), advice=advise(s.remedies) or None) for s in statuses]
+        print(json_text({"files": rows, "complete": records_files}, indent=2))
+        return EXIT_OK
+    for s in statuses:
+        facts = [f"{s.passages} passages" if s.state != "skipped" or s.passages else ""]
+        if s.pages:
+            facts.append(f"{s.pages} pages" + (f" ({s.ocr_pages} by OCR)" if s.ocr_pages else ""))
+        if s.read_at:
+            facts.append(("tried " if s.state == "skipped" else "read ") + s.read_at.replace("T", " ").rstrip("Z"))
+        if s.reason:
+            advice = advise(s.remedies)
+            facts.append(s.reason + (f" ({advice})" if advice else ""))
+        print(f"{s.state:<8} {s.source}  " + "; ".join(f for f in facts if f))
+    if not records_files:
+        print(OLD_INDEX_NOTE, file=sys.stderr)
     return EXIT_OK
 
 

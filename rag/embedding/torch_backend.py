@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.embedding.base import ModelLocation, Progress, length_batches, resolve_model
+from rag.embedding.base import NOT_CACHED_REMEDIES, ModelLocation, Progress, length_batches, resolve_model
 from rag.types.errors import EmbeddingModelError
 
 
@@ -84,10 +84,8 @@ def load_sentence_transformer(location: ModelLocation, allow_download: bool):
     except Exception as exc:  # the library raises OSError, ValueError, HF errors …
         if location.is_hub_name and not allow_download:
             raise EmbeddingModelError(
-                f"embedding model '{location.name}' is not in the local Hugging Face cache and "
-                "downloads are off; pass a local folder with --embed-model, or allow the download "
-                "once with --allow-download (or RAG_ALLOW_DOWNLOAD=1) while online"
-            ) from None
+                f"embedding model '{location.name}' is not in the local Hugging Face cache and downloads are off",
+                *NOT_CACHED_REMEDIES) from None
         if location.is_hub_name:
             raise EmbeddingModelError(
                 f"cannot download embedding model '{location.name}': {_first_line(exc)} "

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.types.errors import IndexCorruptError
+from rag.types.errors import Fix, IndexCorruptError, Remedy
 
 _IDS_FILE = "ids.json"
 
@@ -53,8 +53,7 @@ class LexicalIndex:
             ids = json.loads((folder / _IDS_FILE).read_text(encoding="utf-8"))
             retriever = bm25s.BM25.load(str(folder), show_progress=False) if ids else bm25s.BM25()
         except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"cannot read the BM25 index in {folder}: {exc}; "
-                                    "rebuild it with `rag ingest --rebuild …`") from None
+            raise IndexCorruptError(f"cannot read the BM25 index in {folder}: {exc}", Remedy(Fix.REBUILD)) from None
         return cls(ids, retriever)
 
     def tokenize_query(self, text: str) -> list[str]:

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.types.corpus import Passage
-from rag.types.errors import ModelMismatchError, StoreError
+from rag.types.errors import Fix, ModelMismatchError, Remedy, StoreError
 
 
 class ReadOnlyStoreError(StoreError):
@@ -56,8 +56,7 @@ class VectorStore:
             raise ModelMismatchError(
                 f"collection '{self.name}' at {self.location} holds {held} vectors of "
                 f"{meta.get('embed_model')} ({meta.get('dimension')}-d), not {precision} ones of {model} "
-                f"({dimension}-d); rebuild it with `rag ingest --rebuild …` or choose another --collection"
-            )
+                f"({dimension}-d)", Remedy(Fix.REBUILD), Remedy(Fix.CHOOSE_ANOTHER, "collection"))
 
     def upsert(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
         for lo in range(0, len(passages), self._max_batch):
@@ -146,8 +145,7 @@ def _call(fn, location: str):
             raise StoreError(f"vector store at {location}: the disk is full; free some space and run the "
                              "ingest again (the index is as it was before this ingest)") from exc
         if _says_read_only(message):
-            raise StoreError(f"vector store at {location} is read-only: ingest into a writable "
-                             "--index-dir") from exc
+            raise StoreError(f"vector store at {location} is read-only", Remedy(Fix.MOVE_INDEX, "index_dir")) from exc
         raise StoreError(f"vector store at {location} failed: {message}") from exc
 
 
@@ -175,7 +173,7 @@ def open_client(index_dir: Path, chroma_url: str | None):
     if chroma_url:
         parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
         if not parsed.hostname:
-            raise StoreError(f"--chroma-url '{chroma_url}' is not a URL such as http://127.0.0.1:8000")
+            raise StoreError(f"the Chroma server address '{chroma_url}' is not a URL such as http://127.0.0.1:8000")
         port = parsed.port or (443 if parsed.scheme == "https" else 8000)
         try:
             client = chromadb.HttpClient(host=parsed.hostname, port=port, ssl=parsed.scheme == "https",
@@ -194,8 +192,7 @@ def open_client(index_dir: Path, chroma_url: str | None):
         if _says_read_only(message) or "Permission denied" in message:
             # Chroma writes to its store even to read it; Index.open then searches a copy.
             raise ReadOnlyStoreError(f"the index in {index_dir} is read-only, and its vector store (Chroma) must "
-                                     f"write to open it: copy the folder somewhere writable (cp -r {index_dir} DIR) "
-                                     "and use --index-dir DIR") from None
+                                     "write to open it", Remedy(Fix.MOVE_INDEX, "index_dir", str(index_dir))) from None
         raise StoreError(f"cannot open the Chroma store in {path}: {message}") from None
     return client, str(path)
 
@@ -240,8 +237,8 @@ def open_read_only_copy(index_dir: Path) -> tuple[object, str, str]:
     except Exception as exc:
         shutil.rmtree(copy, ignore_errors=True)
         raise ReadOnlyStoreError(f"the index in {index_dir} is read-only, and copying its vector store to "
-                                 f"{copy.parent} for searching failed ({_one_line(exc)}): copy the folder "
-                                 f"somewhere writable (cp -r {index_dir} DIR) and use --index-dir DIR") from None
+                                 f"{copy.parent} for searching failed ({_one_line(exc)})",
+                                 Remedy(Fix.MOVE_INDEX, "index_dir", str(index_dir))) from None
     size = sum(f.stat().st_size for f in (copy / "chroma").rglob("*") if f.is_file())
     notice = (f"the index in {index_dir} is read-only, so its vector store was copied to the temporary folder "
               f"to be searched ({size / 2**20:.1f} MB in {time.perf_counter() - started:.1f} s; removed on exit)")

@@ -27,11 +27,14 @@ from rag.config import Settings
 from rag.index.bm25 import LexicalIndex
 from rag.index.chroma import ReadOnlyStoreError, VectorStore, forget_client, open_client, open_read_only_copy, open_store
 from rag.types.errors import (
-    IndexBusyError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelMismatchError, StoreError,
+    Fix, IndexBusyError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelMismatchError, Remedy,
+    StoreError,
 )
 
 MANIFEST = "manifest.json"
 FORMAT = 1
+
+FileStat = tuple[int, int]  # a file's size in bytes and modification time in ns
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,60 @@ class FileEntry:
     # an older one is read again at the next ingest, though its bytes are unchanged.
     reader: int = 1
     ocr_pages: int = 0  # pages of it read by OCR
+    # What the file was when it was read: size and modification time decide cheaply
+    # whether it changed (its hash is compared only when they differ). None in an
+    # index made before they were recorded.
+    size: int | None = None
+    mtime_ns: int | None = None
+    pages: int = 0  # pages read (PDF)
+    read_at: str = ""  # when it was read, UTC, ISO 8601
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hash": self.hash, "doc_id": self.doc_id, "title": self.title, "passages": list(self.passages),
+                "reader": self.reader, **({"byline": self.byline.to_json()} if self.byline else {}),
+                **({"ocr_pages": self.ocr_pages} if self.ocr_pages else {}),
+                **({"pages": self.pages} if self.pages else {}),
+                **({"size": self.size, "mtime_ns": self.mtime_ns} if self.size is not None else {}),
+                **({"read_at": self.read_at} if self.read_at else {})}
+
+    @classmethod
+    def from_json(cls, e: dict[str, Any]) -> "FileEntry":
+        return cls(e["hash"], e["doc_id"], e["title"], tuple(e["passages"]), Byline.from_json(e.get("byline")),
+                   int(e.get("reader", 1)), int(e.get("ocr_pages", 0)),
+                   None if e.get("size") is None else int(e["size"]),
+                   None if e.get("mtime_ns") is None else int(e["mtime_ns"]),
+                   int(e.get("pages", 0)), str(e.get("read_at", "")))
+
+
+@dataclass(frozen=True)
+class SkippedEntry:
+    """A file the last ingest that met it could not read, and why; the size and
+    time of the file then, so a change since can be told."""
+
+    reason: str
+    remedies: tuple[Remedy, ...] = ()
+    size: int | None = None
+    mtime_ns: int | None = None
+    at: str = ""  # when it was tried, UTC, ISO 8601
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "size": self.size, "mtime_ns": self.mtime_ns, "at": self.at,
+                **({"remedies": [_remedy_json(r) for r in self.remedies]} if self.remedies else {})}
+
+    @classmethod
+    def from_json(cls, e: dict[str, Any]) -> "SkippedEntry":
+        return cls(str(e["reason"]), tuple(_remedy_from(r) for r in e.get("remedies", ())),
+                   e.get("size"), e.get("mtime_ns"), str(e.get("at", "")))
+
+
+def _remedy_json(remedy: Remedy) -> dict[str, Any]:
+    return {"fix": str(remedy.fix), "setting": remedy.setting, "value": remedy.value,
+            "settings": [list(pair) for pair in remedy.settings], "note": remedy.note}
+
+
+def _remedy_from(data: dict[str, Any]) -> Remedy:
+    return Remedy(Fix(data["fix"]), data.get("setting", ""), data.get("value", ""),
+                  tuple((str(a), str(b)) for a, b in data.get("settings", ())), data.get("note", ""))
 
 
 @dataclass(frozen=True)
@@ -59,6 +116,10 @@ class Manifest:
     # "float32" (either backend computes the same vectors) or "int8" (ONNX Runtime's
     # quantized graph, whose vectors differ a little): queries must match it.
     embed_precision: str = "float32"
+    skipped: dict[str, SkippedEntry] = field(default_factory=dict)  # files met but not read
+    # False for an index made before files' sizes, pages and skipped files were
+    # recorded: its status shows what it has, and a re-ingest fills the rest.
+    records_files: bool = True
 
     @property
     def live_ids(self) -> frozenset[str]:
@@ -78,12 +139,8 @@ class Manifest:
             "generation": self.generation,
             "lexical_dir": self.lexical_dir,
             "chroma_url": self.chroma_url,
-            "files": {
-                src: {"hash": e.hash, "doc_id": e.doc_id, "title": e.title, "passages": list(e.passages),
-                      "reader": e.reader, **({"byline": e.byline.to_json()} if e.byline else {}),
-                      **({"ocr_pages": e.ocr_pages} if e.ocr_pages else {})}
-                for src, e in sorted(self.files.items())
-            },
+            "files": {src: e.to_json() for src, e in sorted(self.files.items())},
+            "skipped": {src: e.to_json() for src, e in sorted(self.skipped.items())},
         }
 
     @classmethod
@@ -96,12 +153,11 @@ class Manifest:
             collection=data["collection"],
             generation=int(data["generation"]),
             lexical_dir=data["lexical_dir"],
-            files={src: FileEntry(e["hash"], e["doc_id"], e["title"], tuple(e["passages"]),
-                                  Byline.from_json(e.get("byline")), int(e.get("reader", 1)),
-                                  int(e.get("ocr_pages", 0)))
-                   for src, e in data["files"].items()},
+            files={src: FileEntry.from_json(e) for src, e in data["files"].items()},
             chroma_url=data.get("chroma_url"),
             embed_precision=data.get("embed_precision", "float32"),  # manifests from before int8
+            skipped={src: SkippedEntry.from_json(e) for src, e in data.get("skipped", {}).items()},
+            records_files="skipped" in data,  # manifests from before per-file status
         )
 
 
@@ -118,11 +174,11 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"{path}: unreadable ({exc}); rebuild with `rag ingest --rebuild …`") from None
+        raise IndexCorruptError(f"{path}: unreadable ({exc})", Remedy(Fix.REBUILD)) from None
     try:
         return Manifest.from_json(data)
     except (KeyError, TypeError, ValueError) as exc:
-        raise IndexCorruptError(f"{path}: malformed ({exc}); rebuild with `rag ingest --rebuild …`") from None
+        raise IndexCorruptError(f"{path}: malformed ({exc})", Remedy(Fix.REBUILD)) from None
 
 
 def manifest_stamp(index_dir: Path) -> tuple[int, int, int] | None:
@@ -200,9 +256,9 @@ def check_model_matches(manifest: Manifest, settings: Settings, index_dir: Path)
         if name != manifest.embed_model:
             raise ModelMismatchError(
                 f"the index in {index_dir} was built with {manifest.embed_model} "
-                f"({manifest.dimension}-d vectors), not {name}; leave out --embed-model to use it, "
-                f"or rebuild it with `rag ingest --rebuild --embed-model {settings.embed_model} PATH …`"
-            )
+                f"({manifest.dimension}-d vectors), not {name}",
+                Remedy(Fix.LEAVE_OUT, "embed_model", note="to use it"),
+                Remedy(Fix.REBUILD, settings=(("embed_model", str(settings.embed_model)),)))
     check_precision_matches(manifest, settings, index_dir)
 
 
@@ -212,14 +268,12 @@ def check_precision_matches(manifest: Manifest, settings: Settings, index_dir: P
     if settings.embed_backend == "torch" and settings.embed_precision is None:
         wanted = "float32"  # all that sentence-transformers computes
     if wanted != held:
-        how = (f"--embed-backend {settings.embed_backend} --embed-precision {wanted}"
-               if settings.embed_backend == "torch" else f"--embed-precision {wanted}")
-        keep = ("use --embed-backend onnx (the default)" if settings.embed_backend == "torch"
-                else "leave out --embed-precision")
-        raise ModelMismatchError(
-            f"the index in {index_dir} holds {held} vectors, not {wanted}; {keep} to use it, "
-            f"or rebuild it with `rag ingest --rebuild {how} PATH …`"
-        )
+        how = ((("embed_backend", settings.embed_backend), ("embed_precision", wanted))
+               if settings.embed_backend == "torch" else (("embed_precision", wanted),))
+        keep = (Remedy(Fix.USE, "embed_backend", "onnx", note="(the default) to use it")
+                if settings.embed_backend == "torch" else Remedy(Fix.LEAVE_OUT, "embed_precision", note="to use it"))
+        raise ModelMismatchError(f"the index in {index_dir} holds {held} vectors, not {wanted}",
+                                 keep, Remedy(Fix.REBUILD, settings=how))
 
 
 @dataclass
@@ -255,12 +309,13 @@ class Index:
                                manifest.dimension, create=False, precision=manifest.embed_precision)
         except StoreError as exc:
             built_at = manifest.chroma_url or f"the embedded store in {settings.index_dir / 'chroma'}"
-            raise StoreError(f"{exc} (the index in {settings.index_dir} keeps its vectors in {built_at})") from None
+            raise StoreError(f"{exc} (the index in {settings.index_dir} keeps its vectors in {built_at})",
+                             *exc.remedies) from None
         lexical = LexicalIndex.load(settings.index_dir / manifest.lexical_dir)
         if len(lexical.ids) != manifest.passage_count:
             raise IndexCorruptError(
-                f"the BM25 index in {settings.index_dir / manifest.lexical_dir} disagrees with the manifest; "
-                "rebuild with `rag ingest --rebuild …`")
+                f"the BM25 index in {settings.index_dir / manifest.lexical_dir} disagrees with the manifest",
+                Remedy(Fix.REBUILD))
         return cls(settings, manifest, store, lexical, notice, stamp)
 
     def is_current(self) -> bool:
@@ -292,10 +347,11 @@ def index_write_error(index_dir: Path, exc: OSError) -> IndexWriteError | None:
         return IndexWriteError(where, "the disk is full", "free some space and run the ingest again; the index "
                                "is as it was before this ingest")
     if exc.errno == errno.EROFS:
-        return IndexWriteError(where, "the index is on a read-only file system", "ingest into a writable --index-dir")
+        return IndexWriteError(where, "the index is on a read-only file system", "",
+                               Remedy(Fix.MOVE_INDEX, "index_dir"))
     if exc.errno in (errno.EACCES, errno.EPERM):
         return IndexWriteError(where, f"permission denied ({exc.filename or where})",
                                "ingest into a folder you may write, or fix its permissions")
     if exc.errno in (errno.EEXIST, errno.ENOTDIR) and index_dir.exists() and not index_dir.is_dir():
-        return IndexWriteError(where, "is a file, not an index folder", "point --index-dir at a folder")
+        return IndexWriteError(where, "is a file, not an index folder", "", Remedy(Fix.MOVE_INDEX, "index_dir"))
     return None

@@ -26,7 +26,7 @@ from rag.ingest.readers.text import parse as parse_text
 from rag.text.safe_text import blanked, inert, is_inert
 from rag.text.sentences import sentence_spans
 from rag.types.corpus import Document, FileProblem, Passage
-from rag.types.errors import DocumentError
+from rag.types.errors import DocumentError, Fix, Remedy
 
 # Counts word pieces for each text (without the model's special tokens).
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -49,8 +49,8 @@ def read_bytes(path: Path, max_mb: float = Settings.max_file_mb) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_mb * 2**20:
-            raise DocumentError(str(path), f"{size / 2**20:.1f} MB, over the limit of {max_mb:g} MB (raise it "
-                                           "with --max-file-mb or max_file_mb in rag.toml)")
+            raise DocumentError(str(path), f"{size / 2**20:.1f} MB, over the limit of {max_mb:g} MB",
+                                Remedy(Fix.RAISE, "max_file_mb"))
         return path.read_bytes()
     except FileNotFoundError:
         raise DocumentError(str(path), "no such file") from None
@@ -176,8 +176,9 @@ def passage_id(doc_id: str, ordinal: int, title: str, start: int, text: str,
 # What the readers extract, versioned: bump it when a change to reading should reach
 # files already indexed (2: bylines and date lines; 3: control characters blanked;
 # 4: PDF paragraphs rebuilt from scaled type and joined when short, scans read by OCR;
-# 5: a long paragraph cut into windows of even size).
-READER_VERSION = 5
+# 5: a long paragraph cut into windows of even size; 6: pages, size and time recorded
+# per file, for `rag status --files`).
+READER_VERSION = 6
 
 
 def build_document(
@@ -232,7 +233,7 @@ def build_document(
     ocr = (f"{result.ocr_pages} page{'s' if result.ocr_pages != 1 else ''} read by OCR",) if result.ocr_pages else ()
     return Document(doc_id=doc_id, source=source, title=title, content_hash=file_hash,
                     passages=tuple(passages), warnings=ocr + result.warnings, byline=byline,
-                    ocr_pages=result.ocr_pages)
+                    ocr_pages=result.ocr_pages, pages=result.pages)
 
 
 def _inert_result(result: ReadResult) -> ReadResult:

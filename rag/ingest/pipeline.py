@@ -17,7 +17,8 @@ import secrets
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -28,12 +29,12 @@ from rag.ingest.readers import read as read_format
 from rag.ingest.pool import ReadOutcome, default_workers, read_in_workers
 from rag.embedding.base import Embedder, default_precision, resolve_model
 from rag.index.manifest import (
-    FileEntry, IngestLock, Manifest, check_model_matches, index_write_error, new_collection_name, read_manifest,
-    write_manifest,
+    FileEntry, FileStat, IngestLock, Manifest, SkippedEntry, check_model_matches, index_write_error,
+    new_collection_name, read_manifest, write_manifest,
 )
 from rag.index.bm25 import LexicalIndex
 from rag.index.chroma import open_client, open_store
-from rag.types.corpus import Document, FileProblem, IngestReport, Passage
+from rag.types.corpus import Caveat, Document, FileProblem, IngestReport, Passage
 from rag.types.errors import DocumentError
 
 # (stage, done, total): stages are "reading", "embedding", "indexing".
@@ -56,6 +57,11 @@ class Plan:
     unchanged: tuple[str, ...]
     problems: tuple[FileProblem, ...]
     skipped_types: dict[str, int]
+    # Every file met, as (size, modification time in ns) when planned; and the
+    # unchanged ones whose size or time moved though their bytes did not.
+    stats: dict[str, FileStat] = field(default_factory=dict)
+    refreshed: dict[str, FileStat] = field(default_factory=dict)
+    walked: tuple[Path, ...] = ()  # the folders walked: a file under one and not met is gone
 
 
 @dataclass(frozen=True)
@@ -72,39 +78,84 @@ class Changes:
     warnings: tuple[FileProblem, ...] = ()  # files read with a caveat
 
 
+# A file modified this recently may change again within its clock's tick, unseen
+# by size and time: its bytes are hashed (git calls this the "racy" case).
+RACY_S = 2.0
+
+
 def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = Settings.max_file_mb) -> Plan:
-    """Compare the files under `paths` with the manifest by content hash. Files that
-    fail to read keep their previous passages; files gone from a walked folder are
-    removed."""
+    """Compare the files under `paths` with the manifest: by size and modification
+    time first, by content hash when they differ. Files that fail to read keep
+    their previous passages; files gone from a walked folder are removed."""
     files, problems, other_types = discover(paths)
     problems = list(problems)
     known = manifest.files if manifest else {}
     to_read, hashes, unchanged = [], {}, []
+    stats: dict[str, FileStat] = {}
+    refreshed: dict[str, FileStat] = {}
+    now_ns = time.time_ns()
     for path in files:
         source = str(path)
-        try:
-            file_hash = content_hash(read_bytes(path, size_limit_mb(str(path), max_file_mb)))
-        except DocumentError as exc:
-            problems.append(FileProblem(exc.path, exc.reason))
-            continue
+        entry = known.get(source)
         # A file read by older readers is read again (its unchanged passages keep
         # their vectors: ids are content hashes), so an upgrade's new reading
         # (bylines, for one) reaches indexes built before it.
-        if source in known and known[source].hash == file_hash and known[source].reader >= READER_VERSION:
+        current = entry is not None and entry.reader >= READER_VERSION
+        try:
+            info = path.stat()
+            stat = (info.st_size, info.st_mtime_ns)
+        except OSError:
+            stat = None  # read_bytes says why
+        if (current and entry is not None and stat is not None and (entry.size, entry.mtime_ns) == stat
+                and now_ns - stat[1] > RACY_S * 1e9):
             unchanged.append(source)
+            stats[source] = stat
+            continue
+        try:
+            file_hash = content_hash(read_bytes(path, size_limit_mb(str(path), max_file_mb)))
+        except DocumentError as exc:
+            problems.append(FileProblem(exc.path, exc.reason, exc.remedies))
+            if stat is not None:
+                stats[source] = stat
+            continue
+        if stat is not None:
+            stats[source] = stat
+        if current and entry is not None and entry.hash == file_hash:
+            unchanged.append(source)
+            if stat is not None and (entry.size, entry.mtime_ns) != stat:
+                refreshed[source] = stat
         else:
             to_read.append(source)
             hashes[source] = file_hash
     seen = {str(f) for f in files}
     # Files are known by the path they were found by; an index built before that
     # knew them by their resolved path, so both forms of a walked folder count.
-    roots = [root for p in paths if p.is_dir() for root in {Path(os.path.abspath(p)), p.resolve()}]
+    roots = tuple(root for p in paths if p.is_dir() for root in {Path(os.path.abspath(p)), p.resolve()})
     removed = [
         source for source in known
         if source not in seen and any(Path(source).is_relative_to(root) for root in roots)
     ]
     return Plan(tuple(to_read), hashes, frozenset(known), tuple(sorted(removed)), tuple(unchanged),
-                tuple(problems), dict(sorted(other_types.items())))
+                tuple(problems), dict(sorted(other_types.items())), stats, refreshed, roots)
+
+
+def skipped_after(previous: Manifest | None, the_plan: Plan, problems: Sequence[FileProblem]) -> dict[str, SkippedEntry]:
+    """The manifest's skipped files after an ingest: those this ingest met are
+    judged again (read now, or skipped for this reason now), those gone from a
+    walked folder are forgotten, the rest kept as they were."""
+    skipped = {source: entry for source, entry in (previous.skipped if previous else {}).items()
+               if source not in the_plan.stats
+               and not any(Path(source).is_relative_to(root) for root in the_plan.walked)}
+    at = utc_now()
+    for problem in problems:
+        if problem.path in the_plan.stats:
+            size, mtime_ns = the_plan.stats[problem.path]
+            skipped[problem.path] = SkippedEntry(problem.reason, problem.remedies, size, mtime_ns, at)
+    return skipped
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_documents(
@@ -134,7 +185,7 @@ def read_documents(
                 data = read_bytes(Path(source), max_mb=float("inf"))  # its size was checked by the plan
                 yield ReadOutcome(source, read_format(data, source, options=options), "", content_hash(data))
             except DocumentError as exc:
-                yield ReadOutcome(source, None, exc.reason)
+                yield ReadOutcome(source, None, exc.reason, remedies=exc.remedies)
         if isolated:
             yield from read_in_workers(isolated, settings.read_workers or default_workers(),
                                        settings.read_timeout_s, on_page, options)
@@ -144,7 +195,7 @@ def read_documents(
         done += 1
         progress("reading", done, total)
         if outcome.result is None:
-            problems.append(FileProblem(source, outcome.problem))
+            problems.append(FileProblem(source, outcome.problem, outcome.remedies))
             continue
         try:
             # The hash of what was read, not of what was planned: a file written to
@@ -152,7 +203,7 @@ def read_documents(
             yield build_document(outcome.result, source, count_tokens(), settings.max_passage_tokens,
                                  outcome.content_hash or plan.hashes[source])
         except DocumentError as exc:
-            problems.append(FileProblem(exc.path, exc.reason))
+            problems.append(FileProblem(exc.path, exc.reason, exc.remedies))
 
 
 def plan_changes(
@@ -179,7 +230,7 @@ def _changes(the_plan: Plan, documents: Sequence[Document], problems: Sequence[F
     updated = tuple(s for s in the_plan.to_read if s in read and s in the_plan.known)
     return Changes(documents, added, updated, the_plan.removed, the_plan.unchanged, tuple(problems),
                    the_plan.skipped_types,
-                   tuple(FileProblem(d.source, w) for d in documents for w in d.warnings))
+                   tuple(FileProblem(d.source, w, w.remedies if isinstance(w, Caveat) else ()) for d in documents for w in d.warnings))
 
 
 def ingest_paths(
@@ -228,6 +279,9 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
 
         the_plan = plan(paths, previous, settings.max_file_mb)
         if not the_plan.to_read and (previous is None or not the_plan.removed):
+            if previous is not None:
+                previous = _note_files(index_dir, previous, the_plan, skipped_after(previous, the_plan,
+                                                                                    the_plan.problems))
             return _report(_changes(the_plan, (), the_plan.problems), previous, 0, started, index_dir)
 
         problems = list(the_plan.problems)
@@ -241,8 +295,8 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
 
         old_collection = manifest.collection if (manifest and rebuild) else None
         new_manifest, embedded, resumed = apply_documents(
-            settings, previous, read_and_keep(), the_plan.removed, get_embedder(), progress, in_use=old_collection
-        )
+            settings, previous, read_and_keep(), the_plan.removed, get_embedder(), progress, in_use=old_collection,
+            the_plan=the_plan, skipped=lambda: skipped_after(previous, the_plan, problems))
         collect_garbage(settings, new_manifest, old_collection)
         return _report(_changes(the_plan, documents, problems), new_manifest, embedded, started, index_dir,
                        resumed)
@@ -256,13 +310,17 @@ def apply_documents(
     embedder: Embedder,
     progress: ProgressCallback = _no_progress,
     in_use: str | None = None,
+    the_plan: Plan | None = None,
+    skipped: Callable[[], dict[str, SkippedEntry]] = dict,
 ) -> tuple[Manifest, int, int]:
     """Steps 2–4 of an ingest: store new records, write BM25, commit the manifest.
     `documents` may be a stream: passages are embedded as they arrive, so reading
     (in worker processes) overlaps with embedding. Returns the committed manifest,
     how many passages were embedded, and how many were found already stored by an
     ingest that was interrupted (resumed, not embedded again). `in_use`: a
-    collection a reader may still use (the one a rebuild replaces), never resumed."""
+    collection a reader may still use (the one a rebuild replaces), never resumed.
+    `the_plan` gives each file's size and time; `skipped`, called once the
+    documents are read, the files that could not be."""
     index_dir = settings.index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
     client, location = open_client(index_dir, settings.chroma_url)
@@ -272,17 +330,20 @@ def apply_documents(
     store = open_store(client, location, collection, embedder.name, embedder.dimension, create=True,
                        precision=embedder.precision)
 
-    files = dict(previous.files) if previous else {}
+    files = _refreshed(previous.files, the_plan) if previous else {}
     for source in removed:
         files.pop(source, None)
     already_stored = previous.live_ids if previous else frozenset()
+    stats = the_plan.stats if the_plan else {}
+    read_at = utc_now()
 
     def fresh_passages() -> Iterator[Passage]:
         seen: set[str] = set()
         for doc in documents:
+            size, mtime_ns = stats.get(doc.source, (None, None))
             files[doc.source] = FileEntry(doc.content_hash, doc.doc_id, doc.title,
                                           tuple(p.id for p in doc.passages), doc.byline, READER_VERSION,
-                                          doc.ocr_pages)
+                                          doc.ocr_pages, size, mtime_ns, doc.pages, read_at)
             for passage in doc.passages:
                 # A passage whose id (content hash included) is already live needs no new vector.
                 if passage.id not in already_stored and passage.id not in seen:
@@ -302,9 +363,31 @@ def apply_documents(
     progress("indexing", 1, 1)
 
     manifest = Manifest(embedder.name, embedder.dimension, collection, generation, lexical_dir, files,
-                        settings.chroma_url, embed_precision=embedder.precision)
+                        settings.chroma_url, embed_precision=embedder.precision, skipped=skipped())
     write_manifest(index_dir, manifest)  # the commit point
     return manifest, len(embedded), len(resumed)
+
+
+def _refreshed(files: dict[str, FileEntry], the_plan: Plan | None) -> dict[str, FileEntry]:
+    """The entries of unchanged files, with the size and time they have now."""
+    files = dict(files)
+    for source, (size, mtime_ns) in (the_plan.refreshed if the_plan else {}).items():
+        if source in files:
+            files[source] = replace(files[source], size=size, mtime_ns=mtime_ns)
+    return files
+
+
+def _note_files(index_dir: Path, manifest: Manifest, the_plan: Plan,
+                skipped: dict[str, SkippedEntry]) -> Manifest:
+    """An ingest that changed no passages may still have met files it could not
+    read, or unchanged files with a new time: a new manifest says so (nothing
+    else of the index is written)."""
+    if skipped == manifest.skipped and not the_plan.refreshed and manifest.records_files:
+        return manifest
+    noted = replace(manifest, files=_refreshed(manifest.files, the_plan), skipped=skipped,
+                    generation=manifest.generation + 1, records_files=True)
+    write_manifest(index_dir, noted)
+    return noted
 
 
 def _unfinished_collection(client, settings: Settings, embedder: Embedder, avoid: str | None) -> str | None:
@@ -383,10 +466,10 @@ def _texts_for(live: list[str], fresh: list[Passage], store) -> dict[str, str]:
             texts[pid] = passage.text
     lost = [pid for pid in live if pid not in texts]
     if lost:
-        from rag.types.errors import IndexCorruptError
+        from rag.types.errors import Fix, IndexCorruptError, Remedy
 
         raise IndexCorruptError(f"{len(lost)} passages listed in the manifest are missing from the vector "
-                                "store; rebuild with `rag ingest --rebuild …`")
+                                "store", Remedy(Fix.REBUILD))
     return texts
 
 

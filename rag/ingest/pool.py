@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 from rag.ingest.readers import ReadOptions, ReadResult
+from rag.types.errors import Fix, Remedy
 
 PageProgress = Callable[[str, int, int], None]  # (path, pages done, pages in the file)
 
@@ -27,6 +28,7 @@ class ReadOutcome:
     # The hash of the bytes the reader was given: a file may change between the
     # plan's hashing and its reading, and the index records what it holds.
     content_hash: str = ""
+    remedies: tuple[Remedy, ...] = ()  # what a person can do about the problem
 
 
 def default_workers() -> int:
@@ -55,7 +57,7 @@ def _worker(tasks, results) -> None:
                           options=options)
             results.send(("done", path, result, "", content_hash(data)))
         except DocumentError as exc:
-            results.send(("done", path, None, exc.reason))
+            results.send(("done", path, None, exc.reason, "", exc.remedies))
         except MemoryError:
             results.send(("done", path, None, "the reader ran out of memory"))
         except Exception as exc:  # a parser's own bug on a malformed file: one line, go on
@@ -138,15 +140,17 @@ def read_in_workers(paths: Sequence[str], workers: int, timeout_s: float,
                     continue
                 if id(slot) in overdue or time.monotonic() - slot.started > timeout_s:
                     reason = (f"reading made no progress for {timeout_s:g} s, so it was stopped (a damaged or "
-                              "hostile file? raise the limit with --read-timeout or read_timeout_s in rag.toml)")
+                              "hostile file?)")
+                    remedies: tuple[Remedy, ...] = (Remedy(Fix.RAISE, "read_timeout_s"),)
                 elif not slot.process.is_alive():
                     reason = f"the reader crashed on it (exit code {slot.process.exitcode})"
+                    remedies = ()
                 else:
                     continue
                 path = slot.path
                 slot.stop(kill=True)
                 slots[index] = _Slot(context)
-                yield ReadOutcome(path, None, reason)
+                yield ReadOutcome(path, None, reason, remedies=remedies)
     finally:
         for slot in slots:
             slot.stop()

@@ -46,7 +46,7 @@ def render_markdown(answer: Answer, source_states: Mapping[int, SourceState] | N
     if answer.citations:
         note = f"Checked: {answer.summary}. Mode: {mode_label(answer.mode, answer.model)}"
         if answer.dropped_sentences:
-            note += f". {answer.dropped_sentences} unchecked sentence(s) left out (--strict)"
+            note += f". {answer.dropped_sentences} unchecked sentence(s) left out (strict)"
         lines.append(f"*{note}.*")
         problems = [c for c in checks if c.verdict not in (SUPPORTED, "no claim")]
         for check in problems:

@@ -2,7 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Mapping
+
+from rag.types.errors import Remedy
+
+
+class Caveat(str):
+    """Something a person should know about a file that was read ("3 pages have no
+    text layer"): the words, which compare as the plain string, and what they can
+    do about it (worded by the front end, rag/cli/advice.py)."""
+
+    remedies: tuple[Remedy, ...]
+
+    def __new__(cls, text: str, *remedies: Remedy) -> "Caveat":
+        caveat = super().__new__(cls, text)
+        caveat.remedies = remedies
+        return caveat
+
+    def __reduce__(self):  # through a worker process's pipe, with its remedies
+        return (Caveat, (str(self), *self.remedies))
 
 
 @dataclass(frozen=True)
@@ -148,6 +167,7 @@ class Document:
     warnings: tuple[str, ...] = ()  # read, but with something a person should know ("3 pages have no text")
     byline: Byline = field(default_factory=Byline)  # who wrote it and when, as its text says
     ocr_pages: int = 0  # pages whose text came from OCR
+    pages: int = 0  # pages read (PDF); 0 for formats without pages
 
 
 @dataclass(frozen=True)
@@ -187,6 +207,7 @@ class FileProblem:
 
     path: str
     reason: str
+    remedies: tuple[Remedy, ...] = ()
 
     def __str__(self) -> str:
         # A file name may hold a line break: written as \n, the problem stays one line.
@@ -215,3 +236,36 @@ class IngestReport:
     @property
     def failed(self) -> bool:
         return bool(self.problems)
+
+
+class FileState(StrEnum):
+    """Where a file the index knows stands; the values are what `rag status --files
+    --json` writes."""
+
+    INDEXED = "indexed"  # its passages are searchable and it is as it was read
+    SKIPPED = "skipped"  # the last ingest that met it could not read it (`reason`)
+    CHANGED = "changed"  # changed on disk since it was read (or skipped): the next ingest reads it
+    GONE = "gone"  # no longer on disk: the next ingest of its folder removes it
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """One file of `rag status --files`. Counts are None where an index made before
+    they were recorded does not know them."""
+
+    source: str
+    state: FileState
+    title: str = ""
+    passages: int = 0  # searchable passages (a skipped file may keep an earlier reading's)
+    pages: int | None = None
+    ocr_pages: int | None = None
+    reader: int | None = None  # the version of the readers that read it
+    read_at: str = ""  # when it was read (or tried), UTC
+    size: int | None = None
+    reason: str = ""  # why it was skipped
+    remedies: tuple[Remedy, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "state": str(self.state), "title": self.title, "passages": self.passages,
+                "pages": self.pages, "ocr_pages": self.ocr_pages, "reader": self.reader, "read_at": self.read_at or None,
+                "size": self.size, "reason": self.reason or None}

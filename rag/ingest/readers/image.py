@@ -7,13 +7,13 @@ from pathlib import Path
 
 from rag.ingest.readers import JOINED_PARAGRAPH_CHARS, SHORT_PARAGRAPH_CHARS, Assembler, ReadOptions, ReadResult
 from rag.ingest.readers.ocr import INSTALL_HINT, find_engine, ocr_text_blocks, recognise, scratch_folder
-from rag.types.errors import DocumentError
+from rag.types.errors import DocumentError, Fix, Remedy
 
 
 def read(data: bytes, path: str, on_page=None, options: ReadOptions | None = None) -> ReadResult:
     options = options or ReadOptions()
     if not options.ocr:
-        raise DocumentError(path, "an image is read only by OCR, which is turned off (--no-ocr or ocr = false)")
+        raise DocumentError(path, "an image is read only by OCR, which is turned off", Remedy(Fix.TURN_ON, "ocr"))
     kind = _kind(data)
     if kind is None:
         raise DocumentError(path, "not a PNG, JPEG or TIFF image (the file does not start like one)")

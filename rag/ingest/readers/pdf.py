@@ -19,7 +19,8 @@ from statistics import median
 from rag.ingest.readers import (JOINED_PARAGRAPH_CHARS, SHORT_PARAGRAPH_CHARS, Assembler, ReadOptions, ReadResult,
                          looks_like_figure_text)
 from rag.ingest.readers.ocr import INSTALL_HINT
-from rag.types.errors import DocumentError
+from rag.types.corpus import Caveat
+from rag.types.errors import DocumentError, Fix, Remedy
 
 # Ligatures spelled out; the typographic hyphens (U+2010, U+2011) as the plain one.
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
@@ -94,7 +95,7 @@ def read(data: bytes, path: str, on_page=None, options: ReadOptions | None = Non
         if not scanned:
             raise DocumentError(path, "no text found")
         if not options.ocr:
-            raise DocumentError(path, "no text layer (scanned?): OCR is turned off (--no-ocr), skipped")
+            raise DocumentError(path, "no text layer (scanned?): OCR is turned off, skipped", Remedy(Fix.TURN_ON, "ocr"))
         if ocr is None:
             raise DocumentError(path, f"no text layer (scanned?): needs OCR, skipped; {INSTALL_HINT}")
         raise DocumentError(path, f"no text layer, and OCR read no text ({'; '.join(ocr_failed[:3])})" if ocr_failed
@@ -165,7 +166,7 @@ def _scan_warnings(scanned: list[int], page_count: int, options: ReadOptions, oc
         return ()
     pages = f"{len(scanned)} of {page_count} pages have no text layer (scanned?)"
     if not options.ocr:
-        return (f"{pages}: OCR is turned off (--no-ocr), so their text is not read",)
+        return (Caveat(f"{pages}: OCR is turned off, so their text is not read", Remedy(Fix.TURN_ON, "ocr")),)
     if ocr is None:
         return (f"{pages}: their text needs OCR; {INSTALL_HINT}",)
     texts, failed = ocr
