@@ -63,3 +63,41 @@ def test_the_plain_loop_dispatches_through_the_table(tmp_path, capsys):
 
 
 
+
+
+def test_files_lists_each_files_state_in_both_front_ends(tmp_path, capsys, embedder_factory):
+    """/files: the plain loop prints what `rag status --files` prints; the app (driven
+    by its Pilot) shows the same lines in the chat."""
+    import asyncio
+
+    from rag.cli.chat import command_handlers
+    from rag.ingest.pipeline import ingest_paths
+    from rag.wiring import open_session
+    from tui.app import RagApp
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tides.txt").write_text("High tide at Brest is at 06:12 on Monday.\n", encoding="utf-8")
+    (docs / "ferry.txt").write_text("The ferry to Ushant leaves at nine.\n", encoding="utf-8")
+    (docs / "empty.txt").write_text("", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / ".rag")
+    ingest_paths([docs], settings, embedder_factory)
+    (docs / "ferry.txt").unlink()  # gone since it was read
+    session = open_session(settings)
+    assert dispatch(parse_command("/files"), command_handlers(session)) is True
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "files: 1 indexed, 1 skipped, 0 changed, 1 gone", out
+    assert out[1].startswith("skipped") and "empty.txt" in out[1] and "empty file" in out[1]
+    assert out[2].startswith("gone") and "ferry.txt" in out[2]
+    assert out[3].startswith("indexed") and "tides.txt" in out[3] and "1 passages" in out[3] and "read " in out[3]
+
+    async def shown() -> str:
+        app = RagApp(settings, embedder_factory=embedder_factory)
+        async with app.run_test() as pilot:
+            app.run_command("/files")
+            await pilot.pause()
+            return "\n".join(str(w.render()) for w in app.query(".history"))
+
+    text = asyncio.run(shown())
+    assert "Files in the index: 1 indexed, 1 skipped, 0 changed, 1 gone" in text, text
+    assert "empty file" in text and "ferry.txt" in text

@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from rag.cli.advice import explain
+
 from rag.answer.generate import LlamaCppGenerator, physical_cores
 from rag.answer.model_files import ModelError, check_gguf, find_models, read_info, resolve_model_path
 from rag.answer.prompt import SYSTEM_PROMPT, build_messages
@@ -69,8 +71,9 @@ def test_model_discovery_takes_the_configured_or_the_newest(tmp_path, tiny_gguf)
     import shutil
 
     models = tmp_path / "models"
-    with pytest.raises(ModelError, match="rag models pull"):
+    with pytest.raises(ModelError) as info:
         resolve_model_path(models, None)
+    assert "rag models pull" in explain(info.value)
     models.mkdir()
     old, new = models / "old.gguf", models / "new.gguf"
     shutil.copy(tiny_gguf, old)

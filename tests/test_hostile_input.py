@@ -251,6 +251,37 @@ def test_a_full_disk_and_a_read_only_index_are_one_line_and_lose_nothing(small_d
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
 
 
+def test_an_index_on_a_full_disk_is_searched_and_asked_with_one_note(small_disk, tmp_path, default_gguf):
+    """The disk holding the index and the temporary folder has not a byte free: Chroma
+    cannot open its store (it writes to open it), so the store is copied to memory
+    and searched there; `rag search` and `rag ask` answer, and say so in one line."""
+    work = tmp_path / "work"
+    (work / "docs").mkdir(parents=True)
+    (work / "docs" / "tides.txt").write_text("Tide tables for Oban were first printed in 1850.\n", encoding="utf-8")
+    index = ["--index-dir", str(small_disk / "idx")]
+    assert run(["ingest", "docs"] + index, cwd=work).returncode == 0
+    (small_disk / "tmp").mkdir()
+    ballast = os.open(small_disk / "ballast", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(ballast, b"\0" * 4096):  # until the disk refuses
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(ballast)
+    assert os.statvfs(small_disk).f_bavail == 0
+    full = {"TMPDIR": str(small_disk / "tmp")}
+
+    found = run(["search", "When were the Oban tide tables printed?", "-k", "1"] + index, cwd=work, env_extra=full)
+    assert found.returncode == 0 and "1850" in found.stdout, found.stderr
+    assert found.stderr.count("\n") == 1 and "is on a full disk, so its vector store was copied to memory" in \
+        found.stderr, found.stderr
+    asked = run(["ask", "When were the Oban tide tables printed?", "--model", str(default_gguf)] + index, cwd=work,
+                env_extra=full)
+    assert asked.returncode == 0 and "1850" in asked.stdout and "[local mode" in asked.stdout, asked.stderr
+    assert [line for line in asked.stderr.splitlines() if line.startswith("rag:")] == found.stderr.splitlines()
+
+
 @pytest.fixture
 def silent_server():
     """A model server that accepts connections and then says nothing (hung, or

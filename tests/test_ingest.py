@@ -163,7 +163,7 @@ def test_another_embedding_model_is_a_clear_error_with_the_rebuild_command(tmp_p
     shutil.copytree(embedder.location.path, other)
     other_settings = settings.replace(embed_model=str(other))
 
-    with pytest.raises(ModelMismatchError, match="rebuild") as info:
+    with pytest.raises(ModelMismatchError) as info:
         Index.open(other_settings)
     assert "all-MiniLM-L6-v2" in str(info.value) and "--rebuild" in explain(info.value)
     with pytest.raises(ModelMismatchError) as info:
@@ -178,8 +178,9 @@ def test_another_embedding_model_is_a_clear_error_with_the_rebuild_command(tmp_p
 
 
 def test_opening_a_missing_index_says_how_to_build_one(tmp_path):
-    with pytest.raises(IndexNotFoundError, match="rag ingest"):
+    with pytest.raises(IndexNotFoundError) as info:
         Index.open(make_settings(tmp_path / "nothing"))
+    assert "rag ingest" in explain(info.value)
 
 
 def test_a_folder_of_thousands_of_tiny_files(tmp_path, embedder_factory):

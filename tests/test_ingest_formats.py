@@ -50,6 +50,28 @@ def test_every_format_is_ingested_and_each_bad_file_is_one_line(library):
         assert any(name in line and reason in line for line in problems), (name, problems)
 
 
+def test_status_lists_every_file_indexed_or_skipped_with_its_reason(library):
+    root, _ = library
+    listed = run(["status", "--files", "--json"], cwd=root)
+    assert listed.returncode == 0, listed.stderr
+    report = json.loads(listed.stdout)
+    assert report["complete"] is True
+    files = {f["source"].split("/")[-1]: f for f in report["files"]}
+    indexed = {name for name, f in files.items() if f["state"] == "indexed"}
+    assert indexed == {"report.pdf", "review.docx", "barrier.html", "tales.epub", "survey.pdf"}
+    for name in indexed:
+        assert files[name]["passages"] > 0 and files[name]["read_at"] and files[name]["reason"] is None
+    assert files["survey.pdf"]["pages"] >= 2 and files["survey.pdf"]["ocr_pages"] >= 1  # a cover, then a scan
+    skipped = {name: f["reason"] for name, f in files.items() if f["state"] == "skipped"}
+    for name, reason in {"locked.pdf": "password-protected", "scan.pdf": "OCR found no text", "liar.pdf": "not a PDF",
+                         "broken.docx": "damaged Word file", "menu.html": "no main content"}.items():
+        assert reason in skipped[name], (name, skipped)
+    assert files["locked.pdf"]["passages"] == 0
+
+    summary = run(["status"], cwd=root)
+    assert "5 indexed, 5 skipped, 0 changed, 0 gone" in summary.stdout, summary.stdout
+
+
 def test_a_question_answered_on_page_3_is_cited_with_page_3(library):
     root, _ = library
     result = run(["ask", "--extractive", "--json", CAPE_WRATH], cwd=root)

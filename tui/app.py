@@ -30,11 +30,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from rag.chat.commands import Command, CommandError, CommandName, dispatch, parse_command
 from rag.chat.session import ChatOptions
 from rag.config import Settings
-from rag.report.render import conversation_line, display_path, ingest_summary, mode_label
+from rag.index.file_status import state_counts
+from rag.report.render import (
+    conversation_line, display_path, file_counts, file_status_line, ingest_summary, mode_label,
+    needing_attention_first,
+)
 from rag.text.safe_text import inert
 from rag.types.answers import Answer, Mode
 from rag.types.citations import SentenceCheck
-from rag.cli.advice import Audience, explain, explain_problem
+from rag.cli.advice import Audience, advise, explain, explain_problem
 from rag.types.errors import IndexNotFoundError, RagError
 from rag.wiring import EmbedderLoader, open_session
 from tui.screens import HelpScreen, PassageScreen
@@ -76,6 +80,7 @@ class AnswerInProgress:
 RESTORED_TURNS = 20
 # /history lists this many conversations, the latest first.
 LISTED_CONVERSATIONS = 20
+LISTED_FILES = 40  # /files: those needing attention come first
 
 
 class RagApp(App):
@@ -487,6 +492,7 @@ class RagApp(App):
             CommandName.SOURCES: lambda c: self.action_sources(),
             CommandName.NEW: lambda c: self.new_conversation(),
             CommandName.HISTORY: lambda c: self.list_conversations(),
+            CommandName.FILES: lambda c: self.list_files(),
             CommandName.OPEN: lambda c: self.open_conversation(int(c.argument)),
             CommandName.ONLY: self._limit_scope,
             CommandName.ALL: self._widen_scope,
@@ -526,6 +532,20 @@ class RagApp(App):
         if len(conversations) > LISTED_CONVERSATIONS:
             lines.append(f"  … and {len(conversations) - LISTED_CONVERSATIONS} older (`rag history` lists them all)")
         self.chat.mount(Static(Text(inert("\n".join(lines))), classes="history"))
+
+    def list_files(self) -> None:
+        """Every file the index knows, those needing attention first (as `rag status --files`)."""
+        statuses, complete = self.session.file_statuses()
+        lines = [f"Files in the index: {file_counts(state_counts(statuses))}"]
+        lines += [file_status_line(s, advise(s.remedies, Audience.APP))
+                  for s in needing_attention_first(statuses)[:LISTED_FILES]]
+        if len(statuses) > LISTED_FILES:
+            lines.append(f"  … and {len(statuses) - LISTED_FILES} more (`rag status --files` lists them all)")
+        if not complete:
+            lines.append("This index was made before skipped files and sizes were recorded; /ingest of its "
+                         "folders again records them.")
+        self.chat.mount(Static(Text(inert("\n".join(lines))), classes="history"))
+        self.chat.scroll_end(animate=False)
 
     def open_conversation(self, number: int) -> None:
         if self.answering is not None or self.pending is not None:

@@ -16,6 +16,7 @@ from rag.types.errors import QueryError
 class CommandName(StrEnum):
     INGEST = "ingest"
     SOURCES = "sources"
+    FILES = "files"
     ONLY = "only"
     ALL = "all"
     HISTORY = "history"
@@ -51,6 +52,8 @@ TABLE: tuple[CommandSpec, ...] = (
     CommandSpec(CommandName.INGEST, Takes.PATH, "/ingest PATH",
                 "add or update files and folders in the index, with progress", example="(a file or a folder; quote a path with spaces)"),
     CommandSpec(CommandName.SOURCES, Takes.NOTHING, "/sources", "show the sources panel and move to it"),
+    CommandSpec(CommandName.FILES, Takes.NOTHING, "/files",
+                "every file the index knows: indexed, skipped (and why), changed on disk since, or gone"),
     CommandSpec(CommandName.ONLY, Takes.PATTERNS, "/only PATTERN…",
                 "answer from some documents only: a glob on the path, or words of the path or title",
                 example="(e.g. /only report.pdf, /only 'seeds/*', /only Macron); /all lifts it"),

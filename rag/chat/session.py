@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rag.answer.generate import Generator
     from rag.embedding.base import Embedder
     from rag.index.manifest import Index
+    from rag.types.corpus import FileStatus
     from rag.retrieve.search import Retriever
 
 
@@ -213,6 +214,17 @@ class ChatSession:
         self.scope = Scope(conversation.scope)
 
     # ------------------------------------------------------------------ evidence
+
+    def file_statuses(self) -> tuple[list[FileStatus], bool]:
+        """(every file the index knows with its state, whether the index records
+        them all: False for one made before skipped files and sizes were kept)."""
+        from rag.index.file_status import file_statuses
+        from rag.index.manifest import read_manifest
+
+        manifest = read_manifest(self.settings.index_dir)
+        if manifest is None:
+            return [], True
+        return file_statuses(manifest), manifest.records_files
 
     def source_states(self, answer: Answer) -> dict[int, SourceState]:
         """Source number -> CHANGED or GONE for each passage the answer cites that the

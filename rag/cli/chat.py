@@ -106,6 +106,20 @@ def command_handlers(session) -> dict:
         raise QueryError("/ingest works in the chat app; here, run `rag ingest PATH` in another terminal "
                          "(the next question sees it)")
 
+    def files(command) -> bool:
+        from rag.cli.advice import advise
+        from rag.index.file_status import state_counts
+        from rag.report.render import file_counts, file_status_line, needing_attention_first
+
+        statuses, complete = session.file_statuses()
+        print(f"files: {file_counts(state_counts(statuses))}")
+        for status in needing_attention_first(statuses):
+            print(file_status_line(status, advise(status.remedies)))
+        if not complete:
+            print("(this index was made before skipped files and sizes were recorded: "
+                  "`rag ingest` of its folders again records them)")
+        return True
+
     def say(*lines: str, then: Callable[[], object] = lambda: None) -> Callable[[object], bool]:
         def handler(command) -> bool:
             then()
@@ -117,6 +131,7 @@ def command_handlers(session) -> dict:
         CommandName.QUIT: lambda command: False,
         CommandName.HELP: say(HELP),
         CommandName.HISTORY: history,
+        CommandName.FILES: files,
         CommandName.OPEN: reopen,
         CommandName.NEW: say("new conversation", then=session.new_conversation),
         CommandName.ONLY: lambda command: print(session.limit_to(command.patterns).describe()) or True,

@@ -92,6 +92,45 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    import time
+
+    from rag.cli.advice import explain_problem
+    from rag.ingest.watch import WatchUpdate, follow
+    from rag.report.render import ingest_summary, watch_line
+
+    settings = _settings(args)
+    paths = args.paths or [Path("seeds")]
+    told: set[tuple[str, str]] = set()  # problems said once, not at every update
+    updates = 0
+
+    def on_update(update: WatchUpdate) -> None:
+        nonlocal updates
+        for problem in update.report.problems:
+            if (problem.path, problem.reason) not in told:
+                told.add((problem.path, problem.reason))
+                print(f"rag: skipped {explain_problem(problem)}", file=sys.stderr, flush=True)
+        if update.initial:
+            print(ingest_summary(update.report, detailed=True), flush=True)
+        else:
+            updates += 1
+            print(watch_line(update.report, time.time()), flush=True)
+
+    def watching() -> None:
+        names = ", ".join(str(p) for p in paths)
+        print(f"watching {names} for changes (Ctrl-C stops)", file=sys.stderr, flush=True)
+
+    try:
+        # The first ingest shows its progress; an update is one line, with a bar
+        # while it runs only on a terminal (where the bar leaves nothing behind).
+        with ProgressBar() as bar:
+            follow(paths, settings, _embedder_loader(settings), on_update, progress=bar,
+                   update_progress=bar if sys.stderr.isatty() else None, on_watching=watching)
+    except KeyboardInterrupt:
+        err(f"stopped watching after {updates} update(s); the index holds every finished update")
+    return EXIT_OK
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from rag.retrieve.search import validate_question
 
@@ -299,8 +338,8 @@ def _take(item, final, args: argparse.Namespace, text_mode: bool):
 def cmd_check(args: argparse.Namespace) -> int:
     from rag.index.lookup import PassageLookup
     from rag.report.briefing import check_draft, read_draft_file, suggestion
-    from rag.wiring import open_checker
     from rag.types.citations import NO_CLAIM, SUPPORTED
+    from rag.wiring import open_checker
 
     settings = _settings(args, k=args.k)
     text = read_draft_file(args.file)  # a bad file fails before the model loads
@@ -309,13 +348,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                          open_checker(settings, retriever.embedder), settings.k)
     report = result.report
     if args.json:
-        print(json_text({
-            "file": str(args.file),
-            "summary": report.summary(),
-            "sources": {str(n): result.source_label(n) for n in sorted(result.sources)},
-            "unresolved_sources": result.unresolved,
-            "sentences": [{**c.to_json(), "suggestion": suggestion(c, result.sources)} for c in report.checks],
-        }, indent=2))
+        from rag.cli.views import check_json
+
+        print(json_text(check_json(result, str(args.file)), indent=2))
     else:
         for number in result.unresolved:
             err(f"{args.file}: source [{number}] “{result.descriptions[number]}” names no passage in the index")
@@ -454,25 +489,49 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from rag.cli.mcp_server import serve_http, serve_stdio
+    from rag.cli.mcp_tools import DEFAULT_WAIT_S, Library
+    from rag.wiring import open_index
+
+    settings = _settings(args, k=args.k)
+    open_index(settings)  # no index: one line now, not an error at every call
+    library = Library(settings, extractive=args.extractive, ingest_roots=args.allow_ingest or (),
+                      wait_s=args.wait_limit_s or DEFAULT_WAIT_S)
+    if not args.http:
+        serve_stdio(library)
+        return EXIT_OK
+    from rag.cli.http_guard import parse_address, token_for
+
+    host, port = parse_address(args.http)
+    token, generated = token_for(host, args.allow_remote)
+
+    def ready(url: str) -> None:
+        print(f"rag: serving {settings.index_dir} over MCP at {url} (Ctrl-C stops)", file=sys.stderr, flush=True)
+        if generated:
+            print(f"rag: bearer token (send as Authorization: Bearer …; set RAG_MCP_TOKEN to choose it): {token}",
+                  file=sys.stderr, flush=True)
+
+    try:
+        serve_http(library, host, port, token, ready)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     import textwrap
 
-    from rag.index.lookup import PassageLookup
-    from rag.types.errors import QueryError
+    from rag.cli.views import show_json
 
     index = _open_index(_settings(args))  # the store and manifest; no embedding model is loaded
-    manifest = index.manifest
-    source = PassageLookup(index).source_for_file(args.file)
-    if source is None:
-        raise QueryError(f"{args.file}: not in the index (see `rag status`; ingest it with `rag ingest {args.file}`)")
-    entry = manifest.files[source]
-    stored = index.store.get(list(entry.passages))
-    passages = sorted(stored.values(), key=lambda p: p.ordinal)
+    shown = show_json(index, args.file)
     if args.json:
-        print(json_text({"source": source, "title": entry.title, "byline": entry.byline.to_json(), "passages": [
-            {"id": p.id, "label": p.label, **p.place_json(), "text": p.text} for p in passages]},
-            indent=2))
+        print(json_text(shown, indent=2))
         return EXIT_OK
+    source = shown["source"]
+    entry = index.manifest.files[source]
+    passages = sorted(index.store.get(list(entry.passages)).values(), key=lambda p: p.ordinal)
     print(entry.title)
     if entry.byline:
         print(entry.byline.describe())
@@ -489,34 +548,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rag.index.manifest import read_manifest
     from rag.types.errors import IndexNotFoundError
 
-    from rag.index.file_status import file_statuses, state_counts
+    from rag.cli.views import status_json
 
     settings = _settings(args)
     manifest = read_manifest(settings.index_dir)
     if manifest is None:
         raise IndexNotFoundError(str(settings.index_dir))
-    statuses = file_statuses(manifest)
     if args.files:
-        return _print_file_statuses(statuses, manifest.records_files, args.json)
-    counts = state_counts(statuses)
-    info: dict[str, Any] = {
-        "index_dir": str(settings.index_dir),
-        "store": manifest.chroma_url or str(settings.index_dir / "chroma"),
-        "collection": manifest.collection,
-        "embed_model": manifest.embed_model,
-        "embed_precision": manifest.embed_precision,
-        "dimension": manifest.dimension,
-        "documents": len(manifest.files),
-        "passages": manifest.passage_count,
-        "generation": manifest.generation,
-        "files": counts,
-    }
+        return _print_file_statuses(settings, manifest, args.json)
+    info = status_json(settings, manifest)
     if args.json:
         print(json_text(info, indent=2))
     else:
         for key, value in info.items():
             if key == "files":
-                value = ", ".join(f"{n} {state}" for state, n in counts.items())
+                from rag.report.render import file_counts
+
+                value = file_counts(value)
             print(f"{key:<16} {value}")
         if not manifest.records_files:
             print(OLD_INDEX_NOTE)
@@ -527,25 +575,20 @@ OLD_INDEX_NOTE = ("note: this index was made before files' sizes, pages and skip
                   "`rag ingest` of its folders again records them")
 
 
-def _print_file_statuses(statuses, records_files: bool, as_json: bool) -> int:
+def _print_file_statuses(settings, manifest, as_json: bool) -> int:
     from rag.cli.advice import advise
+    from rag.cli.views import status_json
+    from rag.index.file_status import file_statuses
 
-    if as_json:
-        rows = [dict(s.to_json(), advice=advise(s.remedies) or None) for s in statuses]
-        print(json_text({"files": rows, "complete": records_files}, indent=2))
-        return EXIT_OK
-    for s in statuses:
-        facts = [f"{s.passages} passages" if s.state != "skipped" or s.passages else ""]
-        if s.pages:
-            facts.append(f"{s.pages} pages" + (f" ({s.ocr_pages} by OCR)" if s.ocr_pages else ""))
-        if s.read_at:
-            facts.append(("tried " if s.state == "skipped" else "read ") + s.read_at.replace("T", " ").rstrip("Z"))
-        if s.reason:
-            advice = advise(s.remedies)
-            facts.append(s.reason + (f" ({advice})" if advice else ""))
-        print(f"{s.state:<8} {s.source}  " + "; ".join(f for f in facts if f))
-    if not records_files:
+    if not manifest.records_files:
         print(OLD_INDEX_NOTE, file=sys.stderr)
+    if as_json:
+        print(json_text(status_json(settings, manifest, files=True), indent=2))
+        return EXIT_OK
+    from rag.report.render import file_status_line
+
+    for s in file_statuses(manifest):
+        print(file_status_line(s, advise(s.remedies)))
     return EXIT_OK
 
 

@@ -75,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not read scanned pages and images by OCR (they are skipped, as they are named)")
     p.set_defaults(run="cmd_ingest")
 
+    p = sub.add_parser("watch", parents=[common], help="ingest folders, then keep the index in step as they change",
+                       description="Ingest PATH… as `rag ingest` does, then follow them: new, changed, renamed and "
+                                   "deleted files are brought into the index within seconds, each burst of changes "
+                                   "(a save, a copied folder) as one update, printed on one line. Ctrl-C stops; the "
+                                   "index keeps every finished update. Other ingests of the index wait for it to stop.")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default seeds/)")
+    p.add_argument("--max-file-mb", type=float, metavar="MB",
+                   help="skip files larger than this, with a line naming them (default 64)")
+    p.add_argument("--read-timeout", type=float, metavar="S", dest="read_timeout_s",
+                   help="stop reading a file that makes no progress for this long (default 120)")
+    p.add_argument("--no-ocr", action="store_false", dest="ocr", default=None,
+                   help="do not read scanned pages and images by OCR")
+    p.set_defaults(run="cmd_watch")
+
     p = sub.add_parser("search", parents=[common], help="show the passages that best match a question")
     p.add_argument("question", help="the question")
     p.add_argument("-k", type=int, default=None, metavar="N", help="how many passages (default 5)")
@@ -192,6 +206,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hub repository and file (default Qwen/Qwen2.5-1.5B-Instruct-GGUF, Q4_K_M)")
     q.add_argument("--models-dir", type=Path, metavar="DIR", help="default models/")
     q.set_defaults(run="cmd_models_pull")
+
+    p = sub.add_parser("mcp", parents=[common, answer, checking],
+                       help="serve the index to assistants and editors over the Model Context Protocol",
+                       description="An MCP server over standard input and output (or --http): tools search, ask "
+                                   "(answers with checked citations), check, show and status; ingest only with "
+                                   "--allow-ingest. Questions are answered one at a time by one loaded model.")
+    p.add_argument("-k", type=int, default=None, metavar="N", help="passages per question (default 5)")
+    p.add_argument("--http", metavar="HOST:PORT",
+                   help="serve Streamable HTTP at http://HOST:PORT/mcp instead (e.g. 127.0.0.1:8765)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="let --http listen on an address other machines reach; requires a bearer token "
+                        "(env RAG_MCP_TOKEN, else one is generated and printed)")
+    p.add_argument("--allow-ingest", action="append", type=Path, metavar="DIR",
+                   help="add an ingest tool that may add files below DIR (repeatable); without it, none")
+    p.add_argument("--wait-limit", type=float, metavar="S", dest="wait_limit_s",
+                   help="how long a request waits for the ones ahead of it before failing (default 300)")
+    p.set_defaults(run="cmd_mcp")
 
     p = sub.add_parser("show", parents=[common], help="show what was read from one ingested file",
                        description="Print the title and every passage of an ingested file, with its page, "

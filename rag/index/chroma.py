@@ -8,6 +8,7 @@ lazily, inside `open_store`.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import time
@@ -23,6 +24,14 @@ from rag.types.errors import Fix, ModelMismatchError, Remedy, StoreError
 
 class ReadOnlyStoreError(StoreError):
     """The embedded store's folder cannot be written, which Chroma needs even to read it."""
+
+
+class FullDiskStoreError(ReadOnlyStoreError):
+    """The disk holding the embedded store is full: Chroma cannot write, so cannot open it."""
+
+
+def _says_full(message: str) -> bool:
+    return "disk is full" in message or "No space left" in message
 
 
 class VectorStore:
@@ -141,7 +150,7 @@ def _call(fn, location: str):
     except Exception as exc:
         message = _one_line(exc)
         # SQLite under Chroma says so in words when the disk fills up mid-write.
-        if "disk is full" in message or "No space left" in message:
+        if _says_full(message):
             raise StoreError(f"vector store at {location}: the disk is full; free some space and run the "
                              "ingest again (the index is as it was before this ingest)") from exc
         if _says_read_only(message):
@@ -189,6 +198,9 @@ def open_client(index_dir: Path, chroma_url: str | None):
         client = chromadb.PersistentClient(path=str(path.resolve()), settings=_chroma_settings())
     except Exception as exc:
         message = _one_line(exc)
+        if _says_full(message):
+            raise FullDiskStoreError(f"the disk holding the index in {index_dir} is full, and its vector store "
+                                     "(Chroma) must write to open it") from None
         if _says_read_only(message) or "Permission denied" in message:
             # Chroma writes to its store even to read it; Index.open then searches a copy.
             raise ReadOnlyStoreError(f"the index in {index_dir} is read-only, and its vector store (Chroma) must "
@@ -216,33 +228,63 @@ def forget_client(index_dir: Path) -> None:
             pass  # its files are closed or gone already: nothing to release
 
 
-def open_read_only_copy(index_dir: Path) -> tuple[object, str, str]:
-    """(client, location, notice) for an embedded store whose folder cannot be written.
+# Where a copy of the store may go when its own folder cannot be written: the
+# temporary folder, else memory (a RAM-backed folder), for when the temporary folder
+# is on the same full disk as the index, as it usually is on a laptop.
+RAM_FOLDERS = (Path("/dev/shm"),)
+
+
+def _copy_places(size: int) -> list[Path]:
+    """Folders with room for a copy of `size` bytes (and some to spare), best first."""
+    places = []
+    # TMPDIR as the user set it: Python's own choice skips a folder it cannot write to
+    # (a full one) for /tmp, which is on that same full disk more often than not.
+    for folder in (Path(os.environ.get("TMPDIR") or tempfile.gettempdir()), *RAM_FOLDERS):
+        try:
+            if folder.is_dir() and shutil.disk_usage(folder).free > size * 1.2 + 4 * 2**20:
+                places.append(folder)
+        except OSError:
+            continue
+    return places
+
+
+def open_read_only_copy(index_dir: Path, why: str = "is read-only") -> tuple[object, str, str]:
+    """(client, location, notice) for an embedded store whose folder cannot be written
+    (read-only, or on a full disk; `why` says which).
 
     Chroma writes to its SQLite file even to read it, and has no read-only mode
     (chroma-core/chroma#1438); past 1,000 records its vectors live only in its own
-    HNSW files. So a read-only index is searched from a copy of its `chroma/`
-    folder in the temporary folder, removed when the process exits: the one write
-    outside the index folder, made only when the index folder cannot be written.
+    HNSW files. So such an index is searched from a copy of its `chroma/` folder in
+    the temporary folder, or in memory when that has no room, removed when the
+    process exits: the one write outside the index folder, made only when the
+    index folder cannot be written.
     """
     import chromadb
 
     source = index_dir / "chroma"
     started = time.perf_counter()
-    copy = Path(tempfile.mkdtemp(prefix="rag-read-only-"))
-    atexit.register(shutil.rmtree, copy, ignore_errors=True)
-    try:
-        shutil.copytree(source, copy / "chroma", copy_function=shutil.copyfile)
-        client = chromadb.PersistentClient(path=str(copy / "chroma"), settings=_chroma_settings())
-    except Exception as exc:
-        shutil.rmtree(copy, ignore_errors=True)
-        raise ReadOnlyStoreError(f"the index in {index_dir} is read-only, and copying its vector store to "
-                                 f"{copy.parent} for searching failed ({_one_line(exc)})",
-                                 Remedy(Fix.MOVE_INDEX, "index_dir", str(index_dir))) from None
-    size = sum(f.stat().st_size for f in (copy / "chroma").rglob("*") if f.is_file())
-    notice = (f"the index in {index_dir} is read-only, so its vector store was copied to the temporary folder "
-              f"to be searched ({size / 2**20:.1f} MB in {time.perf_counter() - started:.1f} s; removed on exit)")
-    return client, str(source), notice
+    size = sum(f.stat().st_size for f in source.rglob("*") if f.is_file())
+    problems = []
+    for place in _copy_places(size) or [Path(tempfile.gettempdir())]:
+        try:
+            copy = Path(tempfile.mkdtemp(prefix="rag-read-only-", dir=place))
+        except OSError as exc:
+            problems.append(f"{place}: {_one_line(exc)}")
+            continue
+        atexit.register(shutil.rmtree, copy, ignore_errors=True)
+        try:
+            shutil.copytree(source, copy / "chroma", copy_function=shutil.copyfile)
+            client = chromadb.PersistentClient(path=str(copy / "chroma"), settings=_chroma_settings())
+        except Exception as exc:
+            shutil.rmtree(copy, ignore_errors=True)
+            problems.append(f"{place}: {_one_line(exc)}")
+            continue
+        where = "memory" if place in RAM_FOLDERS else "the temporary folder"
+        notice = (f"the index in {index_dir} {why}, so its vector store was copied to {where} to be searched "
+                  f"({size / 2**20:.1f} MB in {time.perf_counter() - started:.1f} s; removed on exit)")
+        return client, str(source), notice
+    raise ReadOnlyStoreError(f"the index in {index_dir} {why}, and copying its vector store for searching "
+                             f"failed ({'; '.join(problems)})", Remedy(Fix.MOVE_INDEX, "index_dir", str(index_dir)))
 
 
 def open_store(client, location: str, name: str, model: str, dimension: int, create: bool,

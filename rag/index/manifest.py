@@ -25,7 +25,7 @@ from typing import IO, Any
 from rag.types.corpus import Byline
 from rag.config import Settings
 from rag.index.bm25 import LexicalIndex
-from rag.index.chroma import ReadOnlyStoreError, VectorStore, forget_client, open_client, open_read_only_copy, open_store
+from rag.index.chroma import FullDiskStoreError, ReadOnlyStoreError, VectorStore, forget_client, open_client, open_read_only_copy, open_store
 from rag.types.errors import (
     Fix, IndexBusyError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelMismatchError, Remedy,
     StoreError,
@@ -212,8 +212,9 @@ class IngestLock:
     flock is released by the kernel when the process dies, so a crashed ingest
     never leaves a stale lock behind."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, holder: str = ""):
         self.path = index_dir / "ingest.lock"
+        self.holder = holder  # who holds it, for the refusal another process reads
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> "IngestLock":
@@ -232,7 +233,7 @@ class IngestLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}")
+        handle.write(f"{self.holder}, pid {os.getpid()}" if self.holder else f"pid {os.getpid()}")
         handle.flush()
         self._handle = handle
         return self
@@ -302,6 +303,8 @@ class Index:
         notice = ""
         try:
             client, location = open_client(settings.index_dir, settings.chroma_url)
+        except FullDiskStoreError:
+            client, location, notice = open_read_only_copy(settings.index_dir, "is on a full disk")
         except ReadOnlyStoreError:
             client, location, notice = open_read_only_copy(settings.index_dir)
         try:

@@ -12,11 +12,11 @@ next ingest removes; one interrupted in step 5 has already committed.
 from __future__ import annotations
 
 import os
-
 import secrets
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -239,13 +239,16 @@ def ingest_paths(
     embedder_factory: EmbedderFactory,
     progress: ProgressCallback = _no_progress,
     rebuild: bool = False,
+    lock_held: bool = False,
 ) -> IngestReport:
     """Ingest files and folders into the index of `settings`. Raises IndexBusyError
     when another ingest holds the lock, ModelMismatchError when the index was
     built with another embedding model (unless `rebuild`), IndexWriteError when
-    the environment stops the index from being written (disk full, read-only)."""
+    the environment stops the index from being written (disk full, read-only).
+    `lock_held`: the caller holds the index's `IngestLock` already (`rag watch`
+    holds it for as long as it follows the folders)."""
     try:
-        return _ingest_paths(paths, settings, embedder_factory, progress, rebuild)
+        return _ingest_paths(paths, settings, embedder_factory, progress, rebuild, lock_held)
     except OSError as exc:
         problem = index_write_error(settings.index_dir, exc)
         if problem is None:
@@ -254,10 +257,10 @@ def ingest_paths(
 
 
 def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: EmbedderFactory,
-                  progress: ProgressCallback, rebuild: bool) -> IngestReport:
+                  progress: ProgressCallback, rebuild: bool, lock_held: bool = False) -> IngestReport:
     started = time.perf_counter()
     index_dir = settings.index_dir
-    with IngestLock(index_dir):
+    with nullcontext() if lock_held else IngestLock(index_dir):
         manifest = read_manifest(index_dir)
         previous = None if rebuild else manifest
         if previous is not None:

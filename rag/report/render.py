@@ -9,7 +9,7 @@ from typing import Sequence
 
 from rag.types.answers import CHANGED, GONE, Mode
 from rag.types.citations import NO_CLAIM, SUPPORTED, SentenceCheck
-from rag.types.corpus import IngestReport
+from rag.types.corpus import FileState, FileStatus, IngestReport
 
 
 def display_path(source: str) -> str:
@@ -57,6 +57,48 @@ def ingest_summary(report: IngestReport, detailed: bool = False) -> str:
                if report.passages_resumed else "")
     return (f"{counts}; embedded {report.passages_embedded} passages in {report.seconds:.1f} s{resumed}; "
             f"index: {report.documents_total} documents, {report.passages_total} passages in {report.location}")
+
+
+def _some(sources: Sequence[str], shown: int = 3) -> str:
+    names = [display_path(s) for s in sources[:shown]]
+    more = len(sources) - shown
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def watch_line(report: IngestReport, at: float) -> str:
+    """One watched update in one line: "14:02:11  added 1 (notes.md); removed 1
+    (old.txt) → 7 documents, 91 passages (0.8 s)"."""
+    parts = [f"{what} {len(sources)} ({_some(sources)})"
+             for what, sources in (("added", report.added), ("updated", report.updated),
+                                   ("removed", report.removed),
+                                   ("could not read", [p.path for p in report.problems])) if sources]
+    return (f"{time.strftime('%H:%M:%S', time.localtime(at))}  {'; '.join(parts) or 'no change'}"
+            f" → {report.documents_total} documents, {report.passages_total} passages ({report.seconds:.1f} s)")
+
+
+def file_counts(counts: dict[str, int]) -> str:
+    """"5 indexed, 1 skipped, 0 changed, 0 gone"."""
+    return ", ".join(f"{n} {state}" for state, n in counts.items())
+
+
+def file_status_line(status: FileStatus, advice: str = "") -> str:
+    """One file's state: "skipped  docs/scan.pdf  tried 2026-12-04 09:12:03; no text
+    layer (…)"; `advice` is the remedy in the front end's own words."""
+    facts = [f"{status.passages} passages" if status.state != FileState.SKIPPED or status.passages else ""]
+    if status.pages:
+        facts.append(f"{status.pages} pages" + (f" ({status.ocr_pages} by OCR)" if status.ocr_pages else ""))
+    if status.read_at:
+        tried = "tried " if status.state == FileState.SKIPPED else "read "
+        facts.append(tried + status.read_at.replace("T", " ").rstrip("Z"))
+    if status.reason:
+        facts.append(status.reason + (f" ({advice})" if advice else ""))
+    return f"{status.state:<8} {display_path(status.source)}  " + "; ".join(f for f in facts if f)
+
+
+def needing_attention_first(statuses: Sequence[FileStatus]) -> list[FileStatus]:
+    """Skipped, changed and gone files before the indexed ones, each group by path."""
+    order = {FileState.SKIPPED: 0, FileState.CHANGED: 1, FileState.GONE: 2, FileState.INDEXED: 3}
+    return sorted(statuses, key=lambda s: (order[s.state], s.source))
 
 
 # What became of a cited passage since it was cited, for a reader.

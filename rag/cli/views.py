@@ -1,0 +1,62 @@
+"""The JSON the command line's `--json` prints and `rag mcp`'s tools return, built
+in one place so the two never drift apart."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rag.config import Settings
+
+if TYPE_CHECKING:
+    from rag.index.manifest import Index, Manifest
+    from rag.report.briefing import DraftCheck
+
+
+def status_json(settings: Settings, manifest: Manifest, files: bool = False) -> dict[str, Any]:
+    """What `rag status --json` prints; with `files`, what `rag status --files --json` prints."""
+    from rag.cli.advice import advise
+    from rag.index.file_status import file_statuses, state_counts
+
+    statuses = file_statuses(manifest)
+    if files:
+        return {"files": [dict(s.to_json(), advice=advise(s.remedies) or None) for s in statuses],
+                "complete": manifest.records_files}
+    return {
+        "index_dir": str(settings.index_dir),
+        "store": manifest.chroma_url or str(settings.index_dir / "chroma"),
+        "collection": manifest.collection,
+        "embed_model": manifest.embed_model,
+        "embed_precision": manifest.embed_precision,
+        "dimension": manifest.dimension,
+        "documents": len(manifest.files),
+        "passages": manifest.passage_count,
+        "generation": manifest.generation,
+        "files": state_counts(statuses),
+    }
+
+
+def show_json(index: Index, file: str) -> dict[str, Any]:
+    """What `rag show FILE --json` prints: the file's title, byline and every passage."""
+    from rag.index.lookup import PassageLookup
+    from rag.types.errors import QueryError
+
+    source = PassageLookup(index).source_for_file(file)
+    if source is None:
+        raise QueryError(f"{file}: not in the index (see `rag status`; ingest it with `rag ingest {file}`)")
+    entry = index.manifest.files[source]
+    passages = sorted(index.store.get(list(entry.passages)).values(), key=lambda p: p.ordinal)
+    return {"source": source, "title": entry.title, "byline": entry.byline.to_json(), "passages": [
+        {"id": p.id, "label": p.label, **p.place_json(), "text": p.text} for p in passages]}
+
+
+def check_json(result: DraftCheck, name: str) -> dict[str, Any]:
+    """What `rag check FILE --json` prints: each sentence's verdict and a suggestion."""
+    from rag.report.briefing import suggestion
+
+    report = result.report
+    return {
+        "file": name,
+        "summary": report.summary(),
+        "sources": {str(n): result.source_label(n) for n in sorted(result.sources)},
+        "unresolved_sources": result.unresolved,
+        "sentences": [{**c.to_json(), "suggestion": suggestion(c, result.sources)} for c in report.checks],
+    }

@@ -1,0 +1,73 @@
+"""Where each file stands (`rag status --files`): indexed, skipped and why, changed
+on disk since, or gone; decided by size and modification time, by hash only when
+they differ. Real ingests into a real store; the statuses read from the manifest."""
+from __future__ import annotations
+
+import json
+import os
+
+from rag.cli import main
+from rag.index.file_status import file_statuses, state_counts
+from rag.index.manifest import MANIFEST, read_manifest
+from rag.ingest.pipeline import ingest_paths
+from rag.ingest.passages import READER_VERSION
+
+from conftest import make_settings
+
+
+def states(settings) -> dict[str, str]:
+    manifest = read_manifest(settings.index_dir)
+    return {os.path.basename(s.source): str(s.state) for s in file_statuses(manifest)}
+
+
+def test_changed_gone_and_touched_files(tmp_path, embedder_factory):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tides.txt").write_text("High tide at Brest is at 06:12 on Monday.\n", encoding="utf-8")
+    (docs / "ferry.txt").write_text("The ferry to Ushant leaves at nine.\n", encoding="utf-8")
+    (docs / "blank.txt").write_text("   \n", encoding="utf-8")
+    settings = make_settings(tmp_path)
+    ingest_paths([docs], settings, embedder_factory)
+    assert states(settings) == {"tides.txt": "indexed", "ferry.txt": "indexed", "blank.txt": "skipped"}
+    entry = read_manifest(settings.index_dir).files[str(docs / "tides.txt")]
+    assert entry.reader == READER_VERSION and entry.size == (docs / "tides.txt").stat().st_size and entry.read_at
+
+    # Touched with the same bytes: still indexed (the hash decides when the time moved).
+    os.utime(docs / "tides.txt", ns=(10**18, 10**18))
+    (docs / "ferry.txt").write_text("The ferry to Ushant now leaves at ten.\n", encoding="utf-8")
+    (docs / "blank.txt").unlink()
+    assert states(settings) == {"tides.txt": "indexed", "ferry.txt": "changed", "blank.txt": "gone"}
+    counts = state_counts(file_statuses(read_manifest(settings.index_dir)))
+    assert counts == {"indexed": 1, "skipped": 0, "changed": 1, "gone": 1}
+
+    # The next ingest brings it in step and forgets the skipped file that is gone.
+    report = ingest_paths([docs], settings, embedder_factory)
+    assert report.updated == (str(docs / "ferry.txt"),) and report.passages_embedded == 1
+    assert states(settings) == {"tides.txt": "indexed", "ferry.txt": "indexed"}
+    # The touched file's new time was recorded, so it is not hashed again.
+    assert read_manifest(settings.index_dir).files[str(docs / "tides.txt")].mtime_ns == 10**18
+
+
+def test_an_index_made_before_shows_what_it_has_and_says_so(tmp_path, embedder_factory, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tides.txt").write_text("High tide at Brest is at 06:12 on Monday.\n", encoding="utf-8")
+    settings = make_settings(tmp_path)
+    ingest_paths([docs], settings, embedder_factory)
+    path = settings.index_dir / MANIFEST
+    old = json.loads(path.read_text(encoding="utf-8"))
+    old.pop("skipped")
+    for entry in old["files"].values():
+        for key in ("size", "mtime_ns", "pages", "read_at"):
+            entry.pop(key, None)
+    path.write_text(json.dumps(old), encoding="utf-8")
+
+    assert main(["status", "--files", "--json", "--index-dir", str(settings.index_dir)]) == 0
+    out = capsys.readouterr()
+    listed = json.loads(out.out)
+    assert listed["complete"] is False
+    assert [(f["state"], f["passages"], f["read_at"]) for f in listed["files"]] == [("indexed", 1, None)]
+    assert "re-ingest" in out.err or "`rag ingest` of its folders again" in out.err
+
+    assert main(["status", "--index-dir", str(settings.index_dir)]) == 0
+    assert "`rag ingest` of its folders again records them" in capsys.readouterr().out
