@@ -85,6 +85,11 @@ def test_missing_facts_name_what_is_missing():
     assert missing_facts("It got 98 votes for, per Macron, in March.", passage, set()) == [
         "“98”", "“March”", "the name Macron"]
     assert missing_facts("MPs heard it", PassageFacts.of("told Members of Parliament"), set()) == []
+    # A source named by its number in words is a pointer to the list, not a fact.
+    troops = PassageFacts.of("Deployment is contingent on the US providing air, logistics and intelligence support.")
+    assert missing_facts("It depends on US air support, as stated in source 2.", troops, set()) == []
+    assert missing_facts("According to sources 1 and 3, it depends on air support.", troops, set()) == []
+    assert missing_facts("It depends on 3 kinds of US support, as stated in source 2.", troops, set()) == ["“3”"]
 
 
 def test_negation_is_compared_clause_by_clause():

@@ -204,3 +204,32 @@ def test_ingest_is_offered_only_when_allowed_and_only_below_its_folders(seed_ind
     assert denied.is_error and "outside the folders this server may ingest" in denied.content[0].text
     assert not added.is_error and [Path(p).name for p in added.structured_content["added"]] == ["ferry.txt"]
     assert Path(found.structured_content["hits"][0]["source"]).name == "ferry.txt"
+
+
+def test_a_request_that_waits_past_the_limit_is_told_so(seed_index):
+    """The queue in front of the one model: a request that cannot have its turn within
+    the wait limit fails with a message saying so, instead of hanging its client."""
+    import threading
+
+    from rag.cli.advice import explain
+    from rag.cli.mcp_tools import Library, ServerBusyError
+
+    library = Library(seed_index, wait_s=0.2)
+    held, release = threading.Event(), threading.Event()
+
+    def long_request() -> None:
+        with library._turn():
+            held.set()
+            release.wait(30)
+
+    worker = threading.Thread(target=long_request)
+    worker.start()
+    held.wait(30)
+    try:
+        with pytest.raises(ServerBusyError) as info:
+            library.search("troops to Ukraine")
+        assert "busy with other requests for 0.2 s" in explain(info.value) and "--wait-limit" in explain(info.value)
+    finally:
+        release.set()
+        worker.join()
+    assert library.search("troops to Ukraine", k=1)["hits"]  # its turn, once the other is done

@@ -215,7 +215,8 @@ def test_a_refusal_with_the_answer_in_the_prompt_is_reconsidered(seed_retriever,
     assert not answer.declined, answer.timings
     assert "".join(pieces).strip() == answer.text and "do not cover" not in "".join(pieces)
     assert any(w in answer.text.lower() for w in ("air", "logistic", "intelligence")), answer.text
-    assert checks and all(c.verdict == "supported" for c in checks if c.verdict != NO_CLAIM), checks
+    assert checks and all(c.verdict == "supported" for c in checks if c.verdict != NO_CLAIM), \
+        [(c.sentence.text, c.reason) for c in checks]
     if "refused_draft" in answer.timings:  # the path this test is about, when the model declines first
         assert answer.timings["refusal_doubt"] >= seed_retriever.settings.answer_despite_refusal
 

@@ -263,9 +263,17 @@ def acronyms(text: str) -> set[str]:
     return out
 
 
+# A model that names its sources in words ("as stated in source 2", "according to
+# sources 1 and 3") refers to the numbered list in its prompt: the number is a
+# pointer, not a fact the passage should hold.
+_SOURCE_REFERENCE = re.compile(
+    r"\b(?:sources?|passages?)\s+(?:no\.?\s*)?\d{1,2}(?:\s*(?:,|and|&|or)\s*\d{1,2})*\b", re.I)
+
+
 def missing_facts(sentence: str, passage: PassageFacts, known: set[str]) -> list[str]:
     """The facts of `sentence` that `passage` does not contain, as a reader would
     name them: '"18"', '"February"', 'the quotation "…"', 'the name Macron'."""
+    sentence = _SOURCE_REFERENCE.sub(" ", sentence)
     missing: list[str] = []
     for number in sorted(numbers(sentence)):
         if not passage.has_number(number):

@@ -120,10 +120,20 @@ def serve_http(library: Library, host: str, port: int, token: str | None,
                on_ready: Callable[[str], None]) -> None:
     """Streamable HTTP at http://HOST:PORT/mcp, behind the guard (Host and Origin
     checked against DNS rebinding; a bearer token when one is set)."""
+    import socket
+
     import anyio
     import uvicorn
 
     from rag.cli.http_guard import Guard, transport_security
+    from rag.types.errors import QueryError
+
+    try:  # a port in use is one line here, not uvicorn's log and exit
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise QueryError(f"--http {host}:{port}: cannot listen there ({exc.strerror or exc})") from None
 
     app = build_server(library).streamable_http_app(transport_security=transport_security(host, port), host=host)
     config = uvicorn.Config(Guard(app, token, host), host=host, port=port, log_level="warning", lifespan="on")

@@ -51,7 +51,7 @@ class Library:
     @contextmanager
     def _turn(self) -> Iterator[None]:
         if not self._lock.acquire(timeout=self.wait_s):
-            raise ServerBusyError(f"the server was busy with other requests for {self.wait_s:.0f} s; try again, "
+            raise ServerBusyError(f"the server was busy with other requests for {self.wait_s:g} s; try again, "
                                   "or start it with a longer --wait-limit")
         try:
             yield

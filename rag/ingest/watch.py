@@ -25,6 +25,7 @@ from rag.config import Settings
 from rag.index.manifest import IngestLock
 from rag.ingest.pipeline import EmbedderFactory, ProgressCallback, ingest_paths
 from rag.types.corpus import IngestReport
+from rag.types.errors import QueryError
 
 if TYPE_CHECKING:
     from watchfiles import Change
@@ -108,6 +109,9 @@ def follow(paths: Sequence[Path], settings: Settings, embedder_factory: Embedder
     Returns how many updates were made after the first."""
     from watchfiles import watch
 
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise QueryError(f"{', '.join(missing)}: no such file or folder to watch")
     roots, _ = _watch_roots(paths)
     progress = progress or _quiet  # the first ingest's
     update_progress = update_progress or _quiet
