@@ -47,6 +47,18 @@ def test_changed_gone_and_touched_files(tmp_path, embedder_factory):
     # The touched file's new time was recorded, so it is not hashed again.
     assert read_manifest(settings.index_dir).files[str(docs / "tides.txt")].mtime_ns == 10**18
 
+    # A file that stays unreadable keeps its entry (when it was first tried); `rag
+    # watch`'s updates (retry_skipped=False) do not read it again, and write nothing.
+    (docs / "broken.txt").write_bytes(b"\x00\x01binary")
+    ingest_paths([docs], settings, embedder_factory)
+    noted = read_manifest(settings.index_dir)
+    again = ingest_paths([docs], settings, embedder_factory)
+    assert again.problems and read_manifest(settings.index_dir).skipped == noted.skipped
+    noted = read_manifest(settings.index_dir)
+    watched = ingest_paths([docs], settings, embedder_factory, retry_skipped=False)
+    assert [p.reason for p in watched.problems] == ["binary file (contains NUL bytes)"]
+    assert read_manifest(settings.index_dir).generation == noted.generation
+
 
 def test_an_index_made_before_shows_what_it_has_and_says_so(tmp_path, embedder_factory, capsys):
     docs = tmp_path / "docs"

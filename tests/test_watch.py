@@ -72,6 +72,7 @@ def watched(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "ferries.txt").write_text("The harbour ferry leaves every forty minutes in summer.\n", encoding="utf-8")
+    (docs / "core.txt").write_bytes(b"\x7fELF\x02\x01\x00binary")  # unreadable: named once, at start
     watcher = Watcher(tmp_path, "docs", "--index-dir", "idx")
     yield tmp_path, docs, watcher
     if watcher.process.poll() is None:
@@ -110,6 +111,10 @@ def test_new_changed_renamed_and_deleted_files_reach_the_index(watched):
     line = watcher.line_with("added 200")
     assert "200 documents" not in line and "201 documents" in line, line
     assert [u for u in watcher.updates() if "note" in u] == [line]
+
+    # One line per change made, none for the file that stays unreadable.
+    assert len(watcher.updates()) == 5, watcher.updates()
+    assert sum("core.txt" in line for line in watcher.seen) == 1  # "rag: skipped …", at start
 
     # Another ingest of the same index is refused while the watcher runs, naming it.
     refused = rag("ingest", "docs", "--index-dir", "idx", cwd=root)

@@ -101,15 +101,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     paths = args.paths or [Path("seeds")]
-    told: set[tuple[str, str]] = set()  # problems said once, not at every update
     updates = 0
 
     def on_update(update: WatchUpdate) -> None:
         nonlocal updates
-        for problem in update.report.problems:
-            if (problem.path, problem.reason) not in told:
-                told.add((problem.path, problem.reason))
-                print(f"rag: skipped {explain_problem(problem)}", file=sys.stderr, flush=True)
+        for problem in update.report.problems:  # each named once: the watcher tells only new ones
+            print(f"rag: skipped {explain_problem(problem)}", file=sys.stderr, flush=True)
         if update.initial:
             print(ingest_summary(update.report, detailed=True), flush=True)
         else:

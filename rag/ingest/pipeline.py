@@ -83,13 +83,18 @@ class Changes:
 RACY_S = 2.0
 
 
-def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = Settings.max_file_mb) -> Plan:
+def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = Settings.max_file_mb,
+         retry_skipped: bool = True) -> Plan:
     """Compare the files under `paths` with the manifest: by size and modification
     time first, by content hash when they differ. Files that fail to read keep
-    their previous passages; files gone from a walked folder are removed."""
+    their previous passages; files gone from a walked folder are removed. Without
+    `retry_skipped`, a file skipped before and unchanged since (by size and time)
+    is skipped again for the same reason without being read (`rag watch`'s
+    updates: `rag ingest` tries again, since its settings may have changed)."""
     files, problems, other_types = discover(paths)
     problems = list(problems)
     known = manifest.files if manifest else {}
+    skipped_before = manifest.skipped if manifest and not retry_skipped else {}
     to_read, hashes, unchanged = [], {}, []
     stats: dict[str, FileStat] = {}
     refreshed: dict[str, FileStat] = {}
@@ -109,6 +114,11 @@ def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = 
         if (current and entry is not None and stat is not None and (entry.size, entry.mtime_ns) == stat
                 and now_ns - stat[1] > RACY_S * 1e9):
             unchanged.append(source)
+            stats[source] = stat
+            continue
+        before = skipped_before.get(source)
+        if before is not None and stat is not None and (before.size, before.mtime_ns) == stat:
+            problems.append(FileProblem(source, before.reason, before.remedies))
             stats[source] = stat
             continue
         try:
@@ -150,7 +160,11 @@ def skipped_after(previous: Manifest | None, the_plan: Plan, problems: Sequence[
     for problem in problems:
         if problem.path in the_plan.stats:
             size, mtime_ns = the_plan.stats[problem.path]
-            skipped[problem.path] = SkippedEntry(problem.reason, problem.remedies, size, mtime_ns, at)
+            entry = SkippedEntry(problem.reason, problem.remedies, size, mtime_ns, at)
+            before = previous.skipped.get(problem.path) if previous else None
+            # Skipped again, unchanged, for the same reason: the entry (its time) stands,
+            # so an ingest that changes nothing writes no manifest.
+            skipped[problem.path] = before if before is not None and replace(before, at=at) == entry else entry
     return skipped
 
 
@@ -240,15 +254,16 @@ def ingest_paths(
     progress: ProgressCallback = _no_progress,
     rebuild: bool = False,
     lock_held: bool = False,
+    retry_skipped: bool = True,
 ) -> IngestReport:
     """Ingest files and folders into the index of `settings`. Raises IndexBusyError
     when another ingest holds the lock, ModelMismatchError when the index was
     built with another embedding model (unless `rebuild`), IndexWriteError when
     the environment stops the index from being written (disk full, read-only).
     `lock_held`: the caller holds the index's `IngestLock` already (`rag watch`
-    holds it for as long as it follows the folders)."""
+    holds it for as long as it follows the folders). `retry_skipped`: see `plan`."""
     try:
-        return _ingest_paths(paths, settings, embedder_factory, progress, rebuild, lock_held)
+        return _ingest_paths(paths, settings, embedder_factory, progress, rebuild, lock_held, retry_skipped)
     except OSError as exc:
         problem = index_write_error(settings.index_dir, exc)
         if problem is None:
@@ -257,7 +272,8 @@ def ingest_paths(
 
 
 def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: EmbedderFactory,
-                  progress: ProgressCallback, rebuild: bool, lock_held: bool = False) -> IngestReport:
+                  progress: ProgressCallback, rebuild: bool, lock_held: bool = False,
+                  retry_skipped: bool = True) -> IngestReport:
     started = time.perf_counter()
     index_dir = settings.index_dir
     with nullcontext() if lock_held else IngestLock(index_dir):
@@ -280,7 +296,7 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
                 embedder = embedder_factory(model_name, precision)
             return embedder
 
-        the_plan = plan(paths, previous, settings.max_file_mb)
+        the_plan = plan(paths, previous, settings.max_file_mb, retry_skipped)
         if not the_plan.to_read and (previous is None or not the_plan.removed):
             if previous is not None:
                 previous = _note_files(index_dir, previous, the_plan, skipped_after(previous, the_plan,

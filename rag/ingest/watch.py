@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -47,8 +47,10 @@ def _quiet(stage: str, done: int, total: int) -> None:
 
 @dataclass(frozen=True)
 class WatchUpdate:
-    """One update the watcher made: what the ingest did, and how many file-system
-    events (paths) prompted it; the first update (`initial`) is the ingest at start."""
+    """One update the watcher made: what the ingest did (its `problems` only those
+    not told before: a file that stays unreadable is named once), and how many
+    file-system events (paths) prompted it; the first update (`initial`) is the
+    ingest at start."""
 
     report: IngestReport
     events: int
@@ -118,8 +120,9 @@ def follow(paths: Sequence[Path], settings: Settings, embedder_factory: Embedder
     wanted = event_filter(paths, settings.index_dir)
     updates = 0
     with IngestLock(settings.index_dir, holder="rag watch"):
-        on_update(WatchUpdate(ingest_paths(paths, settings, embedder_factory, progress, lock_held=True), 0,
-                              initial=True))
+        first = ingest_paths(paths, settings, embedder_factory, progress, lock_held=True)
+        told = {(p.path, p.reason) for p in first.problems}
+        on_update(WatchUpdate(first, 0, initial=True))
         ready = False
         # watchfiles starts its watcher inside the first wait and says nothing when it
         # is in place; its first yield (empty, on a timeout, if nothing changed) is the
@@ -130,8 +133,11 @@ def follow(paths: Sequence[Path], settings: Settings, embedder_factory: Embedder
                             raise_interrupt=True):
             if ready and not events:
                 continue  # a timeout: nothing changed
-            report = ingest_paths(paths, settings, embedder_factory, update_progress, lock_held=True)
-            update = WatchUpdate(report, len({path for _, path in events}))
+            report = ingest_paths(paths, settings, embedder_factory, update_progress, lock_held=True,
+                                  retry_skipped=False)
+            new = tuple(p for p in report.problems if (p.path, p.reason) not in told)
+            told |= {(p.path, p.reason) for p in new}
+            update = WatchUpdate(replace(report, problems=new), len({path for _, path in events}))
             if update.changed_anything:
                 updates += 1
                 on_update(update)
