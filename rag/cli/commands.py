@@ -519,16 +519,13 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import textwrap
 
-    from rag.cli.views import show_json
+    from rag.cli.views import show_json, shown_file
 
     index = _open_index(_settings(args))  # the store and manifest; no embedding model is loaded
-    shown = show_json(index, args.file)
     if args.json:
-        print(json_text(shown, indent=2))
+        print(json_text(show_json(index, args.file), indent=2))
         return EXIT_OK
-    source = shown["source"]
-    entry = index.manifest.files[source]
-    passages = sorted(index.store.get(list(entry.passages)).values(), key=lambda p: p.ordinal)
+    source, entry, passages = shown_file(index, args.file)
     print(entry.title)
     if entry.byline:
         print(entry.byline.describe())

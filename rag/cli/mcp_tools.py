@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from rag.config import Settings
 from rag.types.errors import QueryError, RagError
+from rag.wiring import embedder_loader
 
 if TYPE_CHECKING:
     from rag.answer.assistant import Assistant
@@ -41,6 +42,9 @@ class Library:
         self.ingest_roots = tuple(Path(os.path.realpath(r)) for r in ingest_roots)
         self.wait_s = wait_s
         self._lock = threading.Lock()
+        # Loads each embedding model once: the retriever, a reopened index and the
+        # ingest tool share it.
+        self._load_embedder = embedder_loader(settings)
         self._retriever: Retriever | None = None
         self._generator: Generator | None = None
         self._generator_loaded = False
@@ -60,19 +64,15 @@ class Library:
 
     def _retriever_now(self) -> Retriever:
         from rag.index.manifest import Index
-        from rag.wiring import embedder_loader, open_retriever
+        from rag.wiring import open_retriever
 
         if self._retriever is None:
-            self._retriever = open_retriever(self.settings, load_embedder=embedder_loader(self.settings))
+            self._retriever = open_retriever(self.settings, load_embedder=self._load_embedder)
         elif not self._retriever.index.is_current():
-            # Another process ingested: search what the index holds now, with the model loaded.
-            embedder = self._retriever.embedder
-            index = Index.reopen(self.settings)
-            if (index.manifest.embed_model, index.manifest.embed_precision) != (embedder.name, embedder.precision):
-                self._retriever = open_retriever(self.settings, index=index,
-                                                 load_embedder=embedder_loader(self.settings))
-            else:
-                self._retriever = open_retriever(self.settings, index=index, embedder=embedder)
+            # Another process ingested: search what the index holds now (its model,
+            # if a rebuild changed it, is loaded; the same one is not loaded again).
+            self._retriever = open_retriever(self.settings, index=Index.reopen(self.settings),
+                                             load_embedder=self._load_embedder)
             self._assistant = None
         return self._retriever
 
@@ -151,30 +151,18 @@ class Library:
 
     def ingest(self, path: str) -> dict[str, Any]:
         """Only below the folders the server was started with (`--allow-ingest DIR`)."""
+        from rag.cli.advice import advise
         from rag.ingest.pipeline import ingest_paths
-        from rag.wiring import embedder_loader
 
         target = Path(os.path.realpath(os.path.expanduser(path)))
         if not any(target == root or target.is_relative_to(root) for root in self.ingest_roots):
             allowed = ", ".join(str(r) for r in self.ingest_roots)
             raise QueryError(f"{path}: outside the folders this server may ingest ({allowed})")
         with self._turn():
-            loader = embedder_loader(self.settings)
-            if self._retriever is not None:
-                loaded = self._retriever.embedder
-                loader = _reusing(loaded, loader)
-            report = ingest_paths([target], self.settings, loader)
+            report = ingest_paths([target], self.settings, self._load_embedder)
         return {"added": list(report.added), "updated": list(report.updated), "removed": list(report.removed),
                 "unchanged": len(report.unchanged),
-                "problems": [{"path": p.path, "reason": p.reason} for p in report.problems],
+                "problems": [{"path": p.path, "reason": p.reason, "advice": advise(p.remedies) or None}
+                             for p in report.problems],
                 "documents": report.documents_total, "passages": report.passages_total}
 
-
-def _reusing(loaded, loader):
-    """A loader that hands out the already-loaded embedder when it is the one asked for."""
-    def load(name: str, precision: str):
-        if (name, precision) == (loaded.name, loaded.precision):
-            return loaded
-        return loader(name, precision)
-
-    return load

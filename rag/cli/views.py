@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from rag.config import Settings
 
 if TYPE_CHECKING:
-    from rag.index.manifest import Index, Manifest
+    from rag.index.manifest import FileEntry, Index, Manifest
+    from rag.types.corpus import Passage
     from rag.report.briefing import DraftCheck
 
 
@@ -34,8 +35,9 @@ def status_json(settings: Settings, manifest: Manifest, files: bool = False) -> 
     }
 
 
-def show_json(index: Index, file: str) -> dict[str, Any]:
-    """What `rag show FILE --json` prints: the file's title, byline and every passage."""
+def shown_file(index: Index, file: str) -> tuple[str, FileEntry, list[Passage]]:
+    """(source, entry, passages in order) of one ingested file, named by path or by a
+    file name unique in the index: what `rag show` prints."""
     from rag.index.lookup import PassageLookup
     from rag.types.errors import QueryError
 
@@ -43,7 +45,12 @@ def show_json(index: Index, file: str) -> dict[str, Any]:
     if source is None:
         raise QueryError(f"{file}: not in the index (see `rag status`; ingest it with `rag ingest {file}`)")
     entry = index.manifest.files[source]
-    passages = sorted(index.store.get(list(entry.passages)).values(), key=lambda p: p.ordinal)
+    return source, entry, sorted(index.store.get(list(entry.passages)).values(), key=lambda p: p.ordinal)
+
+
+def show_json(index: Index, file: str) -> dict[str, Any]:
+    """What `rag show FILE --json` prints: the file's title, byline and every passage."""
+    source, entry, passages = shown_file(index, file)
     return {"source": source, "title": entry.title, "byline": entry.byline.to_json(), "passages": [
         {"id": p.id, "label": p.label, **p.place_json(), "text": p.text} for p in passages]}
 

@@ -4,20 +4,11 @@ time decide cheaply; the bytes are hashed only when they differ, so the status o
 a large library costs a stat per file."""
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
-from rag.index.manifest import FileStat, Manifest
+from rag.index.manifest import Manifest, file_stat
 from rag.types.corpus import FileState, FileStatus
-
-
-def _stat(source: str) -> FileStat | None:
-    try:
-        info = os.stat(source)
-    except OSError:
-        return None
-    return (info.st_size, info.st_mtime_ns)
 
 
 def _same_bytes(source: str, recorded_hash: str) -> bool:
@@ -35,7 +26,7 @@ def file_statuses(manifest: Manifest) -> list[FileStatus]:
     for source in sorted(set(manifest.files) | set(manifest.skipped)):
         entry = manifest.files.get(source)
         skipped = manifest.skipped.get(source)
-        now = _stat(source)
+        now = file_stat(source)
         if skipped is not None:
             state = (FileState.GONE if now is None
                      else FileState.CHANGED if skipped.size is not None and (skipped.size, skipped.mtime_ns) != now

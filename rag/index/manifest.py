@@ -37,6 +37,15 @@ FORMAT = 1
 FileStat = tuple[int, int]  # a file's size in bytes and modification time in ns
 
 
+def file_stat(path: str | Path) -> FileStat | None:
+    """(size, modification time in ns) of a file now; None when it cannot be stat'ed."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns)
+
+
 @dataclass(frozen=True)
 class FileEntry:
     hash: str

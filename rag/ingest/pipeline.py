@@ -30,7 +30,7 @@ from rag.ingest.pool import ReadOutcome, default_workers, read_in_workers
 from rag.embedding.base import Embedder, default_precision, resolve_model
 from rag.index.manifest import (
     FileEntry, FileStat, IngestLock, Manifest, SkippedEntry, check_model_matches, index_write_error,
-    new_collection_name, read_manifest, write_manifest,
+    file_stat, new_collection_name, read_manifest, write_manifest,
 )
 from rag.index.bm25 import LexicalIndex
 from rag.index.chroma import open_client, open_store
@@ -106,11 +106,7 @@ def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = 
         # their vectors: ids are content hashes), so an upgrade's new reading
         # (bylines, for one) reaches indexes built before it.
         current = entry is not None and entry.reader >= READER_VERSION
-        try:
-            info = path.stat()
-            stat = (info.st_size, info.st_mtime_ns)
-        except OSError:
-            stat = None  # read_bytes says why
+        stat = file_stat(path)  # None: read_bytes says why
         if (current and entry is not None and stat is not None and (entry.size, entry.mtime_ns) == stat
                 and now_ns - stat[1] > RACY_S * 1e9):
             unchanged.append(source)
