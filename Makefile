@@ -45,7 +45,7 @@ bench: ingest
 	cd bench && ../$(BIN)/python cli_startup.py && ../$(BIN)/python ingest_throughput.py \
 		&& ../$(BIN)/python scifact.py && ../$(BIN)/python query_latency.py
 	$(BIN)/python bench/answers.py && $(BIN)/python bench/citations.py && $(BIN)/python bench/chat_app.py
-	$(BIN)/python bench/real_answers.py
+	$(BIN)/python bench/real_answers.py && $(BIN)/python bench/model_runtime.py
 	$(BIN)/python bench/pdf_ingest.py && $(BIN)/python bench/html_extraction.py
 
 clean:

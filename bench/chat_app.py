@@ -75,6 +75,7 @@ class GrammarGenerator:
     def __init__(self, inner):
         self.inner = inner
         self.mode, self.name, self.n_ctx, self.parameters = inner.mode, inner.name, inner.n_ctx, inner.parameters
+        self.runtime = inner.runtime
 
     def judge(self, messages) -> float:
         raise NotImplementedError("the bench's model does not judge")

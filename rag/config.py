@@ -62,6 +62,9 @@ class Settings:
     # between tokens) before the answer is given up with a message.
     llm_timeout_s: float = 30.0
     n_ctx: int = 4096
+    # May llama.cpp repack weights into extra buffer types? "auto": yes, except on a CPU
+    # (or a build) with AMX, where that repacking crashes (rag/answer/cpu_features.py).
+    extra_buffers: str = "auto"
     max_tokens: int = 256
     temperature: float = 0.1
     prompt_sentences: int = 5  # sentences of the sources that go into a model's prompt (bench/llm.py)
@@ -129,6 +132,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RAG_EMBED_PRECISION": ("embed_precision", str),
     "RAG_MODEL": ("model", str),
     "RAG_LLM_URL": ("llm_url", str),
+    "RAG_EXTRA_BUFFERS": ("extra_buffers", str),
     "RAG_MODELS_DIR": ("models_dir", Path),
     "RAG_ALLOW_DOWNLOAD": ("allow_download", lambda v: v.strip().lower() in {"1", "true", "yes"}),
     "RAG_HISTORY": ("history", lambda v: v.strip().lower() not in {"0", "false", "no", "off"}),
@@ -187,6 +191,8 @@ def load_settings(
         raise ConfigError(f"embed_backend must be 'onnx' or 'torch', not '{settings.embed_backend}'")
     if settings.embed_precision not in {None, "float32", "int8"}:
         raise ConfigError(f"embed_precision must be 'float32' or 'int8', not '{settings.embed_precision}'")
+    if settings.extra_buffers not in {"auto", "on", "off"}:
+        raise ConfigError(f"extra_buffers must be 'auto', 'on' or 'off', not '{settings.extra_buffers}'")
     if settings.fusion not in {"convex", "rrf"}:
         raise ConfigError(f"fusion must be 'convex' or 'rrf', not '{settings.fusion}'")
     if not 0.0 <= settings.dense_weight <= 1.0:

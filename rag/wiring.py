@@ -96,10 +96,17 @@ def open_checker(settings: Settings, embedder: Embedder, *, threshold: float | N
 def open_generator(settings: Settings) -> Generator | None:
     """The configured answering model (a GGUF through llama.cpp, or an
     OpenAI-compatible server), loaded; None when none is configured or found."""
-    from rag.answer.generate import open_generator as open_configured
+    from rag.answer.generate import OpenAIGenerator, configured_model
+    from rag.answer.model_process import ModelProcess
 
     prepare_process(settings.allow_download)
-    return open_configured(settings)
+    target = configured_model(settings)
+    if target is None:
+        return None
+    if isinstance(target, str):
+        return OpenAIGenerator(target, n_ctx=settings.n_ctx, timeout=settings.llm_timeout_s)
+    # In a process of its own, so that a crash in llama.cpp cannot end the program.
+    return ModelProcess(target, n_ctx=settings.n_ctx, extra_buffers=settings.extra_buffers)
 
 
 def open_assistant(settings: Settings, retriever: Retriever, generator: Generator | None = None, *,

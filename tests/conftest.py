@@ -12,6 +12,11 @@ from rag.wiring import open_retriever
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
+# Three questions the seeds answer, asked of every front end while the model's process
+# is made to crash on the second (rag/answer/runner.py's staged crash).
+CRASH_QUESTIONS = ("How did David Lammy describe sending British troops to Ukraine?",
+                   "How much will the UK spend on defence by 2027?",
+                   "What did Pete Hegseth say about Ukraine joining NATO?")
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import SEEDS
+from conftest import CRASH_QUESTIONS, SEEDS
 from test_cli import assert_no_traceback, run
 
 
@@ -186,3 +186,48 @@ def test_eval_cite_prints_the_figures(project):
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["pairs"] >= 80 and figures["unsupported_precision"] >= 0.9
+
+
+def test_a_model_crash_costs_one_answer_of_a_batch_not_the_batch(project, smollm2_gguf):
+    """`rag ask --batch` with three questions while the model's process segfaults on the
+    second: the batch goes on, the second answer says the model stopped and gives the
+    extractive answer, the third is the model's again. The crash is staged
+    (RAG_STAGED_MODEL_CRASH=2: the runner reads address 0 on its second answer, a real
+    SIGSEGV in native code) since no input is known that makes llama.cpp crash on a CPU
+    without AMX; SmolLM2 keeps it quick (any local model goes through the same runner)."""
+    from rag.answer.model_process import STAGED_CRASH
+
+    questions = project / "three-questions.txt"
+    questions.write_text("\n".join(CRASH_QUESTIONS) + "\n", encoding="utf-8")
+    result = run(["ask", "--batch", str(questions), "--json", "--model", str(smollm2_gguf)], cwd=project,
+                 env_extra={STAGED_CRASH: "2"})
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    first, second, third = [json.loads(line) for line in result.stdout.splitlines()]
+    for answer in (first, third):
+        assert answer["mode"] == "local" and answer["model"] == smollm2_gguf.name
+        assert answer["model_stopped"] is None and answer["answer"]
+    assert second["model_stopped"] == "signal 11, SIGSEGV"
+    assert second["warning"].startswith("the model stopped unexpectedly (signal 11, SIGSEGV)")
+    extractive = second["alternative"]
+    assert extractive["mode"] == "extractive" and "2.5" in extractive["answer"]
+    assert extractive["citations"]["supported"] >= 1
+
+
+def test_a_model_crash_in_the_plain_chat_costs_one_answer_and_keeps_the_conversation(project, smollm2_gguf):
+    """`rag chat --plain`, three questions typed, the model's process segfaulting on the
+    second (staged as in the batch test above, for the same reason): the loop answers all
+    three, says once that the model stopped, and the conversation keeps all three turns."""
+    from rag.answer.model_process import STAGED_CRASH
+
+    index = project / "plain-chat-index"
+    shutil.copytree(project / ".rag", index)
+    result = run(["chat", "--plain", "--new", "--index-dir", str(index), "--model", str(smollm2_gguf)], cwd=project,
+                 input="\n".join(CRASH_QUESTIONS) + "\n", env_extra={STAGED_CRASH: "2"})
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    assert result.stdout.count("the model stopped unexpectedly (signal 11, SIGSEGV)") == 1
+    assert "2.5" in result.stdout.split("stopped unexpectedly", 1)[1]  # the extractive answer follows
+    history = run(["history", "--json", "--index-dir", str(index)], cwd=project)
+    conversations = json.loads(history.stdout)["conversations"]
+    assert conversations[0]["turns"] == 3

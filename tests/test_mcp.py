@@ -83,6 +83,35 @@ def test_a_client_lists_searches_asks_twice_at_once_and_checks(seed_index, defau
     assert "\n" not in missing.content[0].text.strip()
 
 
+def test_a_model_crash_costs_one_answer_and_the_server_answers_on(seed_index, smollm2_gguf):
+    """Three questions through the SDK client while the model's process segfaults on the
+    second: the server stays up, the second answer says the model stopped and carries
+    the extractive answer, the third is the model's again. The crash is staged
+    (RAG_STAGED_MODEL_CRASH=2: the runner reads address 0 on its second answer, a real
+    SIGSEGV in native code) since no input is known that makes llama.cpp crash on a CPU
+    without AMX; SmolLM2 keeps it quick."""
+    from rag.answer.model_process import STAGED_CRASH
+
+    from conftest import CRASH_QUESTIONS
+
+    server = StdioServerParameters(command=sys.executable, args=["-m", "launcher", "mcp", "--index-dir",
+                                                                 str(seed_index.index_dir), "--model", str(smollm2_gguf)],
+                                   env=_env(**{STAGED_CRASH: "2"}), cwd=str(seed_index.index_dir.parent))
+
+    async def session():
+        async with Client(server, read_timeout_seconds=600) as client:
+            return [await client.call_tool("ask", {"question": q}) for q in CRASH_QUESTIONS]
+
+    results = anyio.run(session)
+    assert not any(r.is_error for r in results), [r.content for r in results]
+    first, stopped, third = (r.structured_content for r in results)
+    for answer in (first, third):
+        assert answer["mode"] == "local" and answer["model_stopped"] is None and answer["answer"]
+    assert stopped["model_stopped"] == "signal 11, SIGSEGV"
+    assert stopped["warning"].startswith("the model stopped unexpectedly")
+    assert stopped["alternative"]["mode"] == "extractive" and "2.5" in stopped["alternative"]["answer"]
+
+
 def test_nothing_but_the_protocol_reaches_stdout(seed_index):
     """Raw JSON-RPC over the pipes: every line the server writes is a protocol message,
     though the search loads the embedding model (whose libraries may print)."""

@@ -142,6 +142,41 @@ def test_a_local_model_streams_and_follow_ups_use_the_conversation(index_copy, e
     asyncio.run(scenario())
 
 
+def test_a_model_crash_ends_one_answer_and_the_next_question_loads_the_model_again(index_copy, embedder_factory,
+                                                                                  smollm2_gguf, monkeypatch):
+    """Three questions in the app while the model's process segfaults on the second:
+    the app stays up, the second answer ends saying the model stopped and gives the
+    extractive answer, the third is the model's again, and the conversation holds all
+    three. The crash is staged (RAG_STAGED_MODEL_CRASH=2: the runner reads address 0 on
+    its second answer, a real SIGSEGV in native code) since no input is known that makes
+    llama.cpp crash on a CPU without AMX. The model is loaded through the app's own
+    factory, as `rag chat` loads it: SmolLM2 keeps it quick."""
+    from rag.answer.model_process import STAGED_CRASH
+
+    from conftest import CRASH_QUESTIONS
+
+    monkeypatch.setenv(STAGED_CRASH, "2")
+    app = RagApp(index_copy.replace(model=str(smollm2_gguf)), embedder_factory=embedder_factory)
+
+    async def scenario():
+        async with app.run_test(size=(110, 32)) as pilot:
+            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+                             timeout=120, what="index and model")
+            assert "extra buffers" in status_text(app)  # what llama.cpp runs with, for a crash report
+            views = [await ask(pilot, app, question) for question in CRASH_QUESTIONS]
+            return views, list(app.answers), app.generator.starts, len(app.session.turns)
+
+    views, answers, starts, turns = asyncio.run(scenario())
+    first, stopped, third = answers
+    for answer in (first, third):
+        assert answer.mode == "local" and answer.model_stopped is None and answer.text
+    assert stopped.model_stopped == "signal 11, SIGSEGV"
+    assert "the model stopped unexpectedly (signal 11, SIGSEGV)" in views[1].markdown
+    assert stopped.alternative is not None and stopped.alternative.mode == "extractive"
+    assert "2.5" in stopped.alternative.text and "2.5" in views[1].markdown
+    assert starts == 2 and turns == 3
+
+
 def test_escape_stops_the_answer_and_gives_the_question_back(index_copy, embedder_factory, tiny_generator,
                                                               monkeypatch):
     # Mechanics only. The random model may pick its end token (or the refusal) at any

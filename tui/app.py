@@ -233,8 +233,9 @@ class RagApp(App):
         if self.index_state == IndexState.MISSING:
             location += " (no index yet: /ingest PATH)"
         scope = "" if self.session.scope.everything else self.session.scope.describe()
+        runtime = generator.runtime.short() if generator is not None and generator.runtime is not None else ""
         bars.first().show(mode, len(manifest.files) if manifest else None, manifest.passage_count if manifest else None,
-                          location, " · ".join(self.busy.values()), scope)
+                          location, " · ".join(self.busy.values()), scope, runtime)
 
     # ------------------------------------------------------------------ background work
 
@@ -312,7 +313,10 @@ class RagApp(App):
         self.model_state = ModelState.READY if generator is not None else ModelState.NONE
         self.refresh_status()
         if generator is not None:
-            self.notify(f"{generator.name} is ready", title="model loaded")
+            from rag.report.render import runtime_line
+
+            runtime = f" ({runtime_line(generator.runtime.to_json())})" if generator.runtime is not None else ""
+            self.notify(f"{generator.name} is ready{runtime}", title="model loaded")
 
     def _model_failed(self, message: str) -> None:
         self.busy.pop("model", None)

@@ -209,8 +209,10 @@ class StatusBar(Static):
     """Mode, documents and passages, the scope, index location, and what is loading."""
 
     def show(self, mode: str, documents: int | None, passages: int | None, location: str,
-             busy: str = "", scope: str = "") -> None:
+             busy: str = "", scope: str = "", runtime: str = "") -> None:
         parts = [Text(f" {mode} ", style="reverse")]
+        if runtime:  # what llama.cpp runs the model with: what a crash report needs
+            parts.append(Text(f" {runtime}", style="dim"))
         if documents is not None:
             parts.append(Text(f"  {documents} documents · {passages} passages"))
         if scope:

@@ -27,6 +27,7 @@ from rag.text.sentences import sentence_spans
 from rag.types.answers import Answer, AnswerStream, Mode, Source, Turn
 from rag.types.citations import NO_CLAIM, SUPPORTED, CitationReport, SentenceCheck
 from rag.types.corpus import Hit
+from rag.types.errors import ModelStoppedError
 
 if TYPE_CHECKING:
     from rag.answer.generate import Generator
@@ -139,7 +140,21 @@ class Assistant:
             max_tokens: int | None = None, temperature: float | None = None,
             grammar: str | None = None, should_stop: Callable[[], bool] | None = None,
             scope: Scope | None = None) -> AnswerStream:
-        """`scope` limits the answer to some documents (`--only`)."""
+        """`scope` limits the answer to some documents (`--only`). When the model's
+        process stops in the middle (a crash in llama.cpp), the answer ends with a line
+        saying so and the extractive answer; the next question loads the model again."""
+        progress = _Progress()
+        try:
+            yield from self._ask(question, history, extractive, max_tokens, temperature, grammar, should_stop,
+                                 scope, progress)
+        except ModelStoppedError as stopped:
+            if progress.hits is None:  # cannot happen: the model is asked only after the search
+                raise
+            yield from self._answer_without_model(stopped, progress)
+
+    def _ask(self, question: str, history: Sequence[Turn], extractive: bool, max_tokens: int | None,
+             temperature: float | None, grammar: str | None, should_stop: Callable[[], bool] | None,
+             scope: Scope | None, progress: _Progress) -> AnswerStream:
         question = validate_question(question)
         settings = self.settings
         started = time.perf_counter()
@@ -164,6 +179,7 @@ class Assistant:
         model = None if mode == Mode.EXTRACTIVE or self.generator is None else self.generator.name
 
         timings["answer_type"] = analysis.answer_type
+        progress.started(question, query, hits, scored, analysis, timings, mode, model)
         wanted = asks_about_document(question)
         if wanted and hits and coverage.best_similarity >= settings.min_similarity:
             # "Who wrote the article about …?": the words "wrote" and "article" are in
@@ -203,7 +219,8 @@ class Assistant:
         # `should_stop` (a UI's cancel) goes to the model, which asks it before every token.
         stop = {"should_stop": should_stop} if should_stop is not None else {}
         temperature = settings.temperature if temperature is None else temperature
-        draft = _Draft(self.checker, prompt.sources, extra)
+        draft = progress.draft = _Draft(self.checker, prompt.sources, extra)
+        progress.sources = prompt.sources
         writing = time.perf_counter()
         yield from draft.write(generator.stream(prompt.messages, prompt.max_answer_tokens, temperature,
                                                      grammar, shape=shape, **stop),
@@ -217,7 +234,7 @@ class Assistant:
             timings["refusal_doubt"] = round(doubt, 4)
             if doubt >= settings.answer_despite_refusal:
                 timings["refused_draft"] = draft.text
-                draft = _Draft(self.checker, prompt.sources, extra)
+                draft = progress.draft = _Draft(self.checker, prompt.sources, extra)
                 yield from draft.write(generator.stream(
                     insisting(prompt.messages), prompt.max_answer_tokens, temperature, grammar,
                     shape=replace(shape, refusal="", banned=REFUSAL_OPENINGS), **stop), hold_refusal=True)
@@ -283,6 +300,24 @@ class Assistant:
                            else "the model's answer makes no checkable claim")
                 answer = self._with_alternative(answer, scored, hits, warning)
         yield with_verdict(answer, analysis)
+
+    def _answer_without_model(self, stopped: ModelStoppedError, progress: _Progress) -> AnswerStream:
+        """The model's process ended mid-answer: the sentences it had finished (each
+        already checked), one line saying what happened, and the extractive answer."""
+        assert progress.hits is not None and progress.analysis is not None
+        timings = progress.timings
+        timings["model_stopped"] = stopped.reason
+        draft = progress.draft
+        checks = tuple(draft.checking.checks) if draft is not None else ()
+        text = draft.text[:checks[-1].sentence.end].strip() if draft is not None and checks else ""
+        warning = f"{stopped} and is loaded again for the next question"
+        yield f"\n\n⚠ {warning}.\n"
+        numbers = {s.number for s in progress.sources}
+        answer = Answer(progress.question, text, progress.mode, progress.model, tuple(progress.sources),
+                        tuple(n for n in cited_numbers(text) if n in numbers), tuple(progress.hits), True,
+                        progress.query, timings, citations=CitationReport(checks, 0.0),
+                        model_stopped=stopped.reason)
+        yield with_verdict(self._with_alternative(answer, progress.scored, progress.hits, warning), progress.analysis)
 
     def _search(self, parts: Sequence[str], k: int, scoped) -> list[Hit]:
         """The passages for a question: its own top `k`, or for a question in several
@@ -441,6 +476,26 @@ def too_little_supported(report: CitationReport, min_share: float) -> bool:
 
 
 _PARTIAL_MARKER = re.compile(r"\[\^?[\d,\s\-–^]*$")
+
+
+class _Progress:
+    """How far an answer has come, for the answer given when the model stops mid-way."""
+
+    def __init__(self) -> None:
+        self.question = self.query = ""
+        self.hits: list[Hit] | None = None
+        self.scored: list[ScoredSentence] = []
+        self.analysis: QuestionAnalysis | None = None
+        self.timings: dict[str, Any] = {}
+        self.mode: Mode = Mode.EXTRACTIVE
+        self.model: str | None = None
+        self.sources: Sequence[Source] = ()
+        self.draft: _Draft | None = None
+
+    def started(self, question: str, query: str, hits: list[Hit], scored: list[ScoredSentence],
+                analysis: QuestionAnalysis, timings: dict[str, Any], mode: Mode, model: str | None) -> None:
+        self.question, self.query, self.hits, self.scored = question, query, hits, scored
+        self.analysis, self.timings, self.mode, self.model = analysis, timings, mode, model
 
 
 class _Checking:

@@ -10,6 +10,7 @@ import contextlib
 import ctypes
 import json
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +23,7 @@ from rag.answer.model_files import ModelError, check_gguf, read_info
 from rag.answer.prompt import Message
 from rag.types.answers import Mode
 from rag.types.errors import Fix, RagError, Remedy
+from rag.types.runtime import ModelRuntime
 
 # Used when a GGUF carries no chat template (rare in current models): ChatML.
 CHATML_TEMPLATE = (
@@ -55,6 +57,7 @@ class Generator(Protocol):
     # (a server's model), taken as large.
     parameters: int | None
     can_judge: bool  # whether `judge` can read the model's probabilities (a local model can)
+    runtime: ModelRuntime | None  # the CPU features and buffers a local model runs with; None: a server's
 
     def count(self, messages: Sequence[Message]) -> int: ...
 
@@ -91,6 +94,33 @@ def physical_cores() -> int:
         return max(1, (os.cpu_count() or 2) // 2)
 
 
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _model_params(**fields):
+    """llama.cpp's model parameters with `fields` changed, for the `Llama` made inside.
+    `Llama` takes no argument for some of them (`use_extra_bufts`) and builds its
+    parameters from `llama_model_default_params()`, so that function answers with the
+    fields changed while the model loads (a lock keeps two loads apart)."""
+    import llama_cpp.llama_cpp as native
+
+    defaults = native.llama_model_default_params
+
+    def changed():
+        params = defaults()
+        for name, value in fields.items():
+            setattr(params, name, value)
+        return params
+
+    with _PARAMS_LOCK:
+        native.llama_model_default_params = changed
+        try:
+            yield
+        finally:
+            native.llama_model_default_params = defaults
+
+
 class LlamaCppGenerator:
     """A GGUF model held in memory for the whole session.
 
@@ -103,7 +133,14 @@ class LlamaCppGenerator:
     mode = Mode.LOCAL
     can_judge = True
 
-    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0):
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0,
+                 extra_buffers: str = "auto", cpu: frozenset[str] | None = None):
+        """`extra_buffers`: "auto" (off on a CPU with AMX, rag/answer/cpu_features.py),
+        "on" or "off"; `cpu`: the CPU's flags the decision reads (None: this machine's)."""
+        from rag.answer.cpu_features import (
+            build_features, cpu_flags, cpu_name, decide_extra_buffers, llama_system_info, used_features,
+        )
+
         check_gguf(model_path)
         try:
             from llama_cpp import Llama
@@ -118,9 +155,13 @@ class LlamaCppGenerator:
         self.parameters = info.parameters  # a small model gets fewer sources (assistant.py)
         trained = info.context_length
         self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
+        features = build_features(llama_system_info())
+        decision = decide_extra_buffers(cpu_flags() if cpu is None else cpu, features, extra_buffers)
+        self.runtime = ModelRuntime(cpu_name(), used_features(features), decision)
         try:
-            self._llm = Llama(str(model_path), n_ctx=self.n_ctx, n_threads=n_threads or physical_cores(),
-                              n_batch=512, seed=seed, verbose=False)
+            with _model_params(use_extra_bufts=decision.on):
+                self._llm = Llama(str(model_path), n_ctx=self.n_ctx, n_threads=n_threads or physical_cores(),
+                                  n_batch=512, seed=seed, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"{model_path}: llama.cpp cannot load it ({exc}); "
                              "the file may be truncated or of an unsupported architecture") from None
@@ -360,7 +401,8 @@ class OpenAIGenerator:
 
     mode = Mode.REMOTE
     can_judge = False  # a server gives text, not the model's probabilities
-    parameters = None  # unknown: taken as a large model
+    parameters: int | None = None  # unknown: taken as a large model
+    runtime: ModelRuntime | None = None  # the server's machine is not ours to report
     PER_MESSAGE_OVERHEAD = 8  # role markers and separators of a chat template
 
     # A tokenizer endpoint answers at once or not at all: a server that is slow here
@@ -495,14 +537,3 @@ def configured_model(settings) -> Path | str | None:
     if settings.model is None and not find_models(settings.models_dir):
         return None
     return resolve_model_path(settings.models_dir, settings.model, default_model().filename)
-
-
-def open_generator(settings):
-    """The configured backend (slow for a GGUF: the file is loaded), or None when no
-    model is configured and none is in the models folder."""
-    target = configured_model(settings)
-    if target is None:
-        return None
-    if isinstance(target, str):
-        return OpenAIGenerator(target, n_ctx=settings.n_ctx, timeout=settings.llm_timeout_s)
-    return LlamaCppGenerator(target, n_ctx=settings.n_ctx)

@@ -559,6 +559,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                 from rag.report.render import file_counts
 
                 value = file_counts(value)
+            elif key == "llama_cpp":
+                from rag.report.render import runtime_line
+
+                value = runtime_line(value)
             print(f"{key:<16} {value}")
         if not manifest.records_files:
             print(OLD_INDEX_NOTE)

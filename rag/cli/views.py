@@ -32,7 +32,31 @@ def status_json(settings: Settings, manifest: Manifest, files: bool = False) -> 
         "passages": manifest.passage_count,
         "generation": manifest.generation,
         "files": state_counts(statuses),
+        **model_json(settings),
     }
+
+
+def model_json(settings: Settings) -> dict[str, Any]:
+    """The model `rag chat` and `rag ask` would use, and what llama.cpp would run it
+    with on this machine (CPU features, extra buffers): what to quote in a crash report."""
+    from rag.answer.generate import configured_model
+    from rag.types.errors import RagError
+
+    try:
+        target = configured_model(settings)
+    except RagError as exc:
+        return {"model": f"none ({exc})", "llama_cpp": None}
+    if target is None:
+        return {"model": "none: extractive answers", "llama_cpp": None}
+    if isinstance(target, str):
+        return {"model": f"a model server at {target}", "llama_cpp": None}
+    try:
+        from rag.answer.cpu_features import planned_runtime
+
+        runtime = planned_runtime(settings.extra_buffers).to_json()
+    except ImportError as exc:  # an install problem: the model cannot run at all
+        runtime = {"error": f"llama-cpp-python cannot be imported ({exc})"}
+    return {"model": str(target), "llama_cpp": runtime}
 
 
 def shown_file(index: Index, file: str) -> tuple[str, FileEntry, list[Passage]]:

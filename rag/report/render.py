@@ -118,3 +118,16 @@ def conversation_line(summary) -> str:
     question = summary.first_question if len(summary.first_question) <= 60 else summary.first_question[:59] + "…"
     scope = f"  (only: {', '.join(summary.scope)})" if summary.scope else ""
     return f"{summary.id:>3}  {when(summary.updated)}  {turns:<9} {question}{scope}"
+
+
+def runtime_line(runtime: dict | None) -> str:
+    """`rag status`'s llama.cpp line (the app's too, once a model is loaded):
+    "AVX2 FMA … on AMD EPYC 7B13; extra buffers on (why); …"."""
+    if runtime is None:
+        return "not used"
+    if "error" in runtime:
+        return runtime["error"]
+    where = "in a process of its own" if runtime["isolated"] else "in this process"
+    return (f"{' '.join(runtime['features']) or 'no SIMD features'} on {runtime['cpu'] or 'an unnamed CPU'}; "
+            f"extra buffers {'on' if runtime['extra_buffers'] else 'off'} ({runtime['extra_buffers_reason']}); "
+            f"the model runs {where}")

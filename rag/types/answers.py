@@ -88,6 +88,10 @@ class Answer:
     # refusals); `missing` then names what it lacks ("a number").
     answers_question: bool | None = None
     missing: str = ""
+    # The model's process ended while it wrote this (a crash in llama.cpp): how
+    # ("signal 11, SIGSEGV"). `text` is what it had finished; `alternative` the answer
+    # without a model, `warning` says so.
+    model_stopped: str | None = None
 
     def to_turn(self) -> Turn:
         return Turn(self.question, self.text, self.user_message)
@@ -102,6 +106,8 @@ class Answer:
         """The check's one line, and whether the answer gives what was asked:
         "2 of 2 sentences supported; none gives a number"."""
         line = self.citations.summary() if self.citations else ""
+        if self.model_stopped and not (self.citations and self.citations.claims):
+            line = "the model stopped before it finished a sentence"
         if self.answers_question is False and self.missing:
             line += f"; none gives {self.missing}"
         return line
@@ -145,6 +151,7 @@ class Answer:
             "summary": self.summary,
             "warning": self.warning,
             "alternative": self.alternative.to_json() if self.alternative else None,
+            "model_stopped": self.model_stopped,
             "retrieved": [h.to_json() for h in self.hits],
             "timings": dict(self.timings),
         }

@@ -134,3 +134,14 @@ class HistoryError(RagError):
         self.problem = problem
         self.advice = advice
         super().__init__(f"{path}: {problem}" + (f"; {advice}" if advice else ""), *remedies)
+
+
+class ModelStoppedError(RagError):
+    """The model's process ended in the middle of a request (a crash in llama.cpp's
+    native code, a kill): `reason` says how ("signal 11, SIGSEGV"), `detail` holds its
+    last words on stderr. The next request loads the model again."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"the model stopped unexpectedly ({reason})")
+        self.reason = reason
+        self.detail = detail
