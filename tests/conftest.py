@@ -23,6 +23,24 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
 
+def collect_answer(stream):
+    """What `Assistant.ask` yields, sorted: (text pieces, sentence checks, the final Answer)."""
+    from rag.types.answers import Answer
+    from rag.types.citations import SentenceCheck
+
+    pieces, checks, answer = [], [], None
+    for item in stream:
+        if isinstance(item, str):
+            pieces.append(item)
+        elif isinstance(item, SentenceCheck):
+            checks.append(item)
+        else:
+            assert isinstance(item, Answer) and answer is None  # one Answer, last
+            answer = item
+    assert answer is not None, "no Answer came last"
+    return pieces, checks, answer
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     """Every test runs offline in its own folder, with no stray RAG_* settings."""

@@ -74,16 +74,19 @@ def smollm2(smollm2_gguf):
 
 def test_a_model_under_the_grammar_writes_cited_sentences_or_the_refusal(smollm2):
     grammar = cited_answer_grammar([2, 4], max_sentences=3)
+    written = []
     for temperature in (0.7, 1.2, 1.8):
         text = "".join(smollm2.stream(MESSAGES, max_tokens=300, temperature=temperature, grammar=grammar))
-        if text == NOT_COVERED:
-            continue
+        written.append((text, smollm2.last_stats.stopped_by))
+    answers = [(text, stopped) for text, stopped in written if text != NOT_COVERED]
+    assert answers, "the model wrote the refusal at every temperature: the sentences' form went untested"
+    for text, stopped in answers:
         complete = re.findall(r"[^\[\]]*?[.!?] \[\d\]", text)
         assert complete, text[:200]
         for sentence in complete:
             assert sentence.endswith(("[2]", "[4]"))
         assert len(complete) <= 3
-        if smollm2.last_stats.stopped_by == "stop":  # finished: nothing after the last marker
+        if stopped == "stop":  # finished: nothing after the last marker
             assert text.endswith("]") and len(parse_answer(text)) == len(complete)
 
 
@@ -96,7 +99,10 @@ def test_an_empty_source_list_admits_only_the_refusal(smollm2):
 @pytest.mark.xfail(reason="open bug, found by this test: SmolLM2 at temperature 1.8 once ended an answer with "
                           "'<' outside the shape, and llama.cpp failed to decode ('failed to find a memory slot') "
                           "on a fresh context; not yet understood (the 1.5B model held the shape on every answer "
-                          "of bench/real_answers.py)", strict=False)
+                          "of bench/real_answers.py). It fails every run here (llama_decode returned 1): "
+                          "strict, so that the suite says when it is fixed. In the product the model runs in a "
+                          "runner process, where such a failure costs one answer (rag/answer/model_process.py)",
+                   raises=(RuntimeError, AssertionError), strict=True)
 def test_a_model_checked_against_the_shape_writes_only_that_shape(smollm2):
     """The token-by-token check (rag/answer/generate.py) at temperatures that make the
     model write nonsense: whatever it writes fits the shape, and an answer that ran

@@ -5,19 +5,15 @@ from rag.answer.assistant import condense
 from rag.check.checker import is_refusal
 from rag.evaluation.retrieval import is_relevant, load_questions
 from rag.answer.prompt import NOT_COVERED
-from rag.types.answers import Answer, Turn
+from rag.types.answers import Turn
 from rag.types.citations import SUPPORTED, SentenceCheck
 from rag.wiring import open_assistant, open_retriever
 
-from conftest import CITED_GRAMMAR, QUESTIONS
+from conftest import CITED_GRAMMAR, QUESTIONS, collect_answer
 
 
 def run(assistant, question, **kwargs):
-    items = list(assistant.ask(question, **kwargs))
-    answer = items[-1]
-    pieces = [i for i in items[:-1] if isinstance(i, str)]
-    checks = [i for i in items[:-1] if isinstance(i, SentenceCheck)]
-    assert isinstance(answer, Answer) and len(pieces) + len(checks) == len(items) - 1
+    pieces, checks, answer = collect_answer(assistant.ask(question, **kwargs))
     assert "".join(pieces).strip() == answer.text  # what streamed is what was answered
     assert tuple(checks) == answer.citations.checks  # each sentence's check was streamed too
     return answer

@@ -14,7 +14,8 @@ from rag.answer.cpu_features import build_features, cpu_flags, cpu_name, decide_
 EPYC = frozenset("fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c bmi2 avx512f avx512bw avx512_vnni".split())
 XEON_AMX = frozenset("fpu sse sse2 ssse3 avx avx2 fma f16c avx512f avx512bw avx512_vnni avx512_bf16 "
                      "amx_bf16 amx_tile amx_int8".split())
-BUILD_AVX2 = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | OPENMP = 1 | REPACK = 1 | "
+BUILD_AVX2 = ("CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | OPENMP = 1 | "
+              "REPACK = 1 | ")
 BUILD_AMX = ("CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | AVX512_VNNI = 1 | AVX512_BF16 = 1 | AMX_INT8 = 1 | "
              "OPENMP = 1 | REPACK = 1 | ")
 

@@ -94,9 +94,9 @@ def test_a_model_crash_costs_one_answer_and_the_server_answers_on(seed_index, sm
 
     from conftest import CRASH_QUESTIONS
 
-    server = StdioServerParameters(command=sys.executable, args=["-m", "launcher", "mcp", "--index-dir",
-                                                                 str(seed_index.index_dir), "--model", str(smollm2_gguf)],
-                                   env=_env(**{STAGED_CRASH: "2"}), cwd=str(seed_index.index_dir.parent))
+    args = ["-m", "launcher", "mcp", "--index-dir", str(seed_index.index_dir), "--model", str(smollm2_gguf)]
+    server = StdioServerParameters(command=sys.executable, args=args, env=_env(**{STAGED_CRASH: "2"}),
+                                   cwd=str(seed_index.index_dir.parent))
 
     async def session():
         async with Client(server, read_timeout_seconds=600) as client:

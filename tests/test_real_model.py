@@ -22,19 +22,13 @@ from rag.config import Settings
 from rag.types.answers import Answer
 from rag.types.citations import NO_CLAIM, SentenceCheck
 
+from conftest import collect_answer
+
 LAMMY = "What did Lammy tell MPs about sending troops?"
 
 
 def run(assistant, question: str, **kwargs) -> tuple[list[str], list[SentenceCheck], Answer]:
-    pieces, checks, final = [], [], None
-    for item in assistant.ask(question, **kwargs):
-        if isinstance(item, str):
-            pieces.append(item)
-        elif isinstance(item, SentenceCheck):
-            checks.append(item)
-        else:
-            final = item
-    return pieces, checks, final
+    return collect_answer(assistant.ask(question, **kwargs))
 
 
 @pytest.fixture(scope="session")
@@ -204,12 +198,12 @@ def test_an_answer_the_model_cannot_confirm_is_declined_with_its_draft_kept(seed
     assert "could not confirm" in answer.warning and answer.alternative is not None
 
 
-def test_a_refusal_with_the_answer_in_the_prompt_is_reconsidered(seed_retriever, model):
-    """The default model declines this seed question with the answering sentence in
+def test_a_question_the_model_tends_to_decline_with_the_answer_in_its_prompt_is_answered(seed_retriever, model):
+    """The default model has declined this seed question with the answering sentence in
     its prompt ("contingent on the US providing support including air, logistics and
-    communications"). Its refusal is held back, the model asked whether the passages
-    answer the question, and, sure that they do, it writes an answer: what streamed
-    is what was answered, cited and supported, and the refusal never reached the reader."""
+    communications"); whether it declines first or not, the reader gets the answer,
+    cited and supported, and never the refusal. (The branch where it declines first and
+    is asked again is tested on cue with a scripted model in tests/test_answer_branches.py.)"""
     pieces, checks, answer = run(seed_retriever_assistant(seed_retriever, model),
                                  "What American support would British boots on the ground depend on?")
     assert not answer.declined, answer.timings
@@ -217,8 +211,6 @@ def test_a_refusal_with_the_answer_in_the_prompt_is_reconsidered(seed_retriever,
     assert any(w in answer.text.lower() for w in ("air", "logistic", "intelligence")), answer.text
     assert checks and all(c.verdict == "supported" for c in checks if c.verdict != NO_CLAIM), \
         [(c.sentence.text, c.reason) for c in checks]
-    if "refused_draft" in answer.timings:  # the path this test is about, when the model declines first
-        assert answer.timings["refusal_doubt"] >= seed_retriever.settings.answer_despite_refusal
 
 
 def seed_retriever_assistant(seed_retriever, model):

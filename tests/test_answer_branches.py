@@ -1,0 +1,149 @@
+"""Every branch of the answer path, on cue: the real seed index, embeddings and checker,
+with a scripted model (tests/scripted_model.py: it plays back given answers and
+probabilities, since a real model declines, repeats itself, doubts or crashes only by
+chance). Each test names the branch and asserts what the reader gets from it; the
+real model's end-to-end tests are in tests/test_real_model.py."""
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.prompt import INSIST, NOT_COVERED
+from rag.types.answers import Answer
+from rag.types.citations import SentenceCheck
+from rag.wiring import open_assistant
+
+from conftest import collect_answer
+from scripted_model import ScriptedModel, sentence_with
+
+QUESTION = "How much will the UK spend on defence by 2027?"
+
+
+def ask(seed_index, seed_retriever, model: ScriptedModel, **kwargs) -> tuple[str, list[SentenceCheck], Answer]:
+    pieces, checks, answer = collect_answer(open_assistant(seed_index, seed_retriever, model).ask(QUESTION, **kwargs))
+    return "".join(pieces), checks, answer
+
+
+def cited(words: str, number_shift: int = 0):
+    """A script: the source sentence that holds `words`, cited to its own number (or
+    `number_shift` sources further on: a wrong citation)."""
+    def write(sources: dict[int, str]) -> str:
+        number, sentence = sentence_with(sources, words)
+        numbers = sorted(sources)
+        wrong = numbers[(numbers.index(number) + number_shift) % len(numbers)]
+        return f"{sentence} [{wrong}]"
+    return write
+
+
+def test_an_answer_the_model_confirms_is_shown_as_written(seed_index, seed_retriever):
+    model = ScriptedModel([cited("2.5")], judgements=[0.9])
+    streamed, checks, answer = ask(seed_index, seed_retriever, model)
+    assert "2.5" in answer.text and streamed.strip() == answer.text
+    assert not answer.declined and answer.alternative is None and answer.model_stopped is None
+    assert [c.verdict for c in checks] == ["supported"]
+    assert answer.timings["answer_confidence"] == 0.9
+    assert len(model.streams) == 1 and len(model.judged) == 1
+
+
+def test_a_refusal_is_held_back_and_reconsidered_when_the_model_judges_its_sources_answer(seed_index,
+                                                                                          seed_retriever):
+    model = ScriptedModel([NOT_COVERED, cited("2.5")], judgements=[0.9, 0.9])
+    streamed, checks, answer = ask(seed_index, seed_retriever, model)
+    assert "do not cover" not in streamed  # the refusal never reached the reader
+    assert streamed.strip() == answer.text and "2.5" in answer.text and not answer.declined
+    assert answer.timings["refused_draft"] == NOT_COVERED and answer.timings["refusal_doubt"] == 0.9
+    first, second = model.streams
+    assert second.messages[-1]["content"].endswith(INSIST)  # the same prompt, an answer required
+    assert second.shape.refusal == "" and "The documents" in second.shape.banned
+    assert [c.verdict for c in checks] == ["supported"]
+
+
+def test_a_refusal_stands_when_the_model_doubts_its_sources_and_the_documents_own_words_follow(seed_index,
+                                                                                             seed_retriever):
+    model = ScriptedModel([NOT_COVERED], judgements=[0.2])
+    streamed, _, answer = ask(seed_index, seed_retriever, model)
+    assert answer.declined and answer.text == NOT_COVERED and streamed.strip() == NOT_COVERED
+    assert answer.warning == "the model found no answer in the passages it was given"
+    assert answer.alternative is not None and "2.5" in answer.alternative.text
+    assert len(model.streams) == 1
+
+
+def test_a_refusal_asked_again_that_only_begins_the_refusal_again_stands(seed_index, seed_retriever):
+    model = ScriptedModel([NOT_COVERED, "The"], judgements=[0.9])
+    streamed, _, answer = ask(seed_index, seed_retriever, model)
+    assert answer.declined and answer.text == NOT_COVERED
+    assert "The documents do not cover this." in streamed and len(model.streams) == 2
+
+
+def test_an_answer_the_model_cannot_confirm_is_withheld_and_the_documents_own_words_given(seed_index,
+                                                                                         seed_retriever):
+    model = ScriptedModel([cited("2.5")], judgements=[0.1])
+    _, _, answer = ask(seed_index, seed_retriever, model)
+    assert answer.declined and answer.text == NOT_COVERED
+    assert "2.5" in answer.timings["unconfirmed_draft"] and answer.timings["answer_confidence"] == 0.1
+    assert answer.warning == "the model could not confirm that its sources answer this (confidence 0.10)"
+    assert answer.alternative is not None and "2.5" in answer.alternative.text
+
+
+def test_a_repeated_sentence_ends_the_answer_and_is_left_out(seed_index, seed_retriever):
+    def repeating(sources: dict[int, str]) -> str:
+        once = cited("2.5")(sources)
+        return f"{once} {once} {once}"
+
+    model = ScriptedModel([repeating], judgements=[0.9])
+    _, checks, answer = ask(seed_index, seed_retriever, model)
+    assert answer.text == cited("2.5")(_sources(model)) and len(checks) == 1
+    assert answer.timings["stopped_by"] == "repetition"
+    assert model.streams[0].closed_early  # the model was stopped, not read to its end
+
+
+def test_a_cancel_stops_the_model_before_its_next_piece(seed_index, seed_retriever):
+    model = ScriptedModel([cited("2.5")], judgements=[0.9])
+    read = []
+
+    def after_two() -> bool:
+        read.append(1)
+        return len(model.streams[0].pieces) >= 2
+
+    ask(seed_index, seed_retriever, model, should_stop=after_two)
+    assert len(model.streams[0].pieces) == 2 and model.last_stats.stopped_by == "cancelled"
+
+
+def test_a_sentence_cited_to_the_wrong_source_is_pointed_to_the_one_that_states_it(seed_index, seed_retriever):
+    model = ScriptedModel([cited("cold war", number_shift=1)], judgements=[0.9])
+    _, _, answer = ask(seed_index, seed_retriever, model)
+    right, _ = sentence_with(_sources(model), "cold war")
+    assert answer.timings["markers_corrected"] == 1
+    assert answer.cited == (right,) and answer.text.endswith(f"[{right}]")
+    assert [c.verdict for c in answer.citations.checks] == ["supported"]
+
+
+@pytest.mark.parametrize("where", ["writing", "confirming"])
+def test_a_model_that_stops_mid_answer_leaves_its_finished_sentences_and_the_documents_own_words(
+        seed_index, seed_retriever, where):
+    """The model's process dies (ModelStoppedError, as model_process.py raises on a
+    crash) after its first sentence, or while confirming the answer: the sentence it
+    finished stays with its check, one line says what happened, and the extractive
+    answer follows; nothing is raised to the front end."""
+    def two_sentences(sources: dict[int, str]) -> str:
+        first = cited("2.5")(sources)
+        if where == "writing":
+            model.crash_after_pieces = len(first.split()) + 2  # two words into the second sentence
+        return f"{first} {cited('cold war')(sources)}"
+
+    model = ScriptedModel([two_sentences], judgements=[0.9], crash_in_judge=where == "confirming")
+    streamed, checks, answer = ask(seed_index, seed_retriever, model)
+    first = cited("2.5")(_sources(model))
+    assert answer.model_stopped == "signal 11, SIGSEGV"
+    assert answer.text.startswith(first) and checks[0].verdict == "supported"
+    if where == "writing":
+        assert answer.text == first  # the unfinished second sentence is not kept
+    assert "⚠ the model stopped unexpectedly (signal 11, SIGSEGV)" in streamed
+    assert answer.warning.startswith("the model stopped unexpectedly")
+    assert answer.alternative is not None and answer.alternative.mode == "extractive"
+    assert "2.5" in answer.alternative.text
+
+
+def _sources(model: ScriptedModel) -> dict[int, str]:
+    from scripted_model import prompt_sources
+
+    return prompt_sources(model.streams[0].messages)
