@@ -68,7 +68,8 @@ def text_document(source: str, title: str, text: str, count_tokens, max_tokens: 
     record): one paragraph, split only where it exceeds the window."""
     import re
 
-    from rag.ingest.passages import content_hash, doc_id_for, fit_block, passage_id
+    from rag.index.manifest import content_hash
+    from rag.ingest.passages import doc_id_for, fit_block, passage_id
     from rag.ingest.readers import Block, Line
     from rag.types.corpus import Document, Passage
     from rag.types.errors import DocumentError

@@ -420,7 +420,7 @@ def test_files_that_change_or_vanish_during_an_ingest(tmp_path, embedder_factory
     mid-ingest is one line per file, its files' passages removed by the next
     ingest. The changes are made from the progress callback, after the first file
     is read and before the others are: the same moment every run."""
-    from rag.ingest.passages import content_hash
+    from rag.index.manifest import content_hash
     from rag.index.manifest import read_manifest
     from rag.ingest.pipeline import ingest_paths
 

@@ -22,7 +22,8 @@ from rag.retrieve.question import (
 )
 from rag.retrieve.search import Retriever, validate_question
 from rag.retrieve.scope import Scope, ScopedDocuments
-from rag.retrieve.select_sentences import ScoredSentence, SentenceSelector, content_words, looks_like_instruction, pick
+from rag.retrieve.select_sentences import ScoredSentence, SentenceSelector, pick
+from rag.text.words import content_words, looks_like_instruction
 from rag.text.sentences import sentence_spans
 from rag.types.answers import Answer, AnswerStream, Mode, Source, Turn
 from rag.types.citations import NO_CLAIM, SUPPORTED, CitationReport, SentenceCheck

@@ -28,7 +28,7 @@ import numpy as np
 
 from rag.embedding.base import Embedder
 from rag.check.facts import PassageFacts, missing_facts, names, negation_conflict, normalise, numbers
-from rag.retrieve.select_sentences import content_words
+from rag.text.words import content_words
 from rag.text.sentences import sentence_spans
 from rag.check.support import SupportModel, SupportSignals, claim_parts, coverage
 from rag.types.answers import Answer, Source

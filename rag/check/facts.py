@@ -168,7 +168,7 @@ _ANTONYM_PREFIXES = ("un", "dis", "in", "im", "non")
 def _polarity(text: str) -> tuple[dict[str, str], dict[str, str]]:
     """(words asserted, words negated), stem -> word: each content word by whether
     a negator stands shortly before it in the same clause."""
-    from rag.retrieve.select_sentences import content_words  # the stemmer the selector uses
+    from rag.text.words import content_words  # the stemmer the selector uses
 
     asserted: dict[str, str] = {}
     negated: dict[str, str] = {}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from importlib import resources
 from typing import Mapping, Sequence
 
-from rag.retrieve.select_sentences import content_words
+from rag.text.words import content_words
 from rag.types.errors import ConfigError
 
 PACKAGED = "support_model.json"

@@ -163,7 +163,7 @@ def holds_key_tokens(text: str, answers: Sequence[str]) -> bool:
     name ("Mariana Betsa" for "Betsa Mariana"), and at least half of its other
     content words (stemmed) are in the text."""
     from rag.check.facts import names, numbers
-    from rag.retrieve.select_sentences import content_words
+    from rag.text.words import content_words
 
     have_numbers = numbers(text)
     have_words = content_words(text) | {w.lower() for w in names(text)}

@@ -7,13 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from rag.index.manifest import Manifest, file_stat
+from rag.index.manifest import Manifest, content_hash, file_stat
 from rag.types.corpus import FileState, FileStatus
 
 
 def _same_bytes(source: str, recorded_hash: str) -> bool:
-    from rag.ingest.passages import content_hash
-
     try:
         return content_hash(Path(source).read_bytes()) == recorded_hash
     except OSError:

@@ -13,6 +13,7 @@ collects garbage, so a failure at any moment leaves the previous generation whol
 from __future__ import annotations
 
 import errno
+import hashlib
 import fcntl
 import json
 import os
@@ -35,6 +36,12 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 
 FileStat = tuple[int, int]  # a file's size in bytes and modification time in ns
+
+
+def content_hash(data: bytes) -> str:
+    """A file's bytes as the manifest records them (sha256): what tells a changed file
+    from one merely touched."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def file_stat(path: str | Path) -> FileStat | None:

@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from rag.index.manifest import content_hash
 from rag.ingest.byline import FIRST_LINES, find_byline
 from rag.config import Settings
 from rag.ingest.readers import SUPPORTED_SUFFIXES, Block, Line, ReadResult
@@ -38,10 +39,6 @@ MAX_PARAGRAPH_CHARS = 2**20
 SECTION_SEPARATOR = " › "
 
 # --------------------------------------------------------------------------- reading
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def read_bytes(path: Path, max_mb: float = Settings.max_file_mb) -> bytes:

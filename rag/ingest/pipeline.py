@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from rag.config import Settings
-from rag.ingest.passages import READER_VERSION, TokenCounter, build_document, content_hash, discover, read_bytes
+from rag.ingest.passages import READER_VERSION, TokenCounter, build_document, discover, read_bytes
 from rag.ingest.readers import ReadOptions, format_for, size_limit_mb
 from rag.ingest.readers import read as read_format
 from rag.ingest.pool import ReadOutcome, default_workers, read_in_workers
 from rag.embedding.base import Embedder, default_precision, resolve_model
 from rag.index.manifest import (
     FileEntry, FileStat, IngestLock, Manifest, SkippedEntry, check_model_matches, index_write_error,
-    file_stat, new_collection_name, read_manifest, write_manifest,
+    content_hash, file_stat, new_collection_name, read_manifest, write_manifest,
 )
 from rag.index.bm25 import LexicalIndex
 from rag.index.chroma import open_client, open_store

@@ -42,7 +42,8 @@ def _worker(tasks, results) -> None:
     another worker uses."""
     from pathlib import Path
 
-    from rag.ingest.passages import content_hash, read_bytes
+    from rag.index.manifest import content_hash
+    from rag.ingest.passages import read_bytes
     from rag.ingest.readers import read
     from rag.types.errors import DocumentError
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rag.config import Settings
-from rag.retrieve.select_sentences import STOP_WORDS, ScoredSentence, singles
+from rag.retrieve.select_sentences import ScoredSentence, singles
+from rag.text.words import STOP_WORDS
 from rag.types.corpus import Hit
 
 # A short question embeds poorly ("Who was Robert's son?" scores 0.42 against the

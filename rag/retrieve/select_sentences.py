@@ -18,17 +18,9 @@ from typing import Sequence
 from rag.embedding.base import Embedder
 from rag.retrieve.question import QuestionAnalysis, gives_answer
 from rag.text.sentences import sentence_spans
+from rag.text.words import content_words, looks_like_instruction
 from rag.types.corpus import Hit
 
-# Words that carry no content in a question.
-STOP_WORDS = frozenset("""
-a an the and or but if of in on at to for from by with about as into over after before than then
-is are was were be been being do does did has have had will would can could should may might must shall
-what which who whom whose when where why how that this these those there here it its it's he she they them
-his her their our we you your i me my not no yes so such also just only very more most much many any some
-said says say tell told according
-""".split())
-_WORD = re.compile(r"[\w'’%-]+")
 _FINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
 
 SIMILARITY_WEIGHT = 0.7
@@ -37,40 +29,10 @@ PAIR_PENALTY = 0.03  # a pair must earn its second sentence
 TYPE_BONUS = 0.05  # holds what the question asks for (bench/answer_quality.py)
 
 
-def content_words(text: str) -> set[str]:
-    words = {w.lower().strip("'’-").replace("’", "'") for w in _WORD.findall(text)}
-    return {_stem(w) for w in words if w and w not in STOP_WORDS and len(w) > 1}
-
-
-def _stem(word: str) -> str:
-    # Enough to match "troops"/"troop", "voted"/"vote"; not a full stemmer.
-    for suffix in ("'s", "ies", "es", "s", "ed", "ing"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
 def is_heading(sentence: str) -> bool:
     """A section heading glued to its paragraph ("Security Guarantees Debate"):
     short, no final punctuation, not a "Label: value" line."""
     return not _FINAL.search(sentence) and ":" not in sentence and len(sentence.split()) < 8
-
-
-# Sentences written to steer an AI assistant rather than to inform a reader. They
-# are never quoted as an answer nor put into a model's prompt: a planted document
-# must not be able to instruct the assistant (the prompt's fence is the second line
-# of defence, for what this list misses).
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|rules|prompts?|guidelines|above)\b"
-    r"|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\bact\s+as\s+(?:an?\s+)?(?:ai|assistant|dan)\b"
-    r"|\b(?:reply|respond|answer|say)\b.{0,20}\bonly\b.{0,20}\bwith\b|\b(?:do\s+not|never)\s+cite\b"
-    r"|\bnew\s+instructions\b|</?sources?\b|<\||\[/?INST\]|<<SYS>>",
-    re.IGNORECASE,
-)
-
-
-def looks_like_instruction(sentence: str) -> bool:
-    return bool(_INSTRUCTION.search(sentence))
 
 
 @dataclass(frozen=True)
