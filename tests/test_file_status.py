@@ -83,3 +83,42 @@ def test_an_index_made_before_shows_what_it_has_and_says_so(tmp_path, embedder_f
 
     assert main(["status", "--index-dir", str(settings.index_dir)]) == 0
     assert "`rag ingest` of its folders again records them" in capsys.readouterr().out
+
+
+def test_an_unreadable_file_is_not_read_again_until_it_or_the_reading_changes(tmp_path, embedder_factory,
+                                                                                monkeypatch):
+    """`rag ingest` of a folder holding a PDF that cannot be parsed, twice: the second
+    run reads nothing (not even the PDF), writes nothing of the index and says so; a
+    change to the file, or to a setting that limits reading, has it read again."""
+    import rag.ingest.pipeline as pipeline
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tides.txt").write_text("High tide at Brest is at 06:12 on Monday.\n", encoding="utf-8")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4\nnot a PDF at all")
+    for path in docs.iterdir():  # saved a while ago: a file saved this very second is hashed, to be sure
+        os.utime(path, ns=(10**18, 10**18))
+    settings = make_settings(tmp_path / "index")
+    first = ingest_paths([docs], settings, embedder_factory)
+    assert [os.path.basename(p.path) for p in first.problems] == ["broken.pdf"] and first.wrote
+    index_files = {p: p.stat().st_mtime_ns for p in (settings.index_dir).rglob("*") if p.name != "ingest.lock"}
+
+    read: list[str] = []
+    real_read_bytes = pipeline.read_bytes
+    monkeypatch.setattr(pipeline, "read_bytes", lambda path, *a: read.append(path.name) or real_read_bytes(path, *a))
+    second = ingest_paths([docs], settings, embedder_factory)
+    assert read == [] and not second.wrote
+    assert second.problems[0].tried_at == read_manifest(settings.index_dir).skipped[str(docs / "broken.pdf")].at
+    assert {p: p.stat().st_mtime_ns for p in index_files} == index_files  # not a byte of the index written
+
+    code = main(["ingest", str(docs), "--index-dir", str(settings.index_dir)])
+    assert code != 0 and read == []  # the command line says the same, in words (test_cli checks the words)
+
+    # Another size limit could let it through: read again, once.
+    bigger = ingest_paths([docs], settings.replace(max_file_mb=128.0), embedder_factory)
+    assert read == ["broken.pdf"] and not bigger.problems[0].tried_at
+    # And a file changed since is read again.
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4\nstill not a PDF")
+    read.clear()
+    changed = ingest_paths([docs], settings.replace(max_file_mb=128.0), embedder_factory)
+    assert read == ["broken.pdf"] and not changed.problems[0].tried_at

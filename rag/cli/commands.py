@@ -79,7 +79,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from rag.cli.advice import explain_problem
 
     for problem in report.problems:
-        print(f"rag: skipped {explain_problem(problem)}", file=sys.stderr)
+        again = f" (not read again: unchanged since it was tried, {problem.tried_at})" if problem.tried_at else ""
+        print(f"rag: skipped {explain_problem(problem)}{again}", file=sys.stderr)
     for warning in report.warnings:
         print(f"rag: note {explain_problem(warning)}", file=sys.stderr)
     print(ingest_summary(report, detailed=True))

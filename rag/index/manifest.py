@@ -99,15 +99,19 @@ class SkippedEntry:
     size: int | None = None
     mtime_ns: int | None = None
     at: str = ""  # when it was tried, UTC, ISO 8601
+    # What the reading depended on (reader version, size limit, OCR, time limits): the
+    # same file under the same conditions fails the same way, so it is not read again.
+    reading: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"reason": self.reason, "size": self.size, "mtime_ns": self.mtime_ns, "at": self.at,
-                **({"remedies": [_remedy_json(r) for r in self.remedies]} if self.remedies else {})}
+                **({"remedies": [_remedy_json(r) for r in self.remedies]} if self.remedies else {}),
+                **({"reading": self.reading} if self.reading else {})}
 
     @classmethod
     def from_json(cls, e: dict[str, Any]) -> "SkippedEntry":
         return cls(str(e["reason"]), tuple(_remedy_from(r) for r in e.get("remedies", ())),
-                   e.get("size"), e.get("mtime_ns"), str(e.get("at", "")))
+                   e.get("size"), e.get("mtime_ns"), str(e.get("at", "")), str(e.get("reading", "")))
 
 
 def _remedy_json(remedy: Remedy) -> dict[str, Any]:

@@ -83,18 +83,28 @@ class Changes:
 RACY_S = 2.0
 
 
+def reading_conditions(settings: Settings) -> str:
+    """What decides whether a file can be read, besides its bytes: the readers' version
+    and the settings that limit them. A file skipped under the same conditions and
+    unchanged since would fail again the same way."""
+    return (f"reader {READER_VERSION}; max_file_mb {settings.max_file_mb:g}; ocr {'on' if settings.ocr else 'off'}; "
+            f"read_timeout_s {settings.read_timeout_s:g}; ocr_page_timeout_s {settings.ocr_page_timeout_s:g}")
+
+
 def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = Settings.max_file_mb,
-         retry_skipped: bool = True) -> Plan:
+         retry_skipped: bool = True, reading: str = "") -> Plan:
     """Compare the files under `paths` with the manifest: by size and modification
     time first, by content hash when they differ. Files that fail to read keep
-    their previous passages; files gone from a walked folder are removed. Without
-    `retry_skipped`, a file skipped before and unchanged since (by size and time)
-    is skipped again for the same reason without being read (`rag watch`'s
-    updates: `rag ingest` tries again, since its settings may have changed)."""
+    their previous passages; files gone from a walked folder are removed. A file
+    skipped before and unchanged since (by size and time) is skipped again for the
+    same reason without being read when it was skipped under the same `reading`
+    conditions (reading_conditions), or whatever they were without `retry_skipped`
+    (`rag watch`'s updates)."""
     files, problems, other_types = discover(paths)
     problems = list(problems)
     known = manifest.files if manifest else {}
-    skipped_before = manifest.skipped if manifest and not retry_skipped else {}
+    skipped_before = {source: entry for source, entry in (manifest.skipped if manifest else {}).items()
+                      if not retry_skipped or (reading and entry.reading == reading)}
     to_read, hashes, unchanged = [], {}, []
     stats: dict[str, FileStat] = {}
     refreshed: dict[str, FileStat] = {}
@@ -114,7 +124,7 @@ def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = 
             continue
         before = skipped_before.get(source)
         if before is not None and stat is not None and (before.size, before.mtime_ns) == stat:
-            problems.append(FileProblem(source, before.reason, before.remedies))
+            problems.append(FileProblem(source, before.reason, before.remedies, tried_at=before.at))
             stats[source] = stat
             continue
         try:
@@ -145,7 +155,8 @@ def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = 
                 tuple(problems), dict(sorted(other_types.items())), stats, refreshed, roots)
 
 
-def skipped_after(previous: Manifest | None, the_plan: Plan, problems: Sequence[FileProblem]) -> dict[str, SkippedEntry]:
+def skipped_after(previous: Manifest | None, the_plan: Plan, problems: Sequence[FileProblem],
+                  reading: str = "") -> dict[str, SkippedEntry]:
     """The manifest's skipped files after an ingest: those this ingest met are
     judged again (read now, or skipped for this reason now), those gone from a
     walked folder are forgotten, the rest kept as they were."""
@@ -156,8 +167,10 @@ def skipped_after(previous: Manifest | None, the_plan: Plan, problems: Sequence[
     for problem in problems:
         if problem.path in the_plan.stats:
             size, mtime_ns = the_plan.stats[problem.path]
-            entry = SkippedEntry(problem.reason, problem.remedies, size, mtime_ns, at)
             before = previous.skipped.get(problem.path) if previous else None
+            # Not read again (rag watch, or the same conditions): the conditions it failed under stand.
+            tried = before.reading if problem.tried_at and before is not None else reading
+            entry = SkippedEntry(problem.reason, problem.remedies, size, mtime_ns, at, tried)
             # Skipped again, unchanged, for the same reason: the entry (its time) stands,
             # so an ingest that changes nothing writes no manifest.
             skipped[problem.path] = before if before is not None and replace(before, at=at) == entry else entry
@@ -292,12 +305,15 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
                 embedder = embedder_factory(model_name, precision)
             return embedder
 
-        the_plan = plan(paths, previous, settings.max_file_mb, retry_skipped)
+        reading = reading_conditions(settings)
+        the_plan = plan(paths, previous, settings.max_file_mb, retry_skipped, reading)
         if not the_plan.to_read and (previous is None or not the_plan.removed):
+            noted = previous
             if previous is not None:
-                previous = _note_files(index_dir, previous, the_plan, skipped_after(previous, the_plan,
-                                                                                    the_plan.problems))
-            return _report(_changes(the_plan, (), the_plan.problems), previous, 0, started, index_dir)
+                noted = _note_files(index_dir, previous, the_plan, skipped_after(previous, the_plan,
+                                                                                 the_plan.problems, reading))
+            return replace(_report(_changes(the_plan, (), the_plan.problems), noted, 0, started, index_dir),
+                           wrote=noted is not previous)
 
         problems = list(the_plan.problems)
         documents: list[Document] = []
@@ -311,7 +327,7 @@ def _ingest_paths(paths: Sequence[Path], settings: Settings, embedder_factory: E
         old_collection = manifest.collection if (manifest and rebuild) else None
         new_manifest, embedded, resumed = apply_documents(
             settings, previous, read_and_keep(), the_plan.removed, get_embedder(), progress, in_use=old_collection,
-            the_plan=the_plan, skipped=lambda: skipped_after(previous, the_plan, problems))
+            the_plan=the_plan, skipped=lambda: skipped_after(previous, the_plan, problems, reading))
         collect_garbage(settings, new_manifest, old_collection)
         return _report(_changes(the_plan, documents, problems), new_manifest, embedded, started, index_dir,
                        resumed)

@@ -208,6 +208,9 @@ class FileProblem:
     path: str
     reason: str
     remedies: tuple[Remedy, ...] = ()
+    # Set when the file was not read again: unchanged since it failed, under the same
+    # readers and settings, at this time (UTC, ISO 8601).
+    tried_at: str = ""
 
     def __str__(self) -> str:
         # A file name may hold a line break: written as \n, the problem stays one line.
@@ -232,6 +235,7 @@ class IngestReport:
     documents_total: int = 0
     seconds: float = 0.0
     location: str = ""  # where the vectors are: the Chroma folder or server URL
+    wrote: bool = True  # False: nothing had changed, and nothing of the index was written
 
     @property
     def failed(self) -> bool:
