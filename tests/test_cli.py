@@ -1,27 +1,14 @@
 """The `rag` command as a user runs it: a real subprocess, real model, real store."""
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from rag.index.manifest import IngestLock
 
 from conftest import QUESTIONS, SEEDS
+from helpers import assert_no_traceback, run
 
-RAG = [sys.executable, "-m", "launcher"]
-
-
-def run(args, cwd, input=None, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update({"HF_HUB_OFFLINE": "1", **(env_extra or {})})
-    return subprocess.run(RAG + args, cwd=cwd, input=input, capture_output=True, text=True, env=env, timeout=600)
-
-
-def assert_no_traceback(result):
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from conftest import CRASH_QUESTIONS, SEEDS
-from test_cli import assert_no_traceback, run
+from helpers import assert_no_traceback, run
 
 
 @pytest.fixture(scope="module")

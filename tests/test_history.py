@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,8 @@ from rag.chat.history import HISTORY_FILE
 from rag.types.answers import Answer
 from rag.types.errors import HistoryError, ScopeError
 from rag.wiring import open_retriever, open_session
+
+from helpers import run
 
 QUESTION = "How many votes did the first UN resolution get?"
 FOLLOW_UP = "What did Lammy tell MPs about sending troops?"
@@ -144,17 +143,11 @@ def test_a_cited_passage_that_changed_or_went_is_told_apart(seed_retriever, seed
     assert source_states(answer, edited, removed)[cited.number] == GONE
 
 
-def _rag(args, cwd, input=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    return subprocess.run([sys.executable, "-m", "launcher", *args], cwd=cwd, input=input, capture_output=True,
-                          text=True, env={**env, "HF_HUB_OFFLINE": "1"}, timeout=600)
-
-
 def test_history_from_the_command_line(seed_index, tmp_path):
     shutil.copytree(seed_index.index_dir, tmp_path / ".rag")
-    first = _rag(["chat", "--plain", "--extractive"], tmp_path, input=f"{QUESTION}\n{FOLLOW_UP}\n")
+    first = run(["chat", "--plain", "--extractive"], tmp_path, input=f"{QUESTION}\n{FOLLOW_UP}\n")
     assert first.returncode == 0, first.stderr
-    again = _rag(["chat", "--plain", "--extractive"], tmp_path,
+    again = run(["chat", "--plain", "--extractive"], tmp_path,
                  input="/history\n/new\nWho is Keir Starmer?\n/export plain.md\n/QUIT\nnot asked\n")
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "plain.md").read_text().startswith("# Who is Keir Starmer?")  # the app's commands, parsed alike
@@ -162,25 +155,25 @@ def test_history_from_the_command_line(seed_index, tmp_path):
     assert "conversation 1, reopened: 2 earlier turns" in again.stdout
     assert "new conversation" in again.stdout
 
-    listed = json.loads(_rag(["history", "--json"], tmp_path).stdout)["conversations"]
+    listed = json.loads(run(["history", "--json"], tmp_path).stdout)["conversations"]
     assert [(c["id"], c["turns"]) for c in listed] == [(2, 1), (1, 2)]
     assert listed[1]["first_question"] == QUESTION
-    table = _rag(["history"], tmp_path)
+    table = run(["history"], tmp_path)
     assert table.returncode == 0 and QUESTION[:40] in table.stdout and "2 turns" in table.stdout
 
-    exported = _rag(["history", "export", "1", "-o", "brief.md"], tmp_path)
+    exported = run(["history", "export", "1", "-o", "brief.md"], tmp_path)
     assert exported.returncode == 0, exported.stderr
     brief = (tmp_path / "brief.md").read_text()
     assert brief.startswith(f"# {QUESTION}") and brief.count("## Sources") == 2 and "93 votes in favor" in brief
 
-    missing = _rag(["history", "export", "7"], tmp_path)
+    missing = run(["history", "export", "7"], tmp_path)
     assert missing.returncode == 2 and "no conversation 7" in missing.stderr and len(missing.stderr.splitlines()) == 1
-    assert _rag(["history", "delete", "2"], tmp_path).returncode == 0
-    assert [c["id"] for c in json.loads(_rag(["history", "--json"], tmp_path).stdout)["conversations"]] == [1]
+    assert run(["history", "delete", "2"], tmp_path).returncode == 0
+    assert [c["id"] for c in json.loads(run(["history", "--json"], tmp_path).stdout)["conversations"]] == [1]
 
     private = tmp_path / "private"
     shutil.copytree(seed_index.index_dir, private)
-    quiet = _rag(["chat", "--plain", "--extractive", "--no-history", "--index-dir", str(private)], tmp_path,
+    quiet = run(["chat", "--plain", "--extractive", "--no-history", "--index-dir", str(private)], tmp_path,
                  input=f"{QUESTION}\n")
     assert quiet.returncode == 0 and "✓" in quiet.stdout
     assert not (private / HISTORY_FILE).exists()
@@ -197,7 +190,7 @@ def test_a_chat_follows_an_ingest_made_by_another_process(index_copy, retriever_
     notes.mkdir()
     (notes / "bridge.txt").write_text("Bridge works\n\nThe Vale bridge toll rises to 7 euros in March.\n",
                                       encoding="utf-8")
-    other = _rag(["ingest", str(notes), "--index-dir", str(index_copy.index_dir)], tmp_path)
+    other = run(["ingest", str(notes), "--index-dir", str(index_copy.index_dir)], tmp_path)
     assert other.returncode == 0, other.stderr
     answer = answered(session, "How much is the Vale bridge toll in March?")
     assert "7 euros" in answer.text and answer.cited_sources[0].passage.source == str(notes / "bridge.txt")

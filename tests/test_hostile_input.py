@@ -10,14 +10,13 @@ import asyncio
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 from rag.config import Settings
 from rag.wiring import open_retriever
-from test_cli import assert_no_traceback, run
+from helpers import assert_no_traceback, run
 
 # An OSC that retitles the window, a bell, "clear screen", a C1 CSI, and a bidi override.
 ESCAPES = ("\x1b", "\x07", "\x9b", "\u202e")
@@ -158,7 +157,8 @@ def test_the_chat_app_shows_hostile_text_inert(hostile, embedder_factory):
     from tui.screens import PassageScreen
     from tui.widgets import SourcesPanel
 
-    from test_tui import ask, notes, wait_for_note, wait_until
+    from helpers import app_wait_until as wait_until
+    from helpers import ask, notes, wait_for_note
 
     root, _ = hostile
 
@@ -333,7 +333,8 @@ def test_the_chat_app_counts_the_wait_for_a_silent_server(hostile, silent_server
     from tui.app import RagApp
     from tui.widgets import AnswerView
 
-    from test_tui import wait_for_note, wait_until
+    from helpers import app_wait_until as wait_until
+    from helpers import wait_for_note
 
     root, _ = hostile
     settings = Settings(index_dir=root / ".rag", llm_url=silent_server, llm_timeout_s=4.0)
@@ -485,10 +486,7 @@ def test_permission_denied_on_a_file_and_on_the_index(tmp_path, embedder_factory
             path.chmod(path.stat().st_mode & ~0o222)
 
     def rag(*args: str) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-        env["HF_HUB_OFFLINE"] = "1"
-        return subprocess.run([*prefix, sys.executable, "-m", "launcher", *args], cwd=tmp_path, capture_output=True,
-                              text=True, env=env, timeout=300)
+        return run(args, tmp_path, timeout=300, prefix=prefix)
 
     mine = rag("ingest", "docs", "--index-dir", "mine")
     assert_no_traceback(mine)

@@ -208,7 +208,7 @@ def test_an_ingest_killed_mid_way_leaves_a_usable_index(tmp_path, seeds_copy, em
     import subprocess
     import sys
 
-    from test_chroma_server import wait_until
+    from helpers import wait_until
 
     settings = make_settings(tmp_path / "idx")
     ingest_paths([seeds_copy], settings, embedder_factory)

@@ -16,7 +16,7 @@ from rag.ingest.pipeline import ingest_paths
 from rag.wiring import open_retriever
 
 from conftest import make_settings
-from test_cli import assert_no_traceback, run
+from helpers import assert_no_traceback, run
 
 CAPE_WRATH = "How many ships did the keeper at Cape Wrath count passing the northern cape?"
 

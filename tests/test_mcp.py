@@ -4,7 +4,6 @@ with the real default model answering."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,20 +18,17 @@ from mcp.client.stdio import StdioServerParameters
 
 from rag.types.citations import Verdict
 
-RAG = [sys.executable, "-m", "launcher"]
+from helpers import RAG, rag_env
+
+
 QUESTIONS = ("How many countries voted for the UN resolution drafted by Ukraine and its European allies?",
              "How did David Lammy describe sending British troops to Ukraine when he spoke to MPs?")
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    return {**env, "HF_HUB_OFFLINE": "1", **extra}
 
 
 def stdio_server(seed_index, *args: str) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable,
                                  args=["-m", "launcher", "mcp", "--index-dir", str(seed_index.index_dir), *args],
-                                 env=_env(), cwd=str(seed_index.index_dir.parent))
+                                 env=rag_env(), cwd=str(seed_index.index_dir.parent))
 
 
 def test_a_client_lists_searches_asks_twice_at_once_and_checks(seed_index, default_gguf):
@@ -95,7 +91,7 @@ def test_a_model_crash_costs_one_answer_and_the_server_answers_on(seed_index, sm
     from conftest import CRASH_QUESTIONS
 
     args = ["-m", "launcher", "mcp", "--index-dir", str(seed_index.index_dir), "--model", str(smollm2_gguf)]
-    server = StdioServerParameters(command=sys.executable, args=args, env=_env(**{STAGED_CRASH: "2"}),
+    server = StdioServerParameters(command=sys.executable, args=args, env=rag_env(**{STAGED_CRASH: "2"}),
                                    cwd=str(seed_index.index_dir.parent))
 
     async def session():
@@ -124,7 +120,7 @@ def test_nothing_but_the_protocol_reaches_stdout(seed_index):
     ]
     process = subprocess.Popen([*RAG, "mcp", "--index-dir", str(seed_index.index_dir), "--extractive"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=_env())
+                               env=rag_env())
     assert process.stdin is not None and process.stdout is not None
     lines = []
     for message in messages:
@@ -144,7 +140,7 @@ class HttpServer:
     def __init__(self, seed_index, address: str, *args: str, env: dict[str, str] | None = None):
         self.process = subprocess.Popen([*RAG, "mcp", "--index-dir", str(seed_index.index_dir), "--extractive",
                                          "--http", address, *args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or _env())
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or rag_env())
         self.said: list[str] = []
         assert self.process.stderr is not None
         while (line := self.process.stderr.readline()):
@@ -192,7 +188,7 @@ def test_http_refuses_a_foreign_origin_and_serves_a_client(seed_index):
 
 def test_http_beyond_loopback_needs_allow_remote_and_then_a_token(seed_index):
     refused = subprocess.run([*RAG, "mcp", "--index-dir", str(seed_index.index_dir), "--http", "0.0.0.0:0"],
-                             capture_output=True, text=True, env=_env(), timeout=120)
+                             capture_output=True, text=True, env=rag_env(), timeout=120)
     assert refused.returncode == 2 and "--allow-remote" in refused.stderr
     assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
 
@@ -214,11 +210,11 @@ def test_ingest_is_offered_only_when_allowed_and_only_below_its_folders(seed_ind
     (inbox / "tides.txt").write_text("High tide at Brest is at 06:12 on Monday.\n", encoding="utf-8")
     outside = tmp_path / "private.txt"
     outside.write_text("The safe code is 4711.\n", encoding="utf-8")
-    subprocess.run([*RAG, "ingest", str(inbox), "--index-dir", str(index_dir)], env=_env(), check=True,
+    subprocess.run([*RAG, "ingest", str(inbox), "--index-dir", str(index_dir)], env=rag_env(), check=True,
                    capture_output=True, timeout=300)
 
     async def session():
-        params = StdioServerParameters(command=sys.executable, env=_env(), args=[
+        params = StdioServerParameters(command=sys.executable, env=rag_env(), args=[
             "-m", "launcher", "mcp", "--index-dir", str(index_dir), "--extractive", "--allow-ingest", str(inbox)])
         async with Client(params, read_timeout_seconds=300) as client:
             tools = {t.name for t in (await client.list_tools()).tools}

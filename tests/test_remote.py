@@ -13,8 +13,8 @@ from rag.answer.generate import OpenAIGenerator, RemoteModelError
 from rag.answer.prompt import SYSTEM_PROMPT
 
 from conftest import CITED_GRAMMAR, SEEDS
-from test_chroma_server import free_port, wait_until
-from test_cli import run
+from helpers import free_port, wait_until
+from helpers import run
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ real seed index and MiniLM model."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import pytest
 
 from rag.retrieve.scope import Scope, matches, resolve_scope
 from rag.types.errors import ScopeError
+
+from helpers import run
 
 QUESTION = "What did Macron say about security guarantees for Ukraine?"
 
@@ -63,20 +64,14 @@ def test_a_pattern_that_picks_nothing_names_it_and_some_titles(seed_retriever):
     assert "\n" not in str(error)
 
 
-def _rag(args, cwd):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    return subprocess.run([sys.executable, "-m", "launcher", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**env, "HF_HUB_OFFLINE": "1"}, timeout=600)
-
-
 def test_only_on_search_and_ask_from_the_command_line(seed_index, tmp_path):
     shutil.copytree(seed_index.index_dir, tmp_path / ".rag")
-    found = _rag(["search", "--only", "001_*", "--json", "-k", "8", QUESTION], tmp_path)
+    found = run(["search", "--only", "001_*", "--json", "-k", "8", QUESTION], tmp_path)
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)["hits"]
     assert hits and {Path(h["source"]).name[:4] for h in hits} == {"001_"}
 
-    asked = _rag(["ask", "--only", "001_*", "--only", "004_*", "--extractive", "--json", QUESTION], tmp_path)
+    asked = run(["ask", "--only", "001_*", "--only", "004_*", "--extractive", "--json", QUESTION], tmp_path)
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert {Path(h["source"]).name[:4] for h in answer["retrieved"]} <= {"001_", "004_"}
@@ -84,7 +79,7 @@ def test_only_on_search_and_ask_from_the_command_line(seed_index, tmp_path):
 
     for command in (["search", "--only", "no-such-file*", QUESTION],
                     ["ask", "--only", "no-such-file*", "--extractive", QUESTION]):
-        refused = _rag(command, tmp_path)
+        refused = run(command, tmp_path)
         assert refused.returncode == 2 and refused.stdout == ""
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1 and "'no-such-file*' matches no document" in lines[0] and "“" in lines[0], lines

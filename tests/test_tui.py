@@ -12,44 +12,16 @@ from pathlib import Path
 from rag.config import Settings
 from tui.app import RagApp
 from tui.screens import HelpScreen, PassageScreen
-from tui.widgets import AnswerView, SourcesPanel, StatusBar
+from tui.widgets import AnswerView, SourcesPanel
 
-QUESTION = "How many votes did the first UN resolution get?"
-
-
-async def wait_until(pilot, condition, timeout: float = 60.0, what: str = "condition") -> None:
-    """Poll `condition` while the app runs; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-
-
-def status_text(app) -> str:
-    return str(app.query_one(StatusBar).render())
-
-
-def notes(app, severity: str | None = None) -> list[str]:
-    return [n.message for n in app._notifications if severity is None or n.severity == severity]
-
-
-async def wait_for_note(pilot, app, text: str, severity: str | None = None) -> None:
-    """Notifications are posted, then shown: wait for one that contains `text`."""
-    await wait_until(pilot, lambda: any(text in n for n in notes(app, severity)), timeout=30,
-                     what=f"a {severity or ''} notification with {text!r}")
+from helpers import APP_QUESTION as QUESTION
+from helpers import ask, notes, status_text, wait_for_note
+from helpers import app_wait_until as wait_until
 
 
 def make_app(settings, embedder_factory, generator=None, extractive=False, **kwargs) -> RagApp:
     return RagApp(settings, extractive=extractive, embedder_factory=embedder_factory,
                   generator_factory=(lambda s: generator) if generator is not None else None, **kwargs)
-
-
-async def ask(pilot, app, question: str) -> AnswerView:
-    app.question_input.value = question
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: app.answering is None and app.pending is None, what="the answer")
-    return app.query(AnswerView).last()
 
 
 def test_ask_see_the_checked_answer_and_its_sources_then_read_a_passage(index_copy, embedder_factory):
@@ -263,7 +235,7 @@ def test_each_error_is_a_notification_and_the_question_is_kept(tmp_path, embedde
             assert app.answers[-1].mode == "extractive" and "✓" in view.markdown
 
     async def failing_server():
-        from test_chroma_server import free_port
+        from helpers import free_port
 
         settings = index_copy.replace(llm_url=f"http://127.0.0.1:{free_port()}/v1")
         app = make_app(settings, embedder_factory)

@@ -17,7 +17,9 @@ from rag.chat.history import HISTORY_FILE
 from tui.app import RagApp
 from tui.widgets import AnswerView, SourcesPanel
 
-from test_tui import QUESTION, ask, notes, status_text, wait_for_note, wait_until
+from helpers import APP_QUESTION as QUESTION
+from helpers import app_wait_until as wait_until
+from helpers import ask, notes, status_text, wait_for_note
 
 FOLLOW_UP = "What did Lammy tell MPs about sending troops?"
 

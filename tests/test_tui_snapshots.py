@@ -13,7 +13,9 @@ import pytest
 from rag.config import Settings
 from tui.app import RagApp
 
-from test_tui import QUESTION, wait_for_note, wait_until
+from helpers import APP_QUESTION as QUESTION
+from helpers import app_wait_until as wait_until
+from helpers import wait_for_note
 
 SIZES = [(80, 24), (120, 40)]
 

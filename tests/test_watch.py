@@ -4,28 +4,19 @@ observed the way a user would, by `rag search` in another process."""
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-RAG = [sys.executable, "-m", "launcher"]
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env["HF_HUB_OFFLINE"] = "1"
-    return env
-
+from helpers import RAG, rag_env, run
 
 def rag(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*RAG, *args], cwd=cwd, capture_output=True, text=True, env=_env(), timeout=300)
+    return run(args, cwd, timeout=300)
 
 
 class Watcher:
@@ -33,7 +24,7 @@ class Watcher:
 
     def __init__(self, cwd: Path, *args: str):
         self.process = subprocess.Popen([*RAG, "watch", *args], cwd=cwd, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, env=_env())
+                                        stderr=subprocess.STDOUT, text=True, env=rag_env())
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         assert self.process.stdout is not None
