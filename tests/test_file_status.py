@@ -8,7 +8,7 @@ import os
 
 from rag.cli import main
 from rag.index.file_status import file_statuses, state_counts
-from rag.index.manifest import MANIFEST, read_manifest
+from rag.index.manifest import MANIFEST, content_hash, read_manifest
 from rag.ingest.pipeline import ingest_paths
 from rag.ingest.passages import READER_VERSION
 
@@ -114,11 +114,42 @@ def test_an_unreadable_file_is_not_read_again_until_it_or_the_reading_changes(tm
     code = main(["ingest", str(docs), "--index-dir", str(settings.index_dir)])
     assert code != 0 and read == []  # the command line says the same, in words (test_cli checks the words)
 
-    # Another size limit could let it through: read again, once.
+    # Another size limit could let it through: tried again (by the PDF reader, in a worker), once.
     bigger = ingest_paths([docs], settings.replace(max_file_mb=128.0), embedder_factory)
-    assert read == ["broken.pdf"] and not bigger.problems[0].tried_at
-    # And a file changed since is read again.
+    skipped = read_manifest(settings.index_dir).skipped[str(docs / "broken.pdf")]
+    assert not bigger.problems[0].tried_at and "max_file_mb 128" in skipped.reading and bigger.wrote
+    assert ingest_paths([docs], settings.replace(max_file_mb=128.0), embedder_factory).problems[0].tried_at
+    # And a file changed since is tried again.
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4\nstill not a PDF")
-    read.clear()
     changed = ingest_paths([docs], settings.replace(max_file_mb=128.0), embedder_factory)
-    assert read == ["broken.pdf"] and not changed.problems[0].tried_at
+    assert not changed.problems[0].tried_at and changed.problems[0].reason == bigger.problems[0].reason
+
+
+def test_a_new_file_is_read_once_and_a_new_file_over_the_limit_not_at_all(tmp_path, embedder_factory, monkeypatch):
+    """A first ingest reads each new file once (by its reader, which hashes what it
+    reads), not once to hash it and again to read it; a new file over the size limit is
+    skipped from its size alone. A changed file is still hashed first (touched or
+    changed?), so it is read twice."""
+    import rag.ingest.pipeline as pipeline
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tides.txt").write_text("High tide at Brest is at 06:12 on Monday.\n", encoding="utf-8")
+    (docs / "huge.txt").write_text("word " * 300_000, encoding="utf-8")  # 1.5 MB
+    read: list[str] = []
+    real_read_bytes = pipeline.read_bytes
+    monkeypatch.setattr(pipeline, "read_bytes",
+                        lambda path, *a, **k: read.append(path.name) or real_read_bytes(path, *a, **k))
+    settings = make_settings(tmp_path / "index", max_file_mb=1.0)
+    report = ingest_paths([docs], settings, embedder_factory)
+    assert read == ["tides.txt"]
+    assert report.added == (str(docs / "tides.txt"),)
+    assert [(os.path.basename(p.path), p.reason) for p in report.problems] == \
+        [("huge.txt", "1.4 MB, over the limit of 1 MB")]
+    entry = read_manifest(settings.index_dir).files[str(docs / "tides.txt")]
+    assert entry.hash == content_hash((docs / "tides.txt").read_bytes())  # the reader's hash was recorded
+
+    read.clear()
+    (docs / "tides.txt").write_text("High tide at Brest is at 06:40 on Tuesday.\n", encoding="utf-8")
+    assert ingest_paths([docs], settings, embedder_factory).updated == (str(docs / "tides.txt"),)
+    assert read == ["tides.txt", "tides.txt"]

@@ -41,13 +41,20 @@ SECTION_SEPARATOR = " › "
 # --------------------------------------------------------------------------- reading
 
 
+def over_size_limit(path: Path, size: int, max_mb: float) -> DocumentError | None:
+    """The error for a file of `size` bytes over the limit, or None."""
+    if size > max_mb * 2**20:
+        return DocumentError(str(path), f"{size / 2**20:.1f} MB, over the limit of {max_mb:g} MB",
+                             Remedy(Fix.RAISE, "max_file_mb"))
+    return None
+
+
 def read_bytes(path: Path, max_mb: float = Settings.max_file_mb) -> bytes:
     """Read a file's bytes, turning OS failures into a one-line DocumentError."""
     try:
-        size = path.stat().st_size
-        if size > max_mb * 2**20:
-            raise DocumentError(str(path), f"{size / 2**20:.1f} MB, over the limit of {max_mb:g} MB",
-                                Remedy(Fix.RAISE, "max_file_mb"))
+        too_big = over_size_limit(path, path.stat().st_size, max_mb)
+        if too_big is not None:
+            raise too_big
         return path.read_bytes()
     except FileNotFoundError:
         raise DocumentError(str(path), "no such file") from None

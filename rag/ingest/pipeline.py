@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from rag.config import Settings
-from rag.ingest.passages import READER_VERSION, TokenCounter, build_document, discover, read_bytes
+from rag.ingest.passages import (
+    READER_VERSION, TokenCounter, build_document, discover, over_size_limit, read_bytes,
+)
 from rag.ingest.readers import ReadOptions, format_for, size_limit_mb
 from rag.ingest.readers import read as read_format
 from rag.ingest.pool import ReadOutcome, default_workers, read_in_workers
@@ -51,7 +53,7 @@ class Plan:
     """What an ingest will do, worked out before anything is read in full."""
 
     to_read: tuple[str, ...]  # new or changed files
-    hashes: dict[str, str]  # their content hashes
+    hashes: dict[str, str]  # their content hashes ("" for a new file: its reader hashes what it reads)
     known: frozenset[str]  # sources the previous index holds
     removed: tuple[str, ...]
     unchanged: tuple[str, ...]
@@ -126,6 +128,17 @@ def plan(paths: Sequence[Path], manifest: Manifest | None, max_file_mb: float = 
         if before is not None and stat is not None and (before.size, before.mtime_ns) == stat:
             problems.append(FileProblem(source, before.reason, before.remedies, tried_at=before.at))
             stats[source] = stat
+            continue
+        if entry is None and stat is not None:
+            # A new file: nothing to compare its hash with, so its bytes are read once,
+            # by its reader, which hashes them (a library's first ingest reads each file once).
+            stats[source] = stat
+            too_big = over_size_limit(path, stat[0], size_limit_mb(str(path), max_file_mb))
+            if too_big is not None:
+                problems.append(FileProblem(too_big.path, too_big.reason, too_big.remedies))
+            else:
+                to_read.append(source)
+                hashes[source] = ""
             continue
         try:
             file_hash = content_hash(read_bytes(path, size_limit_mb(str(path), max_file_mb)))
