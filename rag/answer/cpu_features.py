@@ -92,9 +92,12 @@ def decide_extra_buffers(flags: frozenset[str], features: Mapping[str, str], set
     return ExtraBuffers(True, "llama.cpp's default; no AMX here")
 
 
-def planned_runtime(extra_buffers: str = "auto") -> ModelRuntime:
-    """What a model loaded now would run with, without loading one: `rag status`'s
-    doctor line. (Loads llama.cpp's library, a fraction of a second; no model.)"""
+def planned_runtime(extra_buffers: str = "auto", cpu: frozenset[str] | None = None,
+                    isolated: bool = True) -> ModelRuntime:
+    """What a model loaded now runs with: llama.cpp's build features, this CPU (or
+    the flags `cpu` given) and the decision on extra buffers. Loads llama.cpp's
+    library (a fraction of a second), no model: `rag status` asks it too."""
     features = build_features(llama_system_info())
     return ModelRuntime(cpu_name(), used_features(features),
-                        decide_extra_buffers(cpu_flags(), features, extra_buffers), isolated=True)
+                        decide_extra_buffers(cpu_flags() if cpu is None else cpu, features, extra_buffers),
+                        isolated=isolated)

@@ -137,9 +137,7 @@ class LlamaCppGenerator:
                  extra_buffers: str = "auto", cpu: frozenset[str] | None = None):
         """`extra_buffers`: "auto" (off on a CPU with AMX, rag/answer/cpu_features.py),
         "on" or "off"; `cpu`: the CPU's flags the decision reads (None: this machine's)."""
-        from rag.answer.cpu_features import (
-            build_features, cpu_flags, cpu_name, decide_extra_buffers, llama_system_info, used_features,
-        )
+        from rag.answer.cpu_features import planned_runtime
 
         check_gguf(model_path)
         try:
@@ -155,11 +153,9 @@ class LlamaCppGenerator:
         self.parameters = info.parameters  # a small model gets fewer sources (assistant.py)
         trained = info.context_length
         self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
-        features = build_features(llama_system_info())
-        decision = decide_extra_buffers(cpu_flags() if cpu is None else cpu, features, extra_buffers)
-        self.runtime = ModelRuntime(cpu_name(), used_features(features), decision)
+        self.runtime = planned_runtime(extra_buffers, cpu, isolated=False)
         try:
-            with _model_params(use_extra_bufts=decision.on):
+            with _model_params(use_extra_bufts=self.runtime.extra_buffers.on):
                 self._llm = Llama(str(model_path), n_ctx=self.n_ctx, n_threads=n_threads or physical_cores(),
                                   n_batch=512, seed=seed, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:

@@ -55,10 +55,9 @@ def ingest_summary(report: IngestReport, detailed: bool = False) -> str:
         return f"{counts}; {report.documents_total} documents, {report.passages_total} passages"
     resumed = (f" ({report.passages_resumed} more were kept from an interrupted ingest)"
                if report.passages_resumed else "")
-    if not report.wrote:
-        return (f"{counts}; nothing read, nothing written ({report.seconds:.1f} s); "
-                f"index: {report.documents_total} documents, {report.passages_total} passages in {report.location}")
-    return (f"{counts}; embedded {report.passages_embedded} passages in {report.seconds:.1f} s{resumed}; "
+    done = (f"embedded {report.passages_embedded} passages in {report.seconds:.1f} s{resumed}" if report.wrote
+            else f"nothing read, nothing written ({report.seconds:.1f} s)")
+    return (f"{counts}; {done}; "
             f"index: {report.documents_total} documents, {report.passages_total} passages in {report.location}")
 
 
