@@ -112,7 +112,7 @@ def ceiling(settings: Settings, embedder, questions, kinds) -> dict:
 
     retriever = open_retriever(settings, embedder=embedder)
     selector = SentenceSelector(embedder, type_bonus=settings.answer_type_bonus)
-    from rag.answer.assistant import compact_sources
+    from rag.answer.write import compact_sources
 
     counts = dict.fromkeys(("top 5 passages", "top passage", "answer", "best sentence", "best 3 sentences",
                             "prompt, 3 sentences", "prompt, 5 sentences"), 0)

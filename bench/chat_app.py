@@ -100,7 +100,8 @@ def _settings():
 def key_echo() -> dict:
     import rag.answer.generate
     from rag.answer.generate import LlamaCppGenerator
-    from rag.wiring import embedder_loader
+    from rag.library import Library
+    from rag.wiring import embedder_for
     from tinymodel import write_tiny_gguf
     from tui.app import RagApp
 
@@ -111,7 +112,9 @@ def key_echo() -> dict:
     rag.answer.generate.configured_model = lambda settings: path  # the bench's model, through the app's own loader
     settings = _settings().replace(max_tokens=3000, temperature=0.8, n_ctx=4096)
     # The embedder at the index's own precision, as the app's default factory makes it.
-    app = RagApp(settings, embedder_factory=embedder_loader(settings), generator_factory=lambda s: generator)
+    library = Library(settings, load_embedder=lambda name, precision: embedder_for(settings, name, precision),
+                      load_generator=lambda s: generator)
+    app = RagApp(settings, library=library)
     result = {}
 
     async def run() -> None:
@@ -119,7 +122,7 @@ def key_echo() -> dict:
             def ready() -> bool:
                 if app.model_state == "failed" or app.index_state not in ("loading", "ready"):
                     raise SystemExit(f"cannot start: {[n.message for n in app._notifications]}")
-                return app.retriever is not None and app.model_state == "ready"
+                return app.overview is not None and app.model_state == "ready"
 
             await until(ready, "the index and the model", step=0.05)
             result["idle"] = await _echo_latencies(app, PRESSES)
@@ -152,7 +155,7 @@ async def main():
         while app.question_input.value != "x":
             await asyncio.sleep(0.0005)
         interactive = time.time() - t0
-        loading = app.retriever is None
+        loading = app.overview is None
         from tui.widgets import AnswerView
         expected = min(len(app.session.answers), 20)
         while sum(1 for v in app.query(AnswerView) if v.answer is not None) < expected:
@@ -160,7 +163,7 @@ async def main():
         shown = time.time() - t0
         # Keys typed while torch and chromadb load in the background thread.
         echoes = []
-        while app.retriever is None and app.index_state == "loading":
+        while app.overview is None and app.index_state == "loading":
             before = len(app.question_input.value)
             started = time.perf_counter()
             event = events.Key("x", "x"); event.set_sender(app); app._driver.send_message(event)
@@ -205,7 +208,8 @@ def history_index() -> Path:
     from rag.chat.history import ConversationStore
     from rag.evaluation.retrieval import load_questions
     from rag.types.answers import Answer
-    from rag.wiring import open_retriever, open_session
+    from rag.chat.session import ChatOptions, ChatSession
+    from rag.library import Library
 
     target = CACHE / f"chat-history-{HISTORY_TURNS}"
     store = ConversationStore.in_index(target)
@@ -215,8 +219,7 @@ def history_index() -> Path:
     source = _settings()
     shutil.copytree(source.index_dir, target, ignore=shutil.ignore_patterns("history.sqlite3"))
     settings = source.replace(index_dir=target)
-    session = open_session(settings)
-    session.attach(open_retriever(settings))
+    session = ChatSession.open(Library(settings, extractive=True), ChatOptions(extractive=True))
     questions = [q.question for q in load_questions(ROOT / "eval" / "seed_questions.jsonl")][: 4 if SMOKE else None]
     answers = []
     for question in questions:

@@ -21,7 +21,8 @@ import time
 from common import CACHE, ROOT, SMOKE, bench_parser, reference_embedder, smoke_seed_index
 from tinymodel import write_synthetic_gguf, write_tiny_gguf
 
-from rag.answer.assistant import compact_sources, condense
+from rag.answer.retrieval import condense
+from rag.answer.write import compact_sources
 from rag.answer.generate import LlamaCppGenerator
 from rag.answer.prompt import fit_prompt
 from rag.config import Settings

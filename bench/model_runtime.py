@@ -23,7 +23,7 @@ import time
 
 from common import CACHE, ROOT, SMOKE, bench_parser, smoke_seed_index
 
-from rag.answer.assistant import compact_sources, system_prompt
+from rag.answer.write import compact_sources, system_prompt
 from rag.answer.generate import LlamaCppGenerator
 from rag.answer.model_catalog import default_model
 from rag.answer.model_process import ModelProcess

@@ -178,7 +178,7 @@ def record(q: Question, a: Answer, seconds: float, label: str) -> dict:
             "sentences": [{"text": c.sentence.text, "cited": list(c.sentence.cited), "verdict": c.verdict,
                            "reason": c.reason} for c in checks],
             "sources": {s.number: s.text for s in a.sources},
-            "timings": a.timings, "seconds": round(seconds, 3)}
+            "timings": a.timings.to_json(), "seconds": round(seconds, 3)}
 
 
 def timing_rounds(generator, assistant, questions: list[Question], rounds: int = 3) -> dict:
@@ -214,7 +214,7 @@ def timing_rounds(generator, assistant, questions: list[Question], rounds: int =
 
 
 def _system(assistant) -> str:
-    from rag.answer.assistant import system_prompt
+    from rag.answer.write import system_prompt
 
     return system_prompt(assistant.settings)
 

@@ -53,7 +53,7 @@ from rag.config import load_settings
 app = RagApp(load_settings(), extractive=True)
 async def main():
     async with app.run_test(size=(100, 30)):
-        while app.retriever is None:
+        while app.overview is None:
             if app.index_state not in ("loading", "ready"):
                 raise SystemExit(f"index failed: {app.index_state}")
             await asyncio.sleep(0.01)
@@ -182,6 +182,16 @@ def main() -> int:
         print(f"[{size}] ingest: {passages - before} passages in {seconds:.0f} s ({tail.strip().splitlines()[-1]})",
               file=sys.stderr, flush=True)
         again, _, again_tail = measured([*RAG, "ingest", str(folder)], env)
+        # A file that always fails to parse: the first ingest tries it; the second must
+        # read nothing and write nothing (no BM25 folder, no manifest rewritten).
+        broken = folder / "unparseable.pdf"
+        broken.write_bytes(b"%PDF-1.7\n" + b"\x00not a pdf at all\n" * 2000)
+        tried, _, _ = measured([*RAG, "ingest", str(folder)], env)
+        generation = json.loads((index_dir / "manifest.json").read_text())["generation"]
+        unreadable, _, unreadable_tail = measured([*RAG, "ingest", str(folder)], env)
+        written = json.loads((index_dir / "manifest.json").read_text())["generation"] != generation
+        broken.unlink()
+        measured([*RAG, "ingest", str(folder)], env)  # the file gone again, as the next size expects
         # In a fresh process: a Chroma client kept open here from the last size would
         # hold that size's HNSW segments, stale once another process has written more.
         search = subprocess.run([sys.executable, __file__, "--search-only", str(index_dir),
@@ -199,7 +209,9 @@ def main() -> int:
                      "ingest_rss": ingest_rss, "disk": disk_mib(index_dir), "reingest_s": again,
                      "search_p50": p50, "search_p95": p95, "ask_p50": statistics.median(asks),
                      "chat_ready": float(ready), "chat_rss": int(chat_rss_kib) / 1024,
-                     "reingest_tail": again_tail.strip().splitlines()[-1] if again_tail.strip() else ""})
+                     "reingest_tail": again_tail.strip().splitlines()[-1] if again_tail.strip() else "",
+                     "unreadable_tried_s": tried, "unreadable_again_s": unreadable, "unreadable_wrote": written,
+                     "unreadable_tail": " / ".join(unreadable_tail.strip().splitlines()[-3:])})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print_table(rows)
     return 0
@@ -216,15 +228,17 @@ def print_table(rows: list[dict]) -> None:
     base = rows[0]
     print("| passages in the index | ingest step: passages, s, passages/s | ingest peak RSS | index on disk "
           "| unchanged re-ingest | warm search p50 / p95 | `rag ask --extractive` p50 | `rag chat` ready "
-          "| `rag chat` RSS |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| `rag chat` RSS | one unparseable file: first ingest / again (wrote?) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         grow = lambda key: "" if r is base else f" ({r[key] / base[key]:.1f}x)"  # noqa: E731
         print(f"| {r['passages']:,} | {r['embedded']:,}, {r['ingest_s']:.0f} s, {r['embedded'] / r['ingest_s']:.1f}/s "
               f"| {r['ingest_rss']:.0f} MiB{grow('ingest_rss')} | {r['disk']:.0f} MiB{grow('disk')} "
               f"| {r['reingest_s']:.1f} s{grow('reingest_s')} | {r['search_p50']:.1f} / {r['search_p95']:.1f} ms"
               f"{grow('search_p50')} | {r['ask_p50']:.2f} s{grow('ask_p50')} | {r['chat_ready']:.2f} s"
-              f"{grow('chat_ready')} | {r['chat_rss']:.0f} MiB{grow('chat_rss')} |")
+              f"{grow('chat_ready')} | {r['chat_rss']:.0f} MiB{grow('chat_rss')} "
+              f"| {r['unreadable_tried_s']:.1f} s / {r['unreadable_again_s']:.1f} s "
+              f"({'wrote' if r['unreadable_wrote'] else 'nothing written'}) |")
 
 
 if __name__ == "__main__":

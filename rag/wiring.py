@@ -1,12 +1,12 @@
 """The one place that turns `Settings` into pipeline parts.
 
-The command line, the chat app, the benchmarks and the tests open what they need
-here and build no part themselves. Each function takes explicit overrides, so a
-benchmark that sweeps embedders or thresholds passes its variant through the same
-path the product takes:
+The library service (rag/library.py), the benchmarks and the tests open what they
+need here and build no part themselves; the front ends go through the library.
+Each function takes explicit overrides, so a benchmark that sweeps embedders or
+thresholds passes its variant through the same path the product takes:
 
     settings ─► embedder_for ─► open_index ─► open_retriever ─┐
-                                       open_generator ─────────┼─► open_assistant ─► open_session
+                                       open_generator ─────────┼─► open_assistant
                                        open_checker ───────────┘
 
 Heavy libraries are imported inside the functions, so importing this module is
@@ -22,7 +22,6 @@ from rag.environment import prepare_process
 if TYPE_CHECKING:
     from rag.answer.assistant import Assistant
     from rag.answer.generate import Generator
-    from rag.chat.session import ChatOptions, ChatSession
     from rag.check.checker import CitationChecker
     from rag.check.support import SupportModel
     from rag.embedding.base import Embedder
@@ -122,26 +121,3 @@ def open_assistant(settings: Settings, retriever: Retriever, generator: Generato
         checker = open_checker(settings, cache)
     return Assistant(retriever, SentenceSelector(cache, type_bonus=settings.answer_type_bonus), settings,
                      generator, checker)
-
-
-def open_session(settings: Settings, options: ChatOptions | None = None) -> ChatSession:
-    """A chat on the index in `settings.index_dir`: the last conversation reopened
-    unless `options.new`, saved as it goes unless history is off. The front end
-    attaches the retriever and the generator as they load."""
-    from rag.chat.session import ChatOptions, ChatSession
-
-    return ChatSession.open(settings, options or ChatOptions(), _SessionParts(settings))
-
-
-class _SessionParts:
-    """What a chat session builds as it goes, through the wiring: an assistant when
-    its parts change, a retriever when another process has ingested."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-
-    def assistant(self, retriever: Retriever, generator: Generator | None) -> Assistant:
-        return open_assistant(self.settings, retriever, generator)
-
-    def retriever(self, index: Index, embedder: Embedder) -> Retriever:
-        return open_retriever(self.settings, index=index, embedder=embedder)

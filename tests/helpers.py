@@ -84,3 +84,29 @@ async def ask(pilot, app, question: str):
     await pilot.press("enter")
     await app_wait_until(pilot, lambda: app.answering is None and app.pending is None, what="the answer")
     return app.query(AnswerView).last()
+
+
+def library_on(settings, embedder_factory, generator=None, extractive: bool = False):
+    """The library service on `settings`, with the suite's loaded embedding model and,
+    when given, a loaded `generator` (through the library's own seams)."""
+    from rag.library import Library
+
+    return Library(settings, extractive=extractive, load_embedder=embedder_factory,
+                   load_generator=(lambda s: generator) if generator is not None else None)
+
+
+def app_on(settings, embedder_factory, generator=None, extractive: bool = False, options=None):
+    """The chat app on a library made by `library_on`."""
+    from tui.app import RagApp
+
+    extractive = options.extractive if options is not None else extractive
+    return RagApp(settings, extractive=extractive, options=options,
+                  library=library_on(settings, embedder_factory, generator, extractive))
+
+
+def session_on(settings, embedder_factory, options=None):
+    """A chat session (as `rag chat` opens one) on a library made by `library_on`."""
+    from rag.chat.session import ChatOptions, ChatSession
+
+    options = options or ChatOptions()
+    return ChatSession.open(library_on(settings, embedder_factory, extractive=options.extractive), options)

@@ -1,7 +1,7 @@
 """The answering pipeline on the seeds: extractive, local GGUF (tiny model), grounding."""
 import pytest
 
-from rag.answer.assistant import condense
+from rag.answer.retrieval import condense
 from rag.check.checker import is_refusal
 from rag.evaluation.retrieval import is_relevant, load_questions
 from rag.answer.prompt import NOT_COVERED
@@ -89,7 +89,7 @@ def test_who_wrote_an_article_is_answered_from_its_byline(extractive, local):
 def test_the_answer_says_when_it_lacks_what_was_asked(extractive):
     from dataclasses import replace
 
-    from rag.answer.assistant import with_verdict
+    from rag.answer.review import with_verdict
     from rag.retrieve.question import analyse
     from rag.types.citations import SUPPORTED, AnswerSentence, CitationReport
 

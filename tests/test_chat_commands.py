@@ -6,6 +6,8 @@ import pytest
 from rag.chat.commands import TABLE, CommandError, CommandName, check_handlers, dispatch, parse_command
 from rag.config import Settings
 
+from helpers import app_on, session_on
+
 
 @pytest.mark.parametrize("line, name, argument, whole, patterns", [
     ("/export brief.md --all", CommandName.EXPORT, "brief.md", True, ()),
@@ -51,11 +53,9 @@ def test_both_front_ends_handle_every_command(tmp_path):
         check_handlers({name: None for name in CommandName if name != CommandName.QUIT})
 
 
-def test_the_plain_loop_dispatches_through_the_table(tmp_path, capsys):
+def test_the_plain_loop_dispatches_through_the_table(tmp_path, capsys, embedder_factory):
     from rag.cli.chat import command_handlers
-    from rag.wiring import open_session
-
-    session = open_session(Settings(index_dir=tmp_path / "index"))
+    session = session_on(Settings(index_dir=tmp_path / "index"), embedder_factory)
     handlers = command_handlers(session)
     assert dispatch(parse_command("/help"), handlers) is True
     assert "/history" in capsys.readouterr().out
@@ -72,8 +72,6 @@ def test_files_lists_each_files_state_in_both_front_ends(tmp_path, capsys, embed
 
     from rag.cli.chat import command_handlers
     from rag.ingest.pipeline import ingest_paths
-    from rag.wiring import open_session
-    from tui.app import RagApp
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -83,7 +81,7 @@ def test_files_lists_each_files_state_in_both_front_ends(tmp_path, capsys, embed
     settings = Settings(index_dir=tmp_path / ".rag")
     ingest_paths([docs], settings, embedder_factory)
     (docs / "ferry.txt").unlink()  # gone since it was read
-    session = open_session(settings)
+    session = session_on(settings, embedder_factory)
     assert dispatch(parse_command("/files"), command_handlers(session)) is True
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "files: 1 indexed, 1 skipped, 0 changed, 1 gone", out
@@ -92,7 +90,7 @@ def test_files_lists_each_files_state_in_both_front_ends(tmp_path, capsys, embed
     assert out[3].startswith("indexed") and "tides.txt" in out[3] and "1 passages" in out[3] and "read " in out[3]
 
     async def shown() -> str:
-        app = RagApp(settings, embedder_factory=embedder_factory)
+        app = app_on(settings, embedder_factory)
         async with app.run_test() as pilot:
             app.run_command("/files")
             await pilot.pause()

@@ -7,7 +7,8 @@ import json
 import os
 
 from rag.cli import main
-from rag.index.file_status import file_statuses, state_counts
+from rag.index.file_status import file_statuses
+from rag.types.corpus import state_counts
 from rag.index.manifest import MANIFEST, content_hash, read_manifest
 from rag.ingest.pipeline import ingest_paths
 from rag.ingest.passages import READER_VERSION

@@ -13,13 +13,14 @@ import pytest
 
 from rag.chat.record import answer_from_record, answer_to_record
 from rag.config import Settings
-from rag.chat.session import CHANGED, GONE, ChatOptions, ChatSession, source_states
+from rag.chat.session import ChatOptions, ChatSession
 from rag.chat.history import HISTORY_FILE
 from rag.types.answers import Answer
 from rag.types.errors import HistoryError, ScopeError
-from rag.wiring import open_retriever, open_session
+from rag.library import source_states
+from rag.types.answers import CHANGED, GONE
 
-from helpers import run
+from helpers import run, session_on
 
 QUESTION = "How many votes did the first UN resolution get?"
 FOLLOW_UP = "What did Lammy tell MPs about sending troops?"
@@ -29,12 +30,6 @@ FOLLOW_UP = "What did Lammy tell MPs about sending troops?"
 def index_copy(seed_index, tmp_path) -> Settings:
     shutil.copytree(seed_index.index_dir, tmp_path / "index")
     return Settings(index_dir=tmp_path / "index")
-
-
-@pytest.fixture
-def retriever_on(embedder):
-
-    return lambda settings: open_retriever(settings, embedder=embedder)
 
 
 def answered(session: ChatSession, question: str) -> Answer:
@@ -53,22 +48,20 @@ def test_an_answer_survives_its_record_whole(seed_retriever, seed_index):
     assert all(p["text"] for p in record["passages"].values())
 
 
-def test_a_conversation_is_saved_as_it_goes_and_reopened(index_copy, retriever_on):
-    session = open_session(index_copy)
-    session.attach(retriever_on(index_copy))
+def test_a_conversation_is_saved_as_it_goes_and_reopened(index_copy, embedder_factory):
+    session = session_on(index_copy, embedder_factory)
     first = answered(session, QUESTION)
     answered(session, FOLLOW_UP)
     assert (index_copy.index_dir / HISTORY_FILE).exists()
 
-    again = open_session(index_copy)  # as `rag chat` opens the next day: the last conversation
+    again = session_on(index_copy, embedder_factory)  # as `rag chat` opens the next day: the last conversation
     assert again.conversation_id == session.conversation_id
     assert [a.question for a in again.answers] == [QUESTION, FOLLOW_UP]
     assert again.answers[0].text == first.text and again.answers[0].summary == first.summary
     assert again.turns[-1].question == FOLLOW_UP  # follow-ups are asked in its context
 
-    fresh = open_session(index_copy, ChatOptions(new=True))
+    fresh = session_on(index_copy, embedder_factory, ChatOptions(new=True))
     assert fresh.answers == [] and fresh.conversation_id is None
-    fresh.attach(retriever_on(index_copy))
     answered(fresh, "Who is Keir Starmer?")
     listed = fresh.conversations()
     assert [(c.id, c.turns, c.first_question) for c in listed] == [
@@ -79,9 +72,8 @@ def test_a_conversation_is_saved_as_it_goes_and_reopened(index_copy, retriever_o
         fresh.reopen(99)
 
 
-def test_the_scope_is_kept_with_the_conversation_and_checked(index_copy, retriever_on):
-    session = open_session(index_copy, ChatOptions(only=("001_*",)))
-    session.attach(retriever_on(index_copy))
+def test_the_scope_is_kept_with_the_conversation_and_checked(index_copy, embedder_factory):
+    session = session_on(index_copy, embedder_factory, ChatOptions(only=("001_*",)))
     answer = answered(session, "What did Macron say?")
     assert {Path(h.passage.source).name[:4] for h in answer.hits} == {"001_"}
     follow = answered(session, "and what about Trump?")
@@ -89,29 +81,27 @@ def test_the_scope_is_kept_with_the_conversation_and_checked(index_copy, retriev
     with pytest.raises(ScopeError):
         session.limit_to(["nothing-like-this*"])
     assert session.scope.patterns == ("001_*",)  # unchanged by the refused pattern
-    reopened = open_session(index_copy)
+    reopened = session_on(index_copy, embedder_factory)
     assert reopened.scope.patterns == ("001_*",)
     # A flag that picks nothing is refused before it is saved over the conversation's scope.
-    flagged = open_session(index_copy, ChatOptions(only=("nothing-like-this*",)))
-    flagged.attach(retriever_on(index_copy))
+    flagged = session_on(index_copy, embedder_factory, ChatOptions(only=("nothing-like-this*",)))
     with pytest.raises(ScopeError):
         answered(flagged, "What did Macron say?")
-    assert open_session(index_copy).scope.patterns == ("001_*",)
+    assert session_on(index_copy, embedder_factory).scope.patterns == ("001_*",)
     session.include_everything()
-    assert open_session(index_copy).scope.everything
+    assert session_on(index_copy, embedder_factory).scope.everything
 
 
-def test_no_history_keeps_nothing_on_disk(index_copy, retriever_on):
+def test_no_history_keeps_nothing_on_disk(index_copy, embedder_factory):
     settings = index_copy.replace(history=False)
-    session = open_session(settings)
-    session.attach(retriever_on(settings))
+    session = session_on(settings, embedder_factory)
     answered(session, QUESTION)
     assert len(session.answers) == 1 and session.conversations() == []
     assert not (settings.index_dir / HISTORY_FILE).exists()
 
 
 @pytest.mark.parametrize("damage", ["garbage", "newer"])
-def test_a_damaged_history_is_reported_once_and_left_as_it_is(index_copy, retriever_on, damage):
+def test_a_damaged_history_is_reported_once_and_left_as_it_is(index_copy, embedder_factory, damage):
     path = index_copy.index_dir / HISTORY_FILE
     if damage == "garbage":
         path.write_bytes(b"this is not a database at all" * 100)
@@ -120,12 +110,11 @@ def test_a_damaged_history_is_reported_once_and_left_as_it_is(index_copy, retrie
             db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute("INSERT INTO meta VALUES ('format', '99')")
     before = path.read_bytes()
-    session = open_session(index_copy)
+    session = session_on(index_copy, embedder_factory)
     problem = session.take_problem()
     assert isinstance(problem, HistoryError) and session.take_problem() is None  # once
     assert str(path) in str(problem) and "\n" not in str(problem)
     assert ("newer version" in str(problem)) == (damage == "newer")
-    session.attach(retriever_on(index_copy))
     answered(session, QUESTION)  # the chat still works, unsaved
     assert len(session.answers) == 1 and path.read_bytes() == before
 
@@ -179,12 +168,11 @@ def test_history_from_the_command_line(seed_index, tmp_path):
     assert not (private / HISTORY_FILE).exists()
 
 
-def test_a_chat_follows_an_ingest_made_by_another_process(index_copy, retriever_on, tmp_path):
+def test_a_chat_follows_an_ingest_made_by_another_process(index_copy, embedder_factory, tmp_path):
     """A chat left open while `rag ingest` runs in a second terminal: before, its next
     search failed with Chroma's "Error finding id" (its in-process client kept the
     store as it first loaded it). It answers from the new generation instead."""
-    session = open_session(index_copy)
-    session.attach(retriever_on(index_copy))
+    session = session_on(index_copy, embedder_factory)
     answered(session, QUESTION)
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -194,5 +182,5 @@ def test_a_chat_follows_an_ingest_made_by_another_process(index_copy, retriever_
     assert other.returncode == 0, other.stderr
     answer = answered(session, "How much is the Vale bridge toll in March?")
     assert "7 euros" in answer.text and answer.cited_sources[0].passage.source == str(notes / "bridge.txt")
-    assert len(session.retriever.index.manifest.files) == 6
-    assert len(open_session(index_copy).answers) == 2  # and both turns were saved
+    assert session.library.open().documents == 6
+    assert len(session_on(index_copy, embedder_factory).answers) == 2  # and both turns were saved

@@ -16,7 +16,7 @@ import pytest
 
 from rag.config import Settings
 from rag.wiring import open_retriever
-from helpers import assert_no_traceback, run
+from helpers import app_on, assert_no_traceback, run
 
 # An OSC that retitles the window, a bell, "clear screen", a C1 CSI, and a bidi override.
 ESCAPES = ("\x1b", "\x07", "\x9b", "\u202e")
@@ -153,7 +153,6 @@ def test_nothing_is_written_outside_the_index_folder(tmp_path):
 
 def test_the_chat_app_shows_hostile_text_inert(hostile, embedder_factory):
     """The app's answer, sources panel, passage screen and notifications."""
-    from tui.app import RagApp
     from tui.screens import PassageScreen
     from tui.widgets import SourcesPanel
 
@@ -163,9 +162,9 @@ def test_the_chat_app_shows_hostile_text_inert(hostile, embedder_factory):
     root, _ = hostile
 
     async def scenario():
-        app = RagApp(Settings(index_dir=root / ".rag"), extractive=True, embedder_factory=embedder_factory)
+        app = app_on(Settings(index_dir=root / ".rag"), embedder_factory, extractive=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            await wait_until(pilot, lambda: app.overview is not None, what="the index")
             view = await ask(pilot, app, SHIPS)
             assert "4,812 ships" in view.body.source
             assert_inert(view.body.source + str(view.summary.render()))
@@ -330,7 +329,6 @@ def test_a_model_server_that_never_answers_is_given_up_with_a_line(silent_server
 def test_the_chat_app_counts_the_wait_for_a_silent_server(hostile, silent_server, embedder_factory):
     """While no word comes, the pending answer says how long it has waited; then
     the timeout's line, and the question goes back into the input."""
-    from tui.app import RagApp
     from tui.widgets import AnswerView
 
     from helpers import app_wait_until as wait_until
@@ -340,9 +338,9 @@ def test_the_chat_app_counts_the_wait_for_a_silent_server(hostile, silent_server
     settings = Settings(index_dir=root / ".rag", llm_url=silent_server, llm_timeout_s=4.0)
 
     async def scenario():
-        app = RagApp(settings, embedder_factory=embedder_factory)
+        app = app_on(settings, embedder_factory)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+            await wait_until(pilot, lambda: app.overview is not None and app.model_state == "ready",
                              what="index and model server")
             app.question_input.value = SHIPS
             await pilot.press("enter")
@@ -382,7 +380,7 @@ def test_progress_on_a_pipe_is_plain_lines(capsys, monkeypatch):
 def test_the_progress_line_says_files_passages_rate_and_time_left():
     """A clock the test moves: 2 of 8 files read made 100 passages, 50 embedded in
     10 s, so about 400 passages in all, 350 to go at 5/s: 70 s, "1 min"."""
-    from rag.ingest.progress import IngestProgress
+    from rag.report.progress import IngestProgress
 
     now = [0.0]
     progress = IngestProgress(clock=lambda: now[0])

@@ -135,6 +135,42 @@ def test_the_pipeline_is_built_in_the_wiring_only():
     assert _calls("Retriever")  # the check sees calls at all
 
 
+# What a front end (the `rag` command, the chat app, the MCP server) and the chat
+# session may import: the library service, the types, and the words for people.
+FRONT_END_MAY_IMPORT = ("rag.library", "rag.types", "rag.config", "rag.environment", "rag.report", "rag.text",
+                        "rag.chat", "rag.cli", "tui")
+FRONT_ENDS = ("tui", "rag.cli", "rag.chat")
+PIPELINE_OPENERS = ("open_index", "open_retriever", "open_generator", "open_assistant", "open_checker",
+                    "embedder_loader", "embedder_for")
+
+
+def test_front_ends_call_the_library_and_nothing_below_it():
+    below = {module: sorted(m for m in imported if not m.startswith(FRONT_END_MAY_IMPORT))
+             for module, imported in GRAPH.items() if module.startswith(FRONT_ENDS)}
+    assert {module: found for module, found in below.items() if found} == {}
+    assert "rag.library" in GRAPH["rag.cli.commands"] and "rag.library" in GRAPH["tui.app"]  # the check sees them
+    front_end_files = {str(path.relative_to(ROOT)) for folder in ("tui", "rag/cli", "rag/chat")
+                       for path in (ROOT / folder).rglob("*.py")}
+    for opener in PIPELINE_OPENERS:
+        assert not _calls(opener, ("tui", "rag/cli", "rag/chat")), opener
+    assert _calls("open_retriever") & {"rag/library.py"} and "tui/app.py" in front_end_files
+
+
+def test_the_answer_path_is_short_functions_and_makes_its_answer_in_one_place():
+    """Stages that can be replaced one at a time: no function of rag/answer/ is
+    longer than a screen, and an `Answer` is made in rag/answer/assemble.py only
+    (saved conversations are read back into one in rag/chat/record.py)."""
+    long = []
+    for path in (ROOT / "rag" / "answer").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                if length > 60:
+                    long.append(f"{path.relative_to(ROOT)}:{node.name} ({length} lines)")
+    assert long == []
+    assert _calls("Answer", ("rag", "tui")) == {"rag/answer/assemble.py", "rag/chat/record.py"}
+
+
 ENV_WRITE = re.compile(r"os\.environ\s*\[[^\]]+\]\s*=|os\.environ\.(setdefault|pop|update|clear)\(|os\.putenv\(|"
                        r"del\s+os\.environ")
 

@@ -237,9 +237,10 @@ def test_a_request_that_waits_past_the_limit_is_told_so(seed_index):
     import threading
 
     from rag.cli.advice import explain
-    from rag.cli.mcp_tools import Library, ServerBusyError
+    from rag.cli.mcp_tools import McpTools, ServerBusyError
+    from rag.library import Library
 
-    library = Library(seed_index, wait_s=0.2)
+    library = McpTools(Library(seed_index), wait_s=0.2)
     held, release = threading.Event(), threading.Event()
 
     def long_request() -> None:

@@ -73,7 +73,10 @@ def test_a_seed_question_streams_an_answer_whose_citations_map_to_retrieved_pass
     # A model that reads answers this from its sources: not declined, every claim stated.
     assert not answer.declined and claims
     assert all(c.verdict == "supported" for c in claims), [(c.sentence.text, c.reason) for c in claims]
-    assert "challenging" in answer.text.lower()
+    # The passage says two things Lammy told MPs; the model's greedy answer gives one or both,
+    # which one depending on the key/value cache earlier answers left (prefix reuse shifts the
+    # logits a little), so the test does not depend on the order tests run in.
+    assert "challenging" in answer.text.lower() or "security across europe" in answer.text.lower()
     # What a reader sees is either supported enough, or comes with the documents' own words.
     if answer.warning is not None:
         assert answer.alternative is not None and answer.alternative.citations.all_supported
@@ -130,7 +133,9 @@ def _decodes(raw: bytes) -> bool:
 
 def test_the_chat_app_answers_with_the_real_model_and_escape_stops_it(seed_index, tmp_path, embedder_factory,
                                                                       model, monkeypatch):
-    from tests.test_tui import make_app, status_text, wait_until
+    from helpers import app_on as make_app
+    from helpers import app_wait_until as wait_until
+    from helpers import status_text
     from tui.widgets import AnswerView
 
     shutil.copytree(seed_index.index_dir, tmp_path / ".rag")
@@ -140,7 +145,7 @@ def test_the_chat_app_answers_with_the_real_model_and_escape_stops_it(seed_index
 
     async def scenario():
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+            await wait_until(pilot, lambda: app.overview is not None and app.model_state == "ready",
                              what="index and model")
             assert status_text(app).lstrip().startswith(f"local · {model.name}")
             app.question_input.value = LAMMY

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.retrieve.scope import Scope, matches, resolve_scope
+from rag.retrieve.scope import matches, resolve_scope
+from rag.types.scope import Scope
 from rag.types.errors import ScopeError
 
 from helpers import run

@@ -15,20 +15,19 @@ from tui.screens import HelpScreen, PassageScreen
 from tui.widgets import AnswerView, SourcesPanel
 
 from helpers import APP_QUESTION as QUESTION
-from helpers import ask, notes, status_text, wait_for_note
+from helpers import app_on, ask, library_on, notes, status_text, wait_for_note
 from helpers import app_wait_until as wait_until
 
 
-def make_app(settings, embedder_factory, generator=None, extractive=False, **kwargs) -> RagApp:
-    return RagApp(settings, extractive=extractive, embedder_factory=embedder_factory,
-                  generator_factory=(lambda s: generator) if generator is not None else None, **kwargs)
+def make_app(settings, embedder_factory, generator=None, extractive=False) -> RagApp:
+    return app_on(settings, embedder_factory, generator, extractive)
 
 
 def test_ask_see_the_checked_answer_and_its_sources_then_read_a_passage(index_copy, embedder_factory):
     async def scenario():
         app = make_app(index_copy, embedder_factory, extractive=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            await wait_until(pilot, lambda: app.overview is not None, what="the index")
             assert "extractive" in status_text(app) and "5 documents · 91 passages" in status_text(app)
             assert ".rag" in status_text(app)
             view = await ask(pilot, app, QUESTION)
@@ -99,7 +98,7 @@ def test_a_local_model_streams_and_follow_ups_use_the_conversation(index_copy, e
 
     async def scenario():
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+            await wait_until(pilot, lambda: app.overview is not None and app.model_state == "ready",
                              what="index and model")
             assert status_text(app).lstrip().startswith("local · tiny-test.gguf")
             view = await ask(pilot, app, "What did Lammy say about troops?")
@@ -128,15 +127,16 @@ def test_a_model_crash_ends_one_answer_and_the_next_question_loads_the_model_aga
     from conftest import CRASH_QUESTIONS
 
     monkeypatch.setenv(STAGED_CRASH, "2")
-    app = RagApp(index_copy.replace(model=str(smollm2_gguf)), embedder_factory=embedder_factory)
+    settings = index_copy.replace(model=str(smollm2_gguf))
+    app = RagApp(settings, library=library_on(settings, embedder_factory))  # the model through the library's own loader
 
     async def scenario():
         async with app.run_test(size=(110, 32)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+            await wait_until(pilot, lambda: app.overview is not None and app.model_state == "ready",
                              timeout=120, what="index and model")
             assert "extra buffers" in status_text(app)  # what llama.cpp runs with, for a crash report
             views = [await ask(pilot, app, question) for question in CRASH_QUESTIONS]
-            return views, list(app.answers), app.generator.starts, len(app.session.turns)
+            return views, list(app.answers), app.library.model_starts, len(app.session.turns)
 
     views, answers, starts, turns = asyncio.run(scenario())
     first, stopped, third = answers
@@ -165,7 +165,7 @@ def test_escape_stops_the_answer_and_gives_the_question_back(index_copy, embedde
 
     async def scenario():
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+            await wait_until(pilot, lambda: app.overview is not None and app.model_state == "ready",
                              what="index and model")
             before = tiny_generator.last_stats
             app.question_input.value = "What did Lammy say about troops?"
@@ -200,7 +200,7 @@ def test_ingest_a_new_file_then_ask_about_it(index_copy, embedder_factory, tmp_p
 
     async def scenario():
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            await wait_until(pilot, lambda: app.overview is not None, what="the index")
             app.question_input.value = f"/ingest {note}"
             await pilot.press("enter")
             await wait_until(pilot, lambda: not app.ingesting, what="the ingest")
@@ -230,7 +230,7 @@ def test_each_error_is_a_notification_and_the_question_is_kept(tmp_path, embedde
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_until(pilot, lambda: app.model_state == "failed", what="the model error")
             await wait_for_note(pilot, app, "no-such-model.gguf", "error")
-            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            await wait_until(pilot, lambda: app.overview is not None, what="the index")
             view = await ask(pilot, app, QUESTION)  # still answers, extractively
             assert app.answers[-1].mode == "extractive" and "✓" in view.markdown
 
@@ -240,7 +240,7 @@ def test_each_error_is_a_notification_and_the_question_is_kept(tmp_path, embedde
         settings = index_copy.replace(llm_url=f"http://127.0.0.1:{free_port()}/v1")
         app = make_app(settings, embedder_factory)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None and app.model_state == "ready",
+            await wait_until(pilot, lambda: app.overview is not None and app.model_state == "ready",
                              what="index and remote model")
             view = await ask(pilot, app, QUESTION)
             await wait_for_note(pilot, app, "cannot reach the model server", "error")
@@ -266,7 +266,7 @@ def test_keys_and_commands(index_copy, embedder_factory, tmp_path):
     async def scenario():
         app = make_app(index_copy, embedder_factory, extractive=True)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            await wait_until(pilot, lambda: app.overview is not None, what="the index")
             await ask(pilot, app, QUESTION)
             await ask(pilot, app, "What did Lammy tell MPs about sending troops?")
             # Up recalls earlier questions, down comes back.
@@ -315,7 +315,7 @@ def test_a_pdf_passage_shows_its_page_and_section(tmp_path, embedder_factory):
     async def scenario():
         app = make_app(settings, embedder_factory, extractive=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+            await wait_until(pilot, lambda: app.overview is not None, what="the index")
             await ask(pilot, app, "How many ships did the keeper at Cape Wrath count?")
             panel = app.query_one(SourcesPanel)
             assert ", p. 3, ¶" in str(panel.get_option_at_index(0).prompt)

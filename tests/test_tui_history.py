@@ -19,13 +19,13 @@ from tui.widgets import AnswerView, SourcesPanel
 
 from helpers import APP_QUESTION as QUESTION
 from helpers import app_wait_until as wait_until
-from helpers import ask, notes, status_text, wait_for_note
+from helpers import app_on, ask, notes, status_text, wait_for_note
 
 FOLLOW_UP = "What did Lammy tell MPs about sending troops?"
 
 
 def open_app(settings, embedder_factory, **options) -> RagApp:
-    return RagApp(settings, embedder_factory=embedder_factory, options=ChatOptions(extractive=True, **options))
+    return app_on(settings, embedder_factory, options=ChatOptions(extractive=True, **options))
 
 
 @contextlib.asynccontextmanager
@@ -33,7 +33,7 @@ async def running(settings, embedder_factory, size=(120, 40), **options) -> Asyn
     """The app on `settings`, its index loaded."""
     app = open_app(settings, embedder_factory, **options)
     async with app.run_test(size=size) as pilot:
-        await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+        await wait_until(pilot, lambda: app.overview is not None, what="the index")
         await pilot.pause()
         yield app, pilot
 

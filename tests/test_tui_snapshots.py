@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from tui.app import RagApp
 
 from helpers import APP_QUESTION as QUESTION
 from helpers import app_wait_until as wait_until
-from helpers import wait_for_note
+from helpers import app_on, wait_for_note
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -28,20 +27,20 @@ def local_index(seed_index, tmp_path) -> Settings:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_empty_app(snap_compare, local_index, embedder_factory, size):
-    app = RagApp(local_index, extractive=True, embedder_factory=embedder_factory)
+    app = app_on(local_index, embedder_factory, extractive=True)
 
     async def ready(pilot):
-        await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+        await wait_until(pilot, lambda: app.overview is not None, what="the index")
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_answered_question_with_sources(snap_compare, local_index, embedder_factory, size):
-    app = RagApp(local_index, extractive=True, embedder_factory=embedder_factory)
+    app = app_on(local_index, embedder_factory, extractive=True)
 
     async def answered(pilot):
-        await wait_until(pilot, lambda: app.retriever is not None, what="the index")
+        await wait_until(pilot, lambda: app.overview is not None, what="the index")
         app.question_input.value = QUESTION
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.answers) and app.answering is None, what="the answer shown")
@@ -53,7 +52,7 @@ def test_answered_question_with_sources(snap_compare, local_index, embedder_fact
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_error_no_index(snap_compare, embedder_factory, size):
-    app = RagApp(Settings(index_dir=Path("missing-index")), extractive=True, embedder_factory=embedder_factory)
+    app = app_on(Settings(index_dir=Path("missing-index")), embedder_factory, extractive=True)
 
     async def failed(pilot):
         await wait_until(pilot, lambda: app.index_state == "missing", what="the missing index")

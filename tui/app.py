@@ -28,9 +28,8 @@ from textual.widgets import OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rag.chat.commands import Command, CommandError, CommandName, dispatch, parse_command
-from rag.chat.session import ChatOptions
+from rag.chat.session import ChatOptions, ChatSession
 from rag.config import Settings
-from rag.index.file_status import state_counts
 from rag.report.render import (
     conversation_line, display_path, file_counts, file_status_line, ingest_summary, mode_label,
     needing_attention_first,
@@ -39,29 +38,18 @@ from rag.text.safe_text import inert
 from rag.types.answers import Answer, Mode
 from rag.types.citations import SentenceCheck
 from rag.cli.advice import Audience, advise, explain, explain_problem
+from rag.types.corpus import state_counts
 from rag.types.errors import IndexNotFoundError, RagError
-from rag.wiring import EmbedderLoader, open_session
+from rag.types.library import IndexOverview, LoadedModel
 from tui.screens import HelpScreen, PassageScreen
 from tui.states import IndexState, ModelState
 from tui.widgets import RENDER_INTERVAL_S, AnswerView, ChatInput, QuestionView, SourcesPanel, StatusBar
 
 if TYPE_CHECKING:
-    from rag.answer.generate import Generator
+    from rag.library import Library
 
 WELCOME = ("Ask a question about your documents. Every sentence of an answer is checked against the "
            "passage it cites:  ✓ supported  ✗ unsupported  ↪ wrong source  ? uncited.   F1: keys and commands.")
-
-
-def _default_embedder_factory(settings: Settings) -> EmbedderLoader:
-    from rag.wiring import embedder_loader
-
-    return embedder_loader(settings)
-
-
-def _default_generator_factory(settings: Settings) -> Generator | None:
-    from rag.wiring import open_generator
-
-    return open_generator(settings)
 
 
 @dataclass
@@ -98,30 +86,25 @@ class RagApp(App):
     index_state: reactive[IndexState] = reactive(IndexState.LOADING, init=False)
     model_state: reactive[ModelState] = reactive(ModelState.NONE, init=False)
 
-    def __init__(self, settings: Settings, extractive: bool = False,
-                 embedder_factory: EmbedderLoader | None = None,
-                 generator_factory: Callable[[Settings], Generator | None] | None = None,
-                 options: ChatOptions | None = None) -> None:
+    def __init__(self, settings: Settings, extractive: bool = False, options: ChatOptions | None = None,
+                 library: Library | None = None) -> None:
+        """`library`: the service to answer from (default: one on `settings`; a test
+        passes one with its own parts)."""
         super().__init__()
+        from rag.library import Library
+
         self.settings = settings
         self.options = options or ChatOptions(extractive=extractive)
         self.extractive = self.options.extractive
-        self.embedder_factory = embedder_factory or _default_embedder_factory(settings)
-        self.generator_factory = generator_factory or _default_generator_factory
-        # The conversation (turns, scope, saving) lives in the library; the app shows it.
-        self.session = open_session(settings, self.options)
+        self.library = library or Library(settings, extractive=self.extractive)
+        # The conversation (turns, scope, saving) lives in the session; the app shows it.
+        self.session = ChatSession.open(self.library, self.options)
+        self.overview: IndexOverview | None = None  # the index, once loaded
+        self.model: LoadedModel | None = None  # the model, once loaded
         self.busy: dict[str, str] = {}  # what is running in the background, for the status bar
         self.answering: AnswerInProgress | None = None
         self.pending: AnswerInProgress | None = None  # asked before the index loaded
         self.ingesting = False
-
-    @property
-    def retriever(self):
-        return self.session.retriever
-
-    @property
-    def generator(self):
-        return self.session.generator
 
     @property
     def answers(self) -> list[Answer]:
@@ -226,15 +209,15 @@ class RagApp(App):
         bars = self.query(StatusBar)
         if not bars:
             return  # not composed yet
-        generator = self.generator if self.model_state == ModelState.READY else None
-        mode = mode_label(generator.mode, generator.name) if generator is not None else Mode.EXTRACTIVE
-        manifest = self.retriever.index.manifest if self.retriever is not None else None
-        location = (manifest.chroma_url if manifest and manifest.chroma_url else display_path(str(self.settings.index_dir)))
+        model = self.model if self.model_state == ModelState.READY else None
+        mode = mode_label(model.mode, model.name) if model is not None else Mode.EXTRACTIVE
+        overview = self.overview
+        location = overview.server if overview and overview.server else display_path(str(self.settings.index_dir))
         if self.index_state == IndexState.MISSING:
             location += " (no index yet: /ingest PATH)"
         scope = "" if self.session.scope.everything else self.session.scope.describe()
-        runtime = generator.runtime.short() if generator is not None and generator.runtime is not None else ""
-        bars.first().show(mode, len(manifest.files) if manifest else None, manifest.passage_count if manifest else None,
+        runtime = model.runtime.short() if model is not None and model.runtime is not None else ""
+        bars.first().show(mode, overview.documents if overview else None, overview.passages if overview else None,
                           location, " · ".join(self.busy.values()), scope, runtime)
 
     # ------------------------------------------------------------------ background work
@@ -261,17 +244,15 @@ class RagApp(App):
 
     @work(thread=True, group="index", exit_on_error=False)
     def load_index(self) -> None:
-        from rag.wiring import open_retriever
+        self.call_from_thread(self._index_ready, self.library.open())
 
-        self.call_from_thread(self._index_ready, open_retriever(self.settings, load_embedder=self.embedder_factory))
-
-    def _index_ready(self, retriever) -> None:
-        self.session.attach(retriever)
+    def _index_ready(self, overview: IndexOverview) -> None:
+        self.overview = overview
         self.busy.pop("index", None)
         self.index_state = IndexState.READY
         self.refresh_status()
-        if retriever.index.notice:
-            self.notify(retriever.index.notice, title="read-only index", severity="warning", timeout=10)
+        if overview.notice:
+            self.notify(overview.notice, title="read-only index", severity="warning", timeout=10)
         self._mark_changed_sources()
         if self.pending:
             pending, self.pending = self.pending, None
@@ -294,29 +275,27 @@ class RagApp(App):
 
     @work(thread=True, group="model", exit_on_error=False)
     def load_model(self) -> None:
-        from rag.answer.generate import configured_model
-
-        target = configured_model(self.settings)
+        target = self.library.model_target()
         if target is None:
             return  # no model configured or found: extractive, and the status says so
         label = target if isinstance(target, str) else target.name
         self.call_from_thread(self._model_loading, label)
-        self.call_from_thread(self._model_ready, self.generator_factory(self.settings))
+        self.call_from_thread(self._model_ready, self.library.load_model())
 
     def _model_loading(self, label: str) -> None:
         self.busy["model"] = f"loading model {label} (answers are extractive until then)"
         self.model_state = ModelState.LOADING
 
-    def _model_ready(self, generator) -> None:
-        self.session.attach(generator=generator)
+    def _model_ready(self, model: LoadedModel | None) -> None:
+        self.model = model
         self.busy.pop("model", None)
-        self.model_state = ModelState.READY if generator is not None else ModelState.NONE
+        self.model_state = ModelState.READY if model is not None else ModelState.NONE
         self.refresh_status()
-        if generator is not None:
+        if model is not None:
             from rag.report.render import runtime_line
 
-            runtime = f" ({runtime_line(generator.runtime.to_json())})" if generator.runtime is not None else ""
-            self.notify(f"{generator.name} is ready{runtime}", title="model loaded")
+            runtime = f" ({runtime_line(model.runtime.to_json())})" if model.runtime is not None else ""
+            self.notify(f"{model.name} is ready{runtime}", title="model loaded")
 
     def _model_failed(self, message: str) -> None:
         self.busy.pop("model", None)
@@ -343,7 +322,7 @@ class RagApp(App):
         self.question_input.value = ""
         asked = AnswerInProgress(line, QuestionView(line), AnswerView())
         await self.chat.mount(asked.question_view, asked.view)  # composed before any answer reaches it
-        if self.retriever is None:
+        if self.overview is None:
             asked.view.summary.update("waiting for the index to load…")
             self.pending = asked
             return
@@ -591,20 +570,7 @@ class RagApp(App):
 
     @work(thread=True, group="ingest", exit_on_error=False)
     def ingest(self, path: Path) -> None:
-        from rag.ingest.pipeline import ingest_paths
-        from rag.ingest.progress import IngestProgress
-        from rag.wiring import open_retriever
-
-        loaded = {}
-        if self.retriever is not None:
-            embedder = self.retriever.embedder
-            loaded[embedder.name, embedder.precision] = embedder
-
-        def embedder_for(name: str, precision: str):
-            if (name, precision) not in loaded:
-                self.call_from_thread(self._ingest_progress, f"loading embedding model {name}")
-                loaded[name, precision] = self.embedder_factory(name, precision)
-            return loaded[name, precision]
+        from rag.report.progress import IngestProgress
 
         last = [0.0]
         overall = IngestProgress()
@@ -616,17 +582,20 @@ class RagApp(App):
                 last[0] = now
                 self.call_from_thread(self._ingest_progress, f"ingesting {path}: {overall.line()}")
 
-        report = ingest_paths([path], self.settings, embedder_for, progress)
-        self.call_from_thread(self._ingested, report, open_retriever(self.settings, load_embedder=embedder_for))
+        def loading(name: str) -> None:
+            self.call_from_thread(self._ingest_progress, f"loading embedding model {name}")
+
+        report = self.library.ingest([path], progress, on_load=loading)
+        self.call_from_thread(self._ingested, report, self.library.open())
 
     def _ingest_progress(self, what: str) -> None:
         self.busy["ingest"] = what
         self.refresh_status()
 
-    def _ingested(self, report, retriever) -> None:
+    def _ingested(self, report, overview: IndexOverview) -> None:
         self.ingesting = False
         self.busy.pop("ingest", None)
-        self._index_ready(retriever)
+        self._index_ready(overview)
         self.notify(ingest_summary(report), title="ingested")
         shown = 8  # more would cover the chat; the rest are counted
         for problem in report.problems[:shown]:

@@ -265,32 +265,13 @@ class LlamaCppGenerator:
             cached += 1
         stats = GenerationStats(prompt_tokens=len(tokens), reused_prompt_tokens=cached)
         self.last_stats = stats
-        kwargs: dict[str, Any] = {}
-        if grammar:
-            from llama_cpp import LlamaGrammar
-
-            kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
-        from llama_cpp import LogitsProcessorList, StoppingCriteriaList
-
-        if should_stop is not None:
-            kwargs["stopping_criteria"] = StoppingCriteriaList([lambda _ids, _logits: should_stop()])
         sampled = [0]
-
-        def count_sampled(_ids, scores):  # called once per sampled token
-            sampled[0] += 1
-            return scores
-
-        processors = [count_sampled]
-        if shape is not None and not grammar:
-            processors.append(ShapeProcessor(self._llm, shape, len(tokens), self._end_tokens(), self._pieces))
-            kwargs["top_k"] = SHAPE_TOP_K
-
+        kwargs = self._completion_options(len(tokens), grammar, should_stop, shape, sampled)
         started = time.perf_counter()
         first = None
         try:
             chunks = cast(Iterator[dict[str, Any]], self._llm.create_completion(  # stream=True: chunks
-                tokens, max_tokens=max_tokens, temperature=temperature, stop=stops or None, stream=True,
-                logits_processor=LogitsProcessorList(processors), **kwargs))
+                tokens, max_tokens=max_tokens, temperature=temperature, stop=stops or None, stream=True, **kwargs))
             for chunk in chunks:
                 choice = chunk["choices"][0]
                 text = choice.get("text") or ""
@@ -312,6 +293,31 @@ class LlamaCppGenerator:
             stats.answer_tokens = min(max_tokens, max(stats.answer_tokens, sampled[0]))
             if first is not None and stats.answer_tokens > 1:
                 stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
+
+    def _completion_options(self, prompt_tokens: int, grammar: str | None, should_stop: Callable[[], bool] | None,
+                            shape: AnswerShape | None, sampled: list[int]) -> dict[str, Any]:
+        """llama.cpp's options for one answer: the grammar or the form check, the
+        cancel, and a counter of the tokens sampled (`sampled[0]`)."""
+        from llama_cpp import LogitsProcessorList, StoppingCriteriaList
+
+        kwargs: dict[str, Any] = {}
+        if grammar:
+            from llama_cpp import LlamaGrammar
+
+            kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
+        if should_stop is not None:
+            kwargs["stopping_criteria"] = StoppingCriteriaList([lambda _ids, _logits: should_stop()])
+
+        def count_sampled(_ids, scores):  # called once per sampled token
+            sampled[0] += 1
+            return scores
+
+        processors = [count_sampled]
+        if shape is not None and not grammar:
+            processors.append(ShapeProcessor(self._llm, shape, prompt_tokens, self._end_tokens(), self._pieces))
+            kwargs["top_k"] = SHAPE_TOP_K
+        kwargs["logits_processor"] = LogitsProcessorList(processors)
+        return kwargs
 
 
 # The sampler picks among this many of the likeliest tokens (llama.cpp's own default
@@ -471,16 +477,7 @@ class OpenAIGenerator:
         started = time.perf_counter()
         first = None
         finished = False
-        try:
-            response = self._post(f"{self.base_url}/chat/completions", body, self.timeout)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(300).decode("utf-8", errors="replace").strip().replace("\n", " ")
-            raise RemoteModelError(f"the model server at {self.base_url} answered {exc.code}: {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
-                raise RemoteModelError(self._silent()) from None
-            raise RemoteModelError(f"cannot reach the model server at {self.base_url}: {reason}") from None
+        response = self._open_stream(body)
         try:
             with response:
                 for raw in response:
@@ -519,6 +516,19 @@ class OpenAIGenerator:
                 "exceed its context", Remedy(Fix.LOWER, "n_ctx", str(self.n_ctx), note="to the server's context size"))
         if first is not None and stats.answer_tokens > 1:
             stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
+
+    def _open_stream(self, body: dict[str, Any]):
+        """The server's streamed response; its failures as `RemoteModelError`s."""
+        try:
+            return self._post(f"{self.base_url}/chat/completions", body, self.timeout)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(300).decode("utf-8", errors="replace").strip().replace("\n", " ")
+            raise RemoteModelError(f"the model server at {self.base_url} answered {exc.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+                raise RemoteModelError(self._silent()) from None
+            raise RemoteModelError(f"cannot reach the model server at {self.base_url}: {reason}") from None
 
 
 def configured_model(settings) -> Path | str | None:

@@ -141,26 +141,27 @@ class AnswerShape:
                     if word and is_abbreviation(word):
                         yield ("abbr_dot", n)
             return
+        yield from self._step_after_stop(state, ch)
+
+    def _step_after_stop(self, state: State, ch: str) -> Iterable[State]:
+        """After a sentence's full stop: a space, then its markers ("[1][2]"), then the next sentence."""
+        kind, n = state[0], state[1]
         if kind == "abbr_dot":
             if ch == " ":
                 yield ("abbr_space", n)
-            return
-        if kind == "stop":
+        elif kind == "stop":
             if ch == " ":
                 yield ("stop_space", n)
-            return
-        if kind == "stop_space":
+        elif kind == "stop_space":
             if ch == "[":
                 yield ("ref", n, "", 1)
-            return
-        if kind == "ref":
+        elif kind == "ref":
             digits, m = state[2], state[3]
             if ch.isdigit() and any(d.startswith(digits + ch) for d in self._digits):
                 yield ("ref", n, digits + ch, m)
             elif ch == "]" and digits in self._digits:
                 yield ("cited", n + 1, m)
-            return
-        if kind == "cited":
+        elif kind == "cited":
             m = state[2]
             if ch == "[" and m < MAX_MARKERS:
                 yield ("ref", n - 1, "", m + 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from rag.types.answers import Answer, Mode, Source
+from rag.types.answers import Answer, Mode, Source, Timings
 from rag.types.citations import AnswerSentence, CitationReport, Evidence, SentenceCheck, Verdict
 from rag.types.corpus import Passage
 
@@ -84,7 +84,7 @@ def _read_answer(data: Mapping[str, Any], passages: Mapping[str, Passage]) -> An
         question=str(data["question"]), text=str(data["text"]), mode=Mode(str(data["mode"])), model=data["model"],
         sources=tuple(Source(int(s["number"]), passages[s["passage"]], str(s["text"])) for s in data["sources"]),
         cited=tuple(int(n) for n in data["cited"]), hits=(), covered=bool(data["covered"]),
-        search_query=str(data["search_query"]), timings=dict(data["timings"]), user_message=data["user_message"],
+        search_query=str(data["search_query"]), timings=Timings.from_json(data["timings"]), user_message=data["user_message"],
         citations=None if citations is None else CitationReport(
             tuple(_read_check(c, passages) for c in citations["checks"]), float(citations["milliseconds"])),
         dropped_sentences=int(data["dropped_sentences"]), declined=bool(data["declined"]), warning=data["warning"],

@@ -1,30 +1,24 @@
-"""A conversation: the assistant that answers it, its turns, its scope, and where
-they are saved. The chat app and `rag chat --plain` both drive a `ChatSession`;
-neither keeps a history of its own.
+"""A conversation: its turns, its scope, and where they are saved, on the library
+service that answers it (rag/library.py). The chat app and `rag chat --plain` both
+drive a `ChatSession`; neither keeps a history of its own.
 
-The session is usable before the index and the model are loaded (a front end
-attaches them as they come), and without saving: `--no-history`, or when the
+The session is usable before the library has loaded the index and the model (a
+front end loads them as it likes), and without saving: `--no-history`, or when the
 history file cannot be used (then `problem` says why, once).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from rag.config import Settings
 from rag.chat.history import Conversation, ConversationStore, ConversationSummary
-from rag.retrieve.scope import Scope, resolve_scope, scope_of
-from rag.types.answers import CHANGED, GONE, Answer, AnswerStream, Mode, SourceState, Turn
-
+from rag.types.answers import Answer, AnswerStream, SourceState, Turn
 from rag.types.errors import Fix, HistoryError, Remedy
+from rag.types.scope import Scope, scope_of
 
 if TYPE_CHECKING:
-    from rag.answer.assistant import Assistant
-    from rag.answer.generate import Generator
-    from rag.embedding.base import Embedder
-    from rag.index.manifest import Index
+    from rag.library import Library
     from rag.types.corpus import FileStatus
-    from rag.retrieve.search import Retriever
 
 
 @dataclass(frozen=True)
@@ -36,34 +30,24 @@ class ChatOptions:
     extractive: bool = False
 
 
-class SessionParts(Protocol):
-    """How a session builds its parts as it goes; the wiring (`rag/wiring.py`) gives one."""
-
-    def assistant(self, retriever: Retriever, generator: Generator | None) -> Assistant: ...
-
-    def retriever(self, index: Index, embedder: Embedder) -> Retriever: ...
-
-
 class ChatSession:
-    def __init__(self, settings: Settings, store: ConversationStore | None, parts: SessionParts):
-        self.settings = settings
+    def __init__(self, library: Library, store: ConversationStore | None):
+        self.library = library
+        self.settings = library.settings
         self.store = store
-        self.parts = parts
         self.conversation_id: int | None = None  # None until the first answer is saved
         self.answers: list[Answer] = []
         self.scope = Scope()
-        self.retriever: Retriever | None = None
-        self.generator: Generator | None = None
-        self._assistant: Assistant | None = None
         # A history that could not be read or written, for the front end to report once.
         self.problem: HistoryError | None = None
 
     @classmethod
-    def open(cls, settings: Settings, options: ChatOptions, parts: SessionParts) -> "ChatSession":
-        """A session on the index in `settings.index_dir`: the last conversation
-        reopened (unless `options.new`), saving as it goes (unless the `history`
-        setting is off). An unusable history file leaves an empty, unsaved chat."""
-        session = cls(settings, ConversationStore.in_index(settings.index_dir) if settings.history else None, parts)
+    def open(cls, library: Library, options: ChatOptions) -> "ChatSession":
+        """A session on the library's index: the last conversation reopened (unless
+        `options.new`), saving as it goes (unless the `history` setting is off). An
+        unusable history file leaves an empty, unsaved chat."""
+        settings = library.settings
+        session = cls(library, ConversationStore.in_index(settings.index_dir) if settings.history else None)
         if session.store is not None and not options.new:
             try:
                 latest = session.store.latest()
@@ -80,69 +64,27 @@ class ChatSession:
             session.scope = scope_of(options.only)
         return session
 
-    # ------------------------------------------------------------------ parts
-
-    def attach(self, retriever: Retriever | None = None, generator: Generator | None = None) -> None:
-        """Answer with this retriever (once the index is loaded) and generator (once a
-        model is; None: extractive)."""
-        if retriever is not None:
-            self.retriever = retriever
-        self.generator = generator if generator is not None else self.generator
-        self._assistant = None
-
-    @property
-    def ready(self) -> bool:
-        return self.retriever is not None
-
     @property
     def mode(self) -> str:
-        return self.generator.mode if self.generator is not None else Mode.EXTRACTIVE
+        return self.library.mode
 
     @property
     def turns(self) -> list[Turn]:
         return [a.to_turn() for a in self.answers]
 
-    def _assistant_now(self) -> Assistant:
-        if self._assistant is None:
-            assert self.retriever is not None
-            self._assistant = self.parts.assistant(self.retriever, self.generator)
-        return self._assistant
-
     # ------------------------------------------------------------------ asking
 
     def ask(self, question: str, extractive: bool = False,
             should_stop: Callable[[], bool] | None = None) -> AnswerStream:
-        """What `Assistant.ask` yields, in this conversation's context and scope. The
+        """What `Library.ask` yields, in this conversation's context and scope. The
         answer joins the conversation (and is saved) when the caller comes back for
         what follows it: a caller that closes the stream at the answer (a cancel)
         keeps nothing of it."""
-        if self.retriever is None:
-            raise RuntimeError("ChatSession.ask before the index is attached")
-        if not self.retriever.index.is_current():
-            self._follow_the_index()
-        assistant = self._assistant_now()
-        scope = None if self.scope.everything else self.scope
-        for item in assistant.ask(question, history=self.turns, extractive=extractive, should_stop=should_stop,
-                                  scope=scope):
+        for item in self.library.ask(question, history=self.turns, scope=self.scope, extractive=extractive,
+                                     should_stop=should_stop):
             yield item
             if isinstance(item, Answer):
                 self._record(item)
-
-    def _follow_the_index(self) -> None:
-        """Another process has ingested into this index since it was opened (a chat
-        left open while `rag ingest` runs in another terminal): answer from what it
-        holds now, with the embedding model already loaded."""
-        from rag.index.manifest import Index
-        from rag.types.errors import ModelMismatchError
-
-        assert self.retriever is not None
-        embedder = self.retriever.embedder
-        index = Index.reopen(self.settings)
-        if (index.manifest.embed_model, index.manifest.embed_precision) != (embedder.name, embedder.precision):
-            raise ModelMismatchError(
-                f"the index in {self.settings.index_dir} was rebuilt with {index.manifest.embed_model} "
-                f"({index.manifest.embed_precision}) while this chat was open; start the chat again")
-        self.attach(self.parts.retriever(index, embedder))
 
     def _record(self, answer: Answer) -> None:
         self.answers.append(answer)
@@ -170,8 +112,8 @@ class ChatSession:
         """Limit the conversation to the documents `patterns` pick; a `ScopeError`
         (and no change) when one picks none in the loaded index."""
         scope = scope_of(patterns)
-        if self.retriever is not None:
-            resolve_scope(scope, self.retriever.index.manifest.files)
+        if self.library.index_open:
+            self.library.check_scope(scope)
         self._set_scope(scope)
         return scope
 
@@ -218,21 +160,12 @@ class ChatSession:
     def file_statuses(self) -> tuple[list[FileStatus], bool]:
         """(every file the index knows with its state, whether the index records
         them all: False for one made before skipped files and sizes were kept)."""
-        from rag.index.file_status import file_statuses
-        from rag.index.manifest import read_manifest
-
-        manifest = read_manifest(self.settings.index_dir)
-        if manifest is None:
-            return [], True
-        return file_statuses(manifest), manifest.records_files
+        return self.library.file_statuses()
 
     def source_states(self, answer: Answer) -> dict[int, SourceState]:
         """Source number -> CHANGED or GONE for each passage the answer cites that the
         index no longer holds as it was (empty before the index is loaded)."""
-        if self.retriever is None:
-            return {}
-        index = self.retriever.index
-        return source_states(answer, index.live_ids, index.manifest.files)
+        return self.library.source_states([answer])[0] if self.library.index_open else {}
 
     def briefing(self, whole_chat: bool) -> str:
         """The last answer, or every answer, as a Markdown briefing, each source that
@@ -242,12 +175,3 @@ class ChatSession:
         answers = self.answers if whole_chat else self.answers[-1:]
         return conversation_markdown(answers, [self.source_states(a) for a in answers])
 
-
-def source_states(answer: Answer, live_ids: frozenset[str], files: Mapping[str, object]) -> dict[int, SourceState]:
-    """For each source `answer` shows: CHANGED when its document is still indexed but
-    the passage is not (the file was edited since), GONE when the document is not."""
-    states = {}
-    for source in answer.shown_sources:
-        if source.passage.id not in live_ids:
-            states[source.number] = CHANGED if source.passage.source in files else GONE
-    return states

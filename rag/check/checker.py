@@ -564,12 +564,12 @@ def repointed(text: str, report: CitationReport) -> tuple[str, CitationReport, i
     if not any(fixable):
         return text, report, 0
     checks = [repoint(c) if fix else c for c, fix in zip(report.checks, fixable)]
-    new_text = " ".join(sentence_with_markers(c.sentence) for c in checks)
+    new_text = " ".join(c.sentence.with_markers() for c in checks)
     # Offsets follow the rebuilt text, so a front end's marks land on its sentences.
     placed, position = [], 0
     for c in checks:
         start = new_text.index(c.sentence.text, position)
-        end = start + len(sentence_with_markers(c.sentence))
+        end = start + len(c.sentence.with_markers())
         placed.append(replace(c, sentence=replace(c.sentence, start=start, end=end)))
         position = end
     return new_text, CitationReport(tuple(placed), report.milliseconds), sum(fixable)
@@ -596,15 +596,11 @@ def strict_checks(checks: Sequence[SentenceCheck]) -> tuple[list[SentenceCheck],
     return kept, len(checks) - len(kept)
 
 
-def sentence_with_markers(sentence: AnswerSentence) -> str:
-    return sentence.text + (" " + _markers(sentence.cited) if sentence.cited else "")
-
-
 def strict_answer(answer: Answer) -> Answer:
     """The answer as `--strict` gives it: only checked sentences, markers corrected."""
     if answer.citations is None:
         return answer
     kept, dropped = strict_checks(answer.citations.checks)
-    text = " ".join(sentence_with_markers(c.sentence) for c in kept)
+    text = " ".join(c.sentence.with_markers() for c in kept)
     return replace(answer, text=text, cited=tuple(cited_numbers(text)), dropped_sentences=dropped,
                    citations=CitationReport(tuple(kept), answer.citations.milliseconds))

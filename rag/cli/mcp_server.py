@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from rag.cli.mcp_tools import Library
+from rag.cli.mcp_tools import McpTools
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -55,7 +55,7 @@ async def _run(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         raise ToolError(_clean(explain(exc))) from None
 
 
-def build_server(library: Library) -> MCPServer:
+def build_server(library: McpTools) -> MCPServer:
     from mcp.server import MCPServer
     from mcp.types import ToolAnnotations
 
@@ -112,11 +112,11 @@ def build_server(library: Library) -> MCPServer:
     return server
 
 
-def serve_stdio(library: Library) -> None:
+def serve_stdio(library: McpTools) -> None:
     build_server(library).run("stdio")
 
 
-def serve_http(library: Library, host: str, port: int, token: str | None,
+def serve_http(library: McpTools, host: str, port: int, token: str | None,
                on_ready: Callable[[str], None]) -> None:
     """Streamable HTTP at http://HOST:PORT/mcp, behind the guard (Host and Origin
     checked against DNS rebinding; a bearer token when one is set)."""

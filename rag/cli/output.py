@@ -32,7 +32,7 @@ class ProgressBar:
     def __init__(self) -> None:
         import time
 
-        from rag.ingest.progress import IngestProgress
+        from rag.report.progress import IngestProgress
 
         self._progress = None
         self._tasks: dict[str, Any] = {}
@@ -114,11 +114,10 @@ def print_check(check, fix: str | None = None, width: int = 100, documents: froz
     Evidence from a source that is a whole document (`documents`) is placed in it."""
     import textwrap
 
-    from rag.check.checker import sentence_with_markers
     from rag.report.render import problem_line
     from rag.types.citations import NO_CLAIM, SUPPORTED
 
-    print(textwrap.fill(sentence_with_markers(check.sentence), width=width, initial_indent=f"{check.mark} ",
+    print(textwrap.fill(check.sentence.with_markers(), width=width, initial_indent=f"{check.mark} ",
                         subsequent_indent="  "))
     if check.verdict in (SUPPORTED, NO_CLAIM):
         return

@@ -4,7 +4,6 @@ time decide cheaply; the bytes are hashed only when they differ, so the status o
 a large library costs a stat per file."""
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 from rag.index.manifest import Manifest, content_hash, file_stat
@@ -49,9 +48,3 @@ def file_statuses(manifest: Manifest) -> list[FileStatus]:
             reason=skipped.reason if skipped else "",
             remedies=skipped.remedies if skipped else ()))
     return found
-
-
-def state_counts(statuses: list[FileStatus]) -> dict[str, int]:
-    """{"indexed": n, "skipped": n, "changed": n, "gone": n}, every state present."""
-    counts = Counter(s.state for s in statuses)
-    return {str(state): counts.get(state, 0) for state in FileState}

@@ -12,28 +12,14 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass
-from typing import Mapping, Protocol, Sequence
+from typing import Mapping, Protocol
 
 from rag.types.errors import ScopeError
+from rag.types.scope import Scope
 
 _GLOB_CHARACTERS = frozenset("*?[")
 # How many titles a "matches no document" error lists.
 TITLES_LISTED = 5
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The patterns a conversation or a command is limited to; none: every document."""
-
-    patterns: tuple[str, ...] = ()
-
-    @property
-    def everything(self) -> bool:
-        return not self.patterns
-
-    def describe(self) -> str:
-        """For a status bar: "all documents" or "only: budget*, Macron"."""
-        return "all documents" if self.everything else "only: " + ", ".join(self.patterns)
 
 
 @dataclass(frozen=True)
@@ -83,8 +69,3 @@ def resolve_scope(scope: Scope, files: Mapping[str, IndexedFile]) -> ScopedDocum
         picked.update(found)
     return ScopedDocuments(scope, tuple(sorted(picked)), frozenset(e.doc_id for e in picked.values()),
                            frozenset(pid for e in picked.values() for pid in e.passages))
-
-
-def scope_of(patterns: Sequence[str] | None) -> Scope:
-    """A Scope from flags or a command's words; blank patterns are dropped."""
-    return Scope(tuple(dict.fromkeys(p.strip() for p in patterns or () if p.strip())))

@@ -16,7 +16,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from rag.config import Settings
-from rag.retrieve.scope import Scope, ScopedDocuments, resolve_scope
+from rag.retrieve.scope import ScopedDocuments, resolve_scope
+from rag.types.scope import Scope
 from rag.types.corpus import Hit, Passage
 from rag.types.errors import QueryError
 

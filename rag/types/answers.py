@@ -1,10 +1,10 @@
 """What the assistant says: numbered sources, the answer with its checks, earlier turns."""
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 from rag.types.citations import CitationReport, SentenceCheck
 from rag.types.corpus import Hit, Passage
@@ -33,6 +33,71 @@ GONE = SourceState.GONE
 # What asking yields, in order: the answer's text piece by piece, a check for each
 # sentence as it completes, and last the `Answer`. Closing it stops the model.
 AnswerStream = Generator["str | SentenceCheck | Answer", None, None]
+
+
+@dataclass(frozen=True)
+class Timings(Mapping[str, Any]):
+    """What an answer cost and measured on its way, stage by stage. Frozen: each stage
+    returns its own, and `with_` gives a new record. Read as a mapping of the fields
+    that were measured (None: not measured), which is what `--json` and saved
+    conversations hold, so readers keep `timings["prompt_tokens"]`."""
+
+    # retrieve
+    retrieval_ms: float | None = None
+    selection_ms: float | None = None
+    best_similarity: float | None = None
+    best_overlap: float | None = None
+    term_coverage: float | None = None
+    answer_type: str | None = None
+    byline: str | None = None  # a question about a document's author or date, answered from its byline
+    # write
+    refusal_doubt: float | None = None  # P(the passages answer it), asked when the model declined
+    refused_draft: str | None = None  # the refusal that was reconsidered
+    prompt_tokens: int | None = None
+    reused_prompt_tokens: int | None = None
+    answer_tokens: int | None = None
+    time_to_first_token_s: float | None = None
+    tokens_per_second: float | None = None
+    stopped_by: str | None = None
+    sources_dropped_for_budget: int | None = None
+    model_stopped: str | None = None  # the model's process ended mid-answer: how
+    # review
+    check_ms: float | None = None
+    markers_corrected: int | None = None
+    answer_confidence: float | None = None  # P(the cited passages answer it)
+    unconfirmed_draft: str | None = None  # the answer the confirmation turned down
+    total_s: float | None = None
+
+    def with_(self, **changes: Any) -> "Timings":
+        return replace(self, **changes)
+
+    def merged(self, later: "Timings") -> "Timings":
+        """These timings with what a later stage measured added."""
+        return replace(self, **dict(later))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Timings":
+        """From what `to_json` wrote; keys of another version are left out."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self)
+
+    def _measured(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name) is not None]
+
+    def __getitem__(self, key: str) -> Any:
+        value = getattr(self, key, None) if not key.startswith("_") else None
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._measured())
+
+    def __len__(self) -> int:
+        return len(self._measured())
 
 
 @dataclass(frozen=True)
@@ -74,7 +139,7 @@ class Answer:
     hits: tuple[Hit, ...]  # everything retrieval returned
     covered: bool  # False: the documents do not cover the question; no model was called
     search_query: str
-    timings: Mapping[str, Any] = field(default_factory=dict)
+    timings: Timings = field(default_factory=Timings)
     user_message: str | None = None  # the final user message sent to the model, if one was
     citations: CitationReport | None = None  # each sentence checked against what it cites
     dropped_sentences: int = 0  # --strict: unsupported and uncited sentences removed
@@ -153,5 +218,5 @@ class Answer:
             "alternative": self.alternative.to_json() if self.alternative else None,
             "model_stopped": self.model_stopped,
             "retrieved": [h.to_json() for h in self.hits],
-            "timings": dict(self.timings),
+            "timings": self.timings.to_json(),
         }

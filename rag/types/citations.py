@@ -37,6 +37,10 @@ class AnswerSentence:
     text: str  # without markers, whitespace collapsed
     cited: tuple[int, ...]
 
+    def with_markers(self) -> str:
+        """The sentence as written, its markers after it ("… [1][3]")."""
+        return self.text + (" " + "".join(f"[{n}]" for n in self.cited) if self.cited else "")
+
 
 @dataclass(frozen=True)
 class Evidence:

@@ -1,9 +1,10 @@
 """What documents become: passages, documents, retrieval hits, and what an ingest reports."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from rag.types.errors import Remedy
 
@@ -273,3 +274,9 @@ class FileStatus:
         return {"source": self.source, "state": str(self.state), "title": self.title, "passages": self.passages,
                 "pages": self.pages, "ocr_pages": self.ocr_pages, "reader": self.reader, "read_at": self.read_at or None,
                 "size": self.size, "reason": self.reason or None}
+
+
+def state_counts(statuses: Sequence[FileStatus]) -> dict[str, int]:
+    """{"indexed": n, "skipped": n, "changed": n, "gone": n}, every state present."""
+    counts = Counter(s.state for s in statuses)
+    return {str(state): counts.get(state, 0) for state in FileState}

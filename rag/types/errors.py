@@ -21,6 +21,7 @@ class Fix(StrEnum):
     BUILD = "build"  # no index yet: build one
     MOVE_INDEX = "move index"  # a writable index folder (`value`: the current one, when it must be copied)
     INSTALL_MODEL = "install model"  # put a GGUF model in `value` (the models folder)
+    INGEST = "ingest"  # a file not in the index (`value`): ingest it, or see what is
 
 
 @dataclass(frozen=True)

@@ -40,3 +40,4 @@ class ModelRuntime:
 # llama.cpp's names of its CPU features, the widest vectors first.
 _WIDEST_FIRST = ("AMX_INT8", "AVX512_BF16", "AVX512_VNNI", "AVX512", "AVX_VNNI", "AVX2", "AVX", "SSE3",
                  "NEON", "SVE", "RISCV_V")
+
