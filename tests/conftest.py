@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,67 @@ QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
 CRASH_QUESTIONS = ("How did David Lammy describe sending British troops to Ukraine?",
                    "How much will the UK spend on defence by 2027?",
                    "What did Pete Hegseth say about Ukraine joining NATO?")
+# Their answers are cut short: what is tested is the crash and what follows it, not the
+# answers' length (a tenth of the time of SmolLM2's full 256 tokens).
+CRASH_ANSWER_TOKENS = ("--max-tokens", "48")
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+# Every load of a real GGUF, in this process and the ones tests start, is logged
+# (tests/gguf_probe/sitecustomize.py) and summed up at the end of the run.
+PROBE = Path(__file__).resolve().parent / "gguf_probe"
+_OWN_LOG = "GGUF_LOAD_LOG" not in os.environ
+GGUF_LOG = Path(os.environ.setdefault("GGUF_LOAD_LOG", str(Path(tempfile.mkdtemp(prefix="gguf-loads-")) / "loads")))
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROBE), os.environ.get("PYTHONPATH", "")) if p)
+sys.path.insert(0, str(PROBE))
+import sitecustomize as _gguf_probe  # noqa: E402  (this process: it may have imported llama_cpp already)
+
+if "llama_cpp" in sys.modules:
+    _gguf_probe.wrap(sys.modules["llama_cpp"])
+sys.path.remove(str(PROBE))
+_test_seconds: dict[str, float] = {}
+# The fixtures that hand a test a GGUF already loaded in this process (loaded once per run).
+LOADED_MODEL_FIXTURES = {"tiny_generator": "tiny-test.gguf", "default_generator": "qwen2.5-coder-1.5b (default)",
+                         "smollm2": "SmolLM2-135M-Instruct.Q4_1.gguf", "model": "qwen2.5-coder-1.5b (default)"}
+_uses_loaded: dict[str, set[str]] = {}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = {LOADED_MODEL_FIXTURES[f] for f in getattr(item, "fixturenames", ()) if f in LOADED_MODEL_FIXTURES}
+        if used:
+            _uses_loaded[item.nodeid] = used
+
+
+def pytest_runtest_logreport(report):
+    _test_seconds[report.nodeid] = _test_seconds.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many tests loaded a real GGUF (in any process) or used one loaded for the run,
+    which, and their time."""
+    loads = [line.split("\t") for line in GGUF_LOG.read_text(encoding="utf-8").splitlines()] \
+        if GGUF_LOG.exists() else []
+    tests: dict[str, set[str]] = {t: set(models) for t, models in _uses_loaded.items() if t in _test_seconds}
+    for test, model in loads:
+        tests.setdefault(test, set()).add(model.replace("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                                                        "qwen2.5-coder-1.5b (default)"))
+    seconds = sum(_test_seconds.get(t, 0.0) for t in tests)
+    models: dict[str, int] = {}
+    for names in tests.values():
+        for name in names:
+            models[name] = models.get(name, 0) + 1
+    by_model = ", ".join(f"{name}: {n}" for name, n in sorted(models.items(), key=lambda kv: -kv[1]))
+    terminalreporter.write_line(f"tests that load or use a real GGUF: {len(tests)} of {len(_test_seconds)}, "
+                                f"{seconds:.0f} s of {sum(_test_seconds.values()):.0f} s ({by_model}); "
+                                f"{len(loads)} loads")
+
+
+def pytest_unconfigure(config):
+    if _OWN_LOG:
+        shutil.rmtree(GGUF_LOG.parent, ignore_errors=True)
 
 
 def collect_answer(stream):

@@ -108,7 +108,7 @@ def test_a_model_checked_against_the_shape_writes_only_that_shape(smollm2):
     model write nonsense: whatever it writes fits the shape, and an answer that ran
     to its end is complete."""
     shape = AnswerShape.over([2, 4], max_sentences=2)
-    for temperature in (0.7, 1.2, 1.8):
+    for temperature in (1.8, 1.2, 0.7):  # the wildest first: where the open bug shows
         text = "".join(smollm2.stream(MESSAGES, max_tokens=200, temperature=temperature, shape=shape))
         states = shape.feed(shape.start(), text)
         assert states, f"left the shape: {text[:200]!r}"

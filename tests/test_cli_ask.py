@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import CRASH_QUESTIONS, SEEDS
+from conftest import CRASH_ANSWER_TOKENS, CRASH_QUESTIONS, SEEDS
 from helpers import assert_no_traceback, run
 
 
@@ -199,7 +199,8 @@ def test_a_model_crash_costs_one_answer_of_a_batch_not_the_batch(project, smollm
 
     questions = project / "three-questions.txt"
     questions.write_text("\n".join(CRASH_QUESTIONS) + "\n", encoding="utf-8")
-    result = run(["ask", "--batch", str(questions), "--json", "--model", str(smollm2_gguf)], cwd=project,
+    result = run(["ask", "--batch", str(questions), "--json", "--model", str(smollm2_gguf), *CRASH_ANSWER_TOKENS],
+                 cwd=project,
                  env_extra={STAGED_CRASH: "2"})
     assert result.returncode == 0, result.stderr
     assert_no_traceback(result)
@@ -222,7 +223,8 @@ def test_a_model_crash_in_the_plain_chat_costs_one_answer_and_keeps_the_conversa
 
     index = project / "plain-chat-index"
     shutil.copytree(project / ".rag", index)
-    result = run(["chat", "--plain", "--new", "--index-dir", str(index), "--model", str(smollm2_gguf)], cwd=project,
+    result = run(["chat", "--plain", "--new", "--index-dir", str(index), "--model", str(smollm2_gguf),
+                  *CRASH_ANSWER_TOKENS], cwd=project,
                  input="\n".join(CRASH_QUESTIONS) + "\n", env_extra={STAGED_CRASH: "2"})
     assert result.returncode == 0, result.stderr
     assert_no_traceback(result)

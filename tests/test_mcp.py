@@ -88,9 +88,10 @@ def test_a_model_crash_costs_one_answer_and_the_server_answers_on(seed_index, sm
     without AMX; SmolLM2 keeps it quick."""
     from rag.answer.model_process import STAGED_CRASH
 
-    from conftest import CRASH_QUESTIONS
+    from conftest import CRASH_ANSWER_TOKENS, CRASH_QUESTIONS
 
-    args = ["-m", "launcher", "mcp", "--index-dir", str(seed_index.index_dir), "--model", str(smollm2_gguf)]
+    args = ["-m", "launcher", "mcp", "--index-dir", str(seed_index.index_dir), "--model", str(smollm2_gguf),
+            *CRASH_ANSWER_TOKENS]
     server = StdioServerParameters(command=sys.executable, args=args, env=rag_env(**{STAGED_CRASH: "2"}),
                                    cwd=str(seed_index.index_dir.parent))
 

@@ -124,10 +124,10 @@ def test_a_model_crash_ends_one_answer_and_the_next_question_loads_the_model_aga
     factory, as `rag chat` loads it: SmolLM2 keeps it quick."""
     from rag.answer.model_process import STAGED_CRASH
 
-    from conftest import CRASH_QUESTIONS
+    from conftest import CRASH_ANSWER_TOKENS, CRASH_QUESTIONS
 
     monkeypatch.setenv(STAGED_CRASH, "2")
-    settings = index_copy.replace(model=str(smollm2_gguf))
+    settings = index_copy.replace(model=str(smollm2_gguf), max_tokens=int(CRASH_ANSWER_TOKENS[1]))
     app = RagApp(settings, library=library_on(settings, embedder_factory))  # the model through the library's own loader
 
     async def scenario():
