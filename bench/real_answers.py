@@ -121,6 +121,66 @@ def declined(a: Answer) -> bool:
     return (not a.covered) or a.declined
 
 
+def all_checked(a: Answer) -> bool:
+    """Shown with every sentence ✓: an answer (not declined) whose claims are all supported."""
+    claims = [c for c in (a.citations.checks if a.citations else ()) if c.verdict != NO_CLAIM]
+    return not declined(a) and bool(claims) and all(c.verdict == SUPPORTED for c in claims)
+
+
+def is_right(q: Question, a: Answer) -> bool:
+    """A reader's verdict, automated: an answerable question answered with its expected
+    answer; an impossible or off-corpus one answered at all is wrong."""
+    return q.kind == "answerable" and not declined(a) and holds_key_tokens(a.text, q.answers)
+
+
+def trust_figures(rows: list[tuple[Question, Answer, float]]) -> dict:
+    """Of the answers shown with every sentence ✓, the share that are right; of the right
+    answers, the share not shown fully ✓ (issue 39's two columns)."""
+    checked = [(q, a) for q, a, _ in rows if all_checked(a)]
+    right = [(q, a) for q, a, _ in rows if is_right(q, a)]
+    share = lambda n, d: n / d if d else float("nan")  # noqa: E731
+    return {"all_checked": len(checked), "all_checked_right": share(sum(is_right(q, a) for q, a in checked),
+                                                                     len(checked)),
+            "right": len(right), "right_losing_check": share(sum(not all_checked(a) for _, a in right), len(right))}
+
+
+PROBE_SYSTEM = "You copy answers out of a passage, word for word."
+
+
+def probe(generator, q: Question, a: Answer) -> dict:
+    """Issue 39's first probe of a reviewer: the question answered again by the model from
+    the passages the answer cites, alone (a fresh prompt, greedy), as the shortest phrase
+    copied from them or "none"; the answer's ✓ would stand only where that phrase is in it."""
+    cited = {n for c in (a.citations.checks if a.citations else ()) for n in c.sentence.cited}
+    passages = "\n\n".join(s.text for s in a.sources if s.number in cited) or (a.sources[0].text if a.sources else "")
+    messages = [{"role": "system", "content": PROBE_SYSTEM},
+                {"role": "user", "content": f"Passage:\n{passages}\n\nQuestion: {q.text}\n"
+                 "Copy the shortest phrase of the passage that answers the question. "
+                 "If the passage does not answer it, write: none"}]
+    started = time.perf_counter()
+    phrase = "".join(generator.stream(messages, 24, 0.0)).strip().split("\n")[0].strip().strip(".").strip('"')
+    seconds = time.perf_counter() - started
+    unanswered = not phrase or phrase.lower().startswith("none")
+    agrees = not unanswered and holds_key_tokens(a.text, [phrase])
+    return {"phrase": phrase, "agrees": agrees, "unanswered": unanswered, "seconds": seconds,
+            "prompt_tokens": generator.last_stats.prompt_tokens}
+
+
+def probe_figures(generator, rows: list[tuple[Question, Answer, float]]) -> dict:
+    """The probe over the answers shown fully ✓: how many of the wrong ones it would catch,
+    how many right ones would lose their ✓, and its cost."""
+    checked = [(q, a) for q, a, _ in rows if all_checked(a)]
+    results = [(q, a, probe(generator, q, a)) for q, a in checked]
+    wrong = [r for r in results if not is_right(r[0], r[1])]
+    right = [r for r in results if is_right(r[0], r[1])]
+    return {"checked": len(results), "wrong": len(wrong), "wrong_caught": sum(not p["agrees"] for *_, p in wrong),
+            "right": len(right), "right_lost": sum(not p["agrees"] for *_, p in right),
+            "seconds_p50": statistics.median([p["seconds"] for *_, p in results]) if results else None,
+            "prompt_tokens_p50": statistics.median([p["prompt_tokens"] for *_, p in results]) if results else None,
+            "rows": [{"question": q.text, "kind": q.kind, "expected": list(q.answers), "answer": a.text,
+                      "right": is_right(q, a), **p} for q, a, p in results]}
+
+
 def measure(rows: list[tuple[Question, Answer, float]]) -> dict:
     claims = supported = cited = 0
     for _, a, _ in rows:
@@ -156,6 +216,7 @@ def measure(rows: list[tuple[Question, Answer, float]]) -> dict:
         "answer_s_p50": statistics.median(model_answers) if model_answers else None,
         "prompt_tokens_p50": statistics.median([t["prompt_tokens"] for t in stats]) if stats else None,
         "stops": dict(Counter(t.get("stopped_by") or "?" for t in stats)),
+        **trust_figures(rows),
     }
 
 
@@ -276,12 +337,15 @@ def main() -> int:
     parser.add_argument("--timing", type=int, default=0, metavar="N",
                         help="the first N answerable seed questions x3, plain llama.cpp generation beside")
     parser.add_argument("--prompt-lookup", action="store_true", help="generation with prompt-lookup decoding")
+    parser.add_argument("--probe", action="store_true",
+                        help="issue 39's reviewer probe on the answers shown fully ✓ (shipped configuration)")
     parser.add_argument("--out", default=str(CACHE / "real_answers"), help="where rows and figures go")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting changed for this run (a variant: prompt_sentences=3)")
     args = parser.parse_args()
     if args.smoke:
         args.models, args.sets, args.configs, args.limit = "qwen2.5-1.5b", "seeds", "extractive,shipped", 1
+        args.probe = True
 
     from rag.config import _coerce
 
@@ -308,7 +372,7 @@ def main() -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table, samples, rows_out, timings = [], [], [], []
+    table, samples, rows_out, timings, probes = [], [], [], [], []
     model_keys = [m for m in args.models.split(",") if m]
     for key in model_keys:
         # The default model is where `make chat` and `make test` put it; the others here.
@@ -348,6 +412,8 @@ def main() -> int:
                 print(f"{set_name:<13} {label:<24} " + json.dumps(
                     {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()})
                       + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
+                if args.probe and config == "shipped":
+                    probes.append((set_name, key, probe_figures(generator, rows)))
                 if config != "extractive":
                     picked = [r for r in rows if r[0].kind == "answerable"][:args.show] \
                         + [r for r in rows if r[0].kind == "impossible"][:1] + [r for r in rows if r[0].kind == "off"][:1]
@@ -376,19 +442,31 @@ def main() -> int:
                 print(f"| {r['config']} | {r['chunks_per_s']:.1f} | {r['rss_growth_mb']:.0f} | {same}/{len(prompts)} |")
 
     print("\n| set | configuration | answers | correct | literal | answerable declined | impossible declined | "
-          "off-corpus declined | cited | supported | warned | TTFT p50 s | gen tok/s | s per answer p50 | "
+          "off-corpus declined | cited | supported | warned | all-✓ answers right (of n) | "
+          "right answers that lose their ✓ (of n) | TTFT p50 s | gen tok/s | s per answer p50 | "
           "prompt tokens p50 |")
-    print("|---" * 15 + "|")
+    print("|---" * 17 + "|")
     for set_name, label, f in table:
         print(f"| {set_name} | {label} | {f['answers']} | {fmt(f['correct'])} | {fmt(f['literal'])} | "
               f"{fmt(f['declined'])} | {fmt(f['impossible_declined'])} | {fmt(f['off_declined'])} | "
-              f"{fmt(f['cited'])} | {fmt(f['supported'])} | {fmt(f['warned'])} | {fmt(f['ttft_p50'], 2)} | "
+              f"{fmt(f['cited'])} | {fmt(f['supported'])} | {fmt(f['warned'])} | "
+              f"{fmt(f['all_checked_right'])} ({f['all_checked']}) | {fmt(f['right_losing_check'])} ({f['right']}) | "
+              f"{fmt(f['ttft_p50'], 2)} | "
               f"{fmt(f['gen_tps'], 1)} | {fmt(f['answer_s_p50'], 2)} | {fmt(f['prompt_tokens_p50'], 0)} |")
     if timings:
         print("\n| model | TTFT p50 s | answer p50 s | plain llama.cpp TTFT p50 s | plain answer p50 s |")
         print("|---|---|---|---|---|")
         for key, t in timings:
             print(f"| {key} | {t['ttft']:.2f} | {t['answer']:.2f} | {t['plain_ttft']:.2f} | {t['plain_answer']:.2f} |")
+    if probes:
+        print("\n| set | model | answers shown fully ✓ | of them wrong | wrong ones the probe catches | "
+              "right ones that would lose their ✓ | probe s p50 | probe prompt tokens p50 |")
+        print("|---" * 8 + "|")
+        for set_name, key, p in probes:
+            print(f"| {set_name} | {key} | {p['checked']} | {p['wrong']} | {p['wrong_caught']} | "
+                  f"{p['right_lost']} of {p['right']} | {fmt(p['seconds_p50'], 2)} | {fmt(p['prompt_tokens_p50'], 0)} |")
+        (out / "probe.json").write_text(json.dumps([{"set": s, "model": k, **p} for s, k, p in probes], indent=2,
+                                                   ensure_ascii=False), encoding="utf-8")
     print("\nHow model answers ended:")
     for set_name, label, f in table:
         if f["stops"]:
