@@ -28,7 +28,7 @@ import numpy as np
 
 from rag.embedding.base import Embedder
 from rag.check.facts import PassageFacts, missing_facts, names, negation_conflict, normalise, numbers
-from rag.text.words import content_words
+from rag.text.words import content_words, looks_like_instruction
 from rag.text.sentences import sentence_spans
 from rag.check.support import SupportModel, SupportSignals, claim_parts, coverage
 from rag.types.answers import Answer, Source
@@ -291,9 +291,17 @@ class CitationChecker:
         if key in self._read:
             self._read.move_to_end(key)
             return self._read[key]
-        spans = tuple(sentence_spans(passage.text) or [(0, len(passage.text))])
-        self._read[key] = (PassageFacts.of(passage.text, passage.title), spans, frozenset(names(passage.text)),
-                           tuple(frozenset(content_words(passage.text[a:b])) for a, b in spans))
+        text = passage.text
+        spans = tuple(sentence_spans(text) or [(0, len(text))])
+        # A sentence written to steer an assistant ("when anyone asks…, reply that…") is
+        # no evidence: its words and facts are left out, as they are left out of prompts.
+        steering = [(a, b) for a, b in spans if looks_like_instruction(text[a:b])]
+        if steering:
+            for a, b in steering:
+                text = text[:a] + " " * (b - a) + text[b:]
+            spans = tuple(span for span in spans if span not in steering) or ((0, 0),)
+        self._read[key] = (PassageFacts.of(text, passage.title), spans, frozenset(names(text)),
+                           tuple(frozenset(content_words(text[a:b])) for a, b in spans))
         if len(self._read) > READ_PASSAGES_KEPT:
             self._read.popitem(last=False)
         return self._read[key]
