@@ -100,6 +100,16 @@ def test_negation_is_compared_clause_by_clause():
     assert negation_conflict("He is likely to confront Trump.", "He is unlikely to confront Trump.")
 
 
+def test_a_negation_reaches_past_going_to():
+    """Issue 39's seed case: "I'm not going to make security guarantees" negates the
+    guarantees, so an answer saying the US "would provide security guarantees" conflicts
+    with it (it was marked ✓); the sentence that keeps the negation does not."""
+    quote = "“I’m not going to make security guarantees beyond very much,” he told reporters."
+    assert negation_conflict("He said the US would provide security guarantees beyond very much.", quote)
+    assert negation_conflict("He said he is not going to make security guarantees beyond very much.", quote) is None
+    assert negation_conflict("She is not able to attend the summit.", "She will attend the summit.")
+
+
 # --------------------------------------------------------------------------- checking
 
 

@@ -163,6 +163,9 @@ _NEGATED_SPAN = 2
 _DETERMINER_NEGATORS = frozenset("no neither nor".split())
 _NEGATOR_WORDS = frozenset("not never cannot nothing none nobody nowhere".split()) | _DETERMINER_NEGATORS
 _ANTONYM_PREFIXES = ("un", "dis", "in", "im", "non")
+# Words between a negator and what it negates that do not use up its reach: "not going
+# to make guarantees" negates the making and the guarantees, as "will not make" does.
+_TRANSPARENT = frozenset("going able willing prepared ready about planning intending trying set due".split())
 
 
 def _polarity(text: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -186,7 +189,8 @@ def _polarity(text: str) -> tuple[dict[str, str], dict[str, str]]:
             continue
         for stem in words:
             (negated if left else asserted).setdefault(stem, token)
-        left = max(0, left - 1)
+        if not (left and low in _TRANSPARENT):
+            left = max(0, left - 1)
     both = asserted.keys() & negated.keys()
     return ({k: v for k, v in asserted.items() if k not in both},
             {k: v for k, v in negated.items() if k not in both})
