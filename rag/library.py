@@ -69,6 +69,7 @@ class Library:
         self._index_lock = threading.RLock()  # the index, the retriever, the assistant, the checker
         self._model_lock = threading.Lock()
         self._retriever: Retriever | None = None
+        self._bare_index: Index | None = None  # opened without the embedding model (show, notice)
         self._generator: Generator | None = None
         self._model_loaded = False
         self._assistant: Assistant | None = None
@@ -116,7 +117,10 @@ class Library:
         with self._index_lock:
             if self._retriever is not None:
                 return self._retriever_now().index
-        return open_index(self.settings)
+            # Kept while current: `rag show` reads the file, then the notice, from one opening.
+            if self._bare_index is None or not self._bare_index.is_current():
+                self._bare_index = open_index(self.settings)
+            return self._bare_index
 
     def open(self) -> IndexOverview:
         """Open the index and load its embedding model (once); an `IndexNotFoundError`

@@ -2,6 +2,7 @@
 package, Chroma on disk under tmp_path, bm25s. Nothing reaches a network."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -33,12 +34,14 @@ PROBE = Path(__file__).resolve().parent / "gguf_probe"
 _OWN_LOG = "GGUF_LOAD_LOG" not in os.environ
 GGUF_LOG = Path(os.environ.setdefault("GGUF_LOAD_LOG", str(Path(tempfile.mkdtemp(prefix="gguf-loads-")) / "loads")))
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROBE), os.environ.get("PYTHONPATH", "")) if p)
-sys.path.insert(0, str(PROBE))
-import sitecustomize as _gguf_probe  # noqa: E402  (this process: it may have imported llama_cpp already)
-
+# This process, by file (a system `sitecustomize` may already hold that module name):
+# it may have imported llama_cpp already.
+_spec = importlib.util.spec_from_file_location("gguf_probe", PROBE / "sitecustomize.py")
+assert _spec is not None and _spec.loader is not None
+_gguf_probe = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_gguf_probe)
 if "llama_cpp" in sys.modules:
     _gguf_probe.wrap(sys.modules["llama_cpp"])
-sys.path.remove(str(PROBE))
 _test_seconds: dict[str, float] = {}
 # The fixtures that hand a test a GGUF already loaded in this process (loaded once per run).
 LOADED_MODEL_FIXTURES = {"tiny_generator": "tiny-test.gguf", "default_generator": "qwen2.5-coder-1.5b (default)",

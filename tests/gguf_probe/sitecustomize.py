@@ -55,3 +55,22 @@ class _WhenImported(importlib.abc.MetaPathFinder):
 
 if LOG and "llama_cpp" not in sys.modules:
     sys.meta_path.insert(0, _WhenImported())
+
+
+def _run_the_shadowed_one() -> None:
+    """Being first on PYTHONPATH, this file hides any other `sitecustomize` (a system
+    Python's): run that one too, so a test process starts as it would without the probe."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in sys.path:
+        if os.path.abspath(folder or ".") == here:
+            continue
+        candidate = os.path.join(folder or ".", "sitecustomize.py")
+        if os.path.isfile(candidate):
+            spec = importlib.util.spec_from_file_location("_shadowed_sitecustomize", candidate)
+            if spec is not None and spec.loader is not None:
+                spec.loader.exec_module(importlib.util.module_from_spec(spec))
+            return
+
+
+if __name__ == "sitecustomize":
+    _run_the_shadowed_one()
