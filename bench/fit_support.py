@@ -19,6 +19,11 @@ scored; `--repeats` reshuffles. The threshold sweep uses the out-of-fold scores,
 each fold's threshold folded into its bias, so 0.5 is always the fitted point.
 
 `--write` fits on every claim and writes `rag/data/support_model.json`.
+
+`--review` also runs `rag check`'s review with the default model (rag/answer/review.py,
+`review_draft`): each claim the hard rules pass whose number the model, shown the
+article sentences that match it with that number blanked, fills with another number
+those sentences state is flagged (contradicted); a row adds it to the shipped score.
 """
 from __future__ import annotations
 import json
@@ -78,9 +83,11 @@ class Claim:
     hard_flag: bool  # a hard rule (facts, negation) flagged it
     signals: dict | None  # what the score would be computed from; None when a rule decided
     milliseconds: float
+    contradicted: bool = False  # with --review: the model's re-reading contradicts it
+    reread: bool = False  # with --review: it had a number to re-read
 
 
-def measure(rows: list[dict], embedder) -> list[Claim]:
+def measure(rows: list[dict], embedder, generator=None) -> list[Claim]:
     out = []
     for row in rows:
         title, sentences = article(row)
@@ -97,7 +104,14 @@ def measure(rows: list[dict], embedder) -> list[Claim]:
         claims = [c for c in checks if c.verdict != NO_CLAIM]
         flagged = not claims or any(c.verdict != SUPPORTED for c in claims)
         signals = recorder.seen[-1].as_dict() if recorder.seen and not flagged else None
-        out.append(Claim(row["label"] == "supported", flagged, signals, ms))
+        contradicted = reread = False
+        if generator is not None and not flagged:
+            from rag.answer.review import review_draft
+            from rag.types.citations import CONTRADICTED, CitationReport
+
+            reviewed, reread_count = review_draft(CitationReport(tuple(claims)), generator)
+            contradicted, reread = reviewed.checks[0].verdict == CONTRADICTED, reread_count > 0
+        out.append(Claim(row["label"] == "supported", flagged, signals, ms, contradicted, reread))
     return out
 
 
@@ -157,15 +171,21 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cached", action="store_true", help=f"reuse {SIGNALS_CACHE.name} from the last run")
+    parser.add_argument("--review", action="store_true", help="also run rag check's review with the default model")
     args = parser.parse_args()
     if args.smoke:
         args.limit, args.folds, args.repeats, args.write = 24, 2, 1, False
     rows = [json.loads(line) for line in WICE.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = rows[:args.limit] if args.limit else rows
-    if args.cached and SIGNALS_CACHE.exists():
+    generator = None
+    if args.review:
+        from rag.answer.generate import LlamaCppGenerator
+
+        generator = LlamaCppGenerator(ROOT / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+    if args.cached and SIGNALS_CACHE.exists() and not args.review:
         claims = [Claim(**c) for c in json.loads(SIGNALS_CACHE.read_text())]
     else:
-        claims = measure(rows, reference_embedder())
+        claims = measure(rows, reference_embedder(), generator)
         SIGNALS_CACHE.parent.mkdir(parents=True, exist_ok=True)
         SIGNALS_CACHE.write_text(json.dumps([c.__dict__ for c in claims]))
     supported = np.array([c.supported for c in claims])
@@ -189,6 +209,16 @@ def main() -> int:
               f"{mean['supported flagged']:.3f} | {mean['flag precision']:.3f} | {mean['flag recall']:.3f} |")
         if used == USED:
             shipped_scores = out_of_fold
+            if args.review:
+                contradicted = np.array([c.contradicted for c in claims])
+                runs = [balanced((scores >= 0.5) & ~contradicted, supported) for scores in out_of_fold]
+                mean = {k: statistics.mean(r[k] for r in runs) for k in runs[0]}
+                spread = statistics.pstdev(r["balanced accuracy"] for r in runs)
+                print(f"| {', '.join(used)} (shipped) + the review (`rag check`: "
+                      f"{sum(c.reread for c in claims)} claims re-read, {int(contradicted.sum())} contradicted, "
+                      f"{int(contradicted[supported].sum())} of them supported) | "
+                      f"{mean['balanced accuracy']:.1f} ± {spread:.1f} | {mean['supported flagged']:.3f} | "
+                      f"{mean['flag precision']:.3f} | {mean['flag recall']:.3f} |")
     print(f"\n({args.folds}-fold cross-validation × {args.repeats}: fitted and thresholded on 4 folds, scored on the "
           "fifth.)\n\nThreshold sweep (`support_threshold`; out-of-fold scores of the shipped signals):\n")
     print("| support_threshold | balanced accuracy | supported claims flagged | flag recall |")

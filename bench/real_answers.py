@@ -51,7 +51,7 @@ from rag.config import Settings
 from rag.evaluation.retrieval import contains_answer, holds_key_tokens, load_questions
 from rag.ingest.pipeline import ingest_paths
 from rag.types.answers import Answer
-from rag.types.citations import NO_CLAIM, SUPPORTED
+from rag.types.citations import CONTRADICTED, NO_CLAIM, SUPPORTED, UNSURE
 from rag.wiring import embedder_for, open_assistant, open_retriever
 
 SQUAD = ROOT.parent / "shared" / "benchdata" / "squad-half" / "dev-v2.0-half.json"
@@ -121,10 +121,13 @@ def declined(a: Answer) -> bool:
     return (not a.covered) or a.declined
 
 
-def all_checked(a: Answer) -> bool:
-    """Shown with every sentence ✓: an answer (not declined) whose claims are all supported."""
+def all_checked(a: Answer, reviewed: bool = True) -> bool:
+    """Shown with every sentence ✓: an answer (not declined) whose claims are all supported.
+    With `reviewed` False, as the checker alone would show it: the review only turns a
+    supported sentence unsure or contradicted, so those count as ✓ here."""
+    ticks = (SUPPORTED,) if reviewed else (SUPPORTED, UNSURE, CONTRADICTED)
     claims = [c for c in (a.citations.checks if a.citations else ()) if c.verdict != NO_CLAIM]
-    return not declined(a) and bool(claims) and all(c.verdict == SUPPORTED for c in claims)
+    return not declined(a) and bool(claims) and all(c.verdict in ticks for c in claims)
 
 
 def is_right(q: Question, a: Answer) -> bool:
@@ -136,12 +139,16 @@ def is_right(q: Question, a: Answer) -> bool:
 def trust_figures(rows: list[tuple[Question, Answer, float]]) -> dict:
     """Of the answers shown with every sentence ✓, the share that are right; of the right
     answers, the share not shown fully ✓ (issue 39's two columns)."""
-    checked = [(q, a) for q, a, _ in rows if all_checked(a)]
     right = [(q, a) for q, a, _ in rows if is_right(q, a)]
     share = lambda n, d: n / d if d else float("nan")  # noqa: E731
-    return {"all_checked": len(checked), "all_checked_right": share(sum(is_right(q, a) for q, a in checked),
-                                                                     len(checked)),
-            "right": len(right), "right_losing_check": share(sum(not all_checked(a) for _, a in right), len(right))}
+    figures = {"right": len(right)}
+    for suffix, reviewed in (("", True), ("_unreviewed", False)):
+        checked = [(q, a) for q, a, _ in rows if all_checked(a, reviewed)]
+        figures |= {f"all_checked{suffix}": len(checked),
+                    f"all_checked_right{suffix}": share(sum(is_right(q, a) for q, a in checked), len(checked)),
+                    f"right_losing_check{suffix}": share(sum(not all_checked(a, reviewed) for _, a in right),
+                                                         len(right))}
+    return figures
 
 
 PROBE_SYSTEM = "You copy answers out of a passage, word for word."
@@ -443,14 +450,16 @@ def main() -> int:
 
     print("\n| set | configuration | answers | correct | literal | answerable declined | impossible declined | "
           "off-corpus declined | cited | supported | warned | all-✓ answers right (of n) | "
-          "right answers that lose their ✓ (of n) | TTFT p50 s | gen tok/s | s per answer p50 | "
-          "prompt tokens p50 |")
-    print("|---" * 17 + "|")
+          "right answers that lose their ✓ (of n) | the same two before the review | TTFT p50 s | gen tok/s | "
+          "s per answer p50 | prompt tokens p50 |")
+    print("|---" * 18 + "|")
     for set_name, label, f in table:
         print(f"| {set_name} | {label} | {f['answers']} | {fmt(f['correct'])} | {fmt(f['literal'])} | "
               f"{fmt(f['declined'])} | {fmt(f['impossible_declined'])} | {fmt(f['off_declined'])} | "
               f"{fmt(f['cited'])} | {fmt(f['supported'])} | {fmt(f['warned'])} | "
               f"{fmt(f['all_checked_right'])} ({f['all_checked']}) | {fmt(f['right_losing_check'])} ({f['right']}) | "
+              f"{fmt(f['all_checked_right_unreviewed'])} ({f['all_checked_unreviewed']}), "
+              f"{fmt(f['right_losing_check_unreviewed'])} | "
               f"{fmt(f['ttft_p50'], 2)} | "
               f"{fmt(f['gen_tps'], 1)} | {fmt(f['answer_s_p50'], 2)} | {fmt(f['prompt_tokens_p50'], 0)} |")
     if timings:

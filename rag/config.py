@@ -88,6 +88,15 @@ class Settings:
     # required (above 1 turns this off). On the tuning questions the model declined,
     # answerable ones scored 0.67-0.95, impossible ones 0.33-0.71 (bench/RESULTS.md).
     answer_despite_refusal: float = 0.75
+    # The reviewer re-reads up to this many of a model's supported sentences, each with
+    # its key number or name blanked and filled again from the sources (rag/answer/cloze.py);
+    # 0 turns it off. Only a local model of a billion parameters or more is asked.
+    review_sentences: int = 3
+    # A sentence whose citation the checker corrected, with no number or name to blank,
+    # is asked about instead: does its new source state it? Below this probability of
+    # "yes" it is unsure. 0.5: where the model says no more than yes (not fitted; asked
+    # of every sentence, it did not separate right from wrong: bench/RESULTS.md).
+    min_statement_confidence: float = 0.5
     answer_sentences: int = 3
     # Below this share of supported sentences (1.0: unless every claim is supported), a
     # model's answer comes with a warning and the extractive answer beside it; 0 turns

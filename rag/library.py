@@ -229,8 +229,13 @@ class Library:
         return self._retriever_now().search(question, k or self.settings.k, method=method,
                                             scope=None if scope is None or scope.everything else scope)
 
-    def check_draft(self, text: str) -> DraftCheck:
-        """A person's draft, each sentence checked against the source it cites."""
+    def check_draft(self, text: str, review: bool = True) -> DraftCheck:
+        """A person's draft, each sentence checked against the source it cites; with
+        `review`, the sentences with a number re-read by the answering model when one
+        is installed that can review (a local model of a billion parameters or more)."""
+        from dataclasses import replace
+
+        from rag.answer.review import can_review, review_draft
         from rag.index.lookup import PassageLookup
         from rag.report.briefing import check_draft
         from rag.wiring import open_checker
@@ -240,7 +245,20 @@ class Library:
             if self._checker is None:
                 self._checker = open_checker(self.settings, retriever.embedder)
             checker = self._checker
-        return check_draft(text, PassageLookup(retriever.index), retriever, checker, self.settings.k)
+        result = check_draft(text, PassageLookup(retriever.index), retriever, checker, self.settings.k)
+        if not review:
+            return replace(result, review_note="not reviewed by a model (--no-model)")
+        if self.model_target() is None:
+            return replace(result, review_note="not reviewed by a model (none installed: `rag models install`)")
+        self.load_model()
+        generator = self._generator
+        if generator is None or not can_review(generator):
+            return replace(result, review_note="not reviewed: the model cannot be asked (a server, or under a "
+                                               "billion parameters)")
+        with self._model_lock:
+            report, reread = review_draft(result.report, generator)
+        return replace(result, report=report, reviewed_by=generator.name, reread=reread,
+                       review_note=f"reviewed by {generator.name}: {reread} sentence(s) with a number re-read")
 
     # ------------------------------------------------------------------ files
 

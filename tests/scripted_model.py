@@ -113,3 +113,13 @@ def sentence_with(sources: dict[int, str], words: str) -> tuple[int, str]:
             if words in sentence:
                 return number, sentence.strip()
     raise AssertionError(f"no source of the prompt says {words!r}: {sources}")
+
+
+def number_beside(sources: dict[int, str], words: str) -> str:
+    """Another number that the source holding `words` gives: the fill of a blank that
+    puts a number in the wrong place (not the sentence's own, nor the question's 2027)."""
+    from rag.check.facts import number_spans, numbers
+
+    number, sentence = sentence_with(sources, words)
+    text, own = sources[number], numbers(sentence) - numbers("2027")
+    return next(text[a:b] for a, b in number_spans(text) if not numbers(text[a:b]) & (own | {"2027"}))

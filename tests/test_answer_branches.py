@@ -13,13 +13,17 @@ from rag.types.citations import SentenceCheck
 from rag.wiring import open_assistant
 
 from conftest import collect_answer
-from scripted_model import ScriptedModel, sentence_with
+from scripted_model import ScriptedModel, number_beside, sentence_with
 
 QUESTION = "How much will the UK spend on defence by 2027?"
 
 
-def ask(seed_index, seed_retriever, model: ScriptedModel, **kwargs) -> tuple[str, list[SentenceCheck], Answer]:
-    pieces, checks, answer = collect_answer(open_assistant(seed_index, seed_retriever, model).ask(QUESTION, **kwargs))
+def ask(seed_index, seed_retriever, model: ScriptedModel, review: bool = False,
+        **kwargs) -> tuple[str, list[SentenceCheck], Answer]:
+    """One answer; the review's re-reading of sentences is off unless `review` (its
+    branches have their own tests below, with their fills scripted)."""
+    settings = seed_index if review else seed_index.replace(review_sentences=0)
+    pieces, checks, answer = collect_answer(open_assistant(settings, seed_retriever, model).ask(QUESTION, **kwargs))
     return "".join(pieces), checks, answer
 
 
@@ -147,3 +151,61 @@ def _sources(model: ScriptedModel) -> dict[int, str]:
     from scripted_model import prompt_sources
 
     return prompt_sources(model.streams[0].messages)
+
+
+# The review's re-reading (rag/answer/cloze.py): a supported sentence with a number is
+# re-read with it blanked, from the answer's own prompt; one without, asked about.
+
+def test_a_sentence_whose_blank_the_sources_fill_alike_keeps_its_check(seed_index, seed_retriever):
+    model = ScriptedModel([cited("2.5"), "2.5 per cent"], judgements=[0.9])
+    _, _, answer = ask(seed_index, seed_retriever, model, review=True)
+    assert [c.verdict for c in answer.citations.checks] == ["supported"]
+    first, blank = model.streams
+    # The re-reading extends the answer's own prompt: llama.cpp reads only the new words.
+    assert blank.messages[:-1] == first.messages[:-1]
+    assert blank.messages[-1]["content"].startswith(first.messages[-1]["content"])
+    assert "___" in blank.messages[-1]["content"] and "2.5" not in blank.messages[-1]["content"].split("blank ___")[1]
+    assert answer.timings["reread"] == 1 and answer.timings["reread_fills"] == ("2.5 per cent",)
+
+
+def test_a_sentence_whose_cited_passage_fills_its_blank_otherwise_is_contradicted(seed_index, seed_retriever):
+    model = ScriptedModel([cited("2.5"), lambda sources: number_beside(sources, "2.5")], judgements=[0.9])
+    _, _, answer = ask(seed_index, seed_retriever, model, review=True)
+    check, = answer.citations.checks
+    assert check.verdict == "contradicted" and check.mark == "✗"
+    assert "gives" in check.reason and "not “2.5" in check.reason
+    assert answer.answers_question is False and "1 contradicted" in answer.summary
+    # --strict keeps only what the review confirmed.
+    from rag.check.checker import strict_answer
+
+    assert strict_answer(answer).text == "" and strict_answer(answer).dropped_sentences == 1
+
+
+def test_a_sentence_whose_blank_the_model_cannot_fill_keeps_its_check(seed_index, seed_retriever):
+    """"none" proves nothing: made unsure, such blanks cost as many right answers as they
+    caught wrong ones on the held-out SQuAD articles (bench/RESULTS.md)."""
+    model = ScriptedModel([cited("2.5"), "none"], judgements=[0.9])
+    _, _, answer = ask(seed_index, seed_retriever, model, review=True)
+    assert [c.verdict for c in answer.citations.checks] == ["supported"]
+    assert answer.timings["reread_fills"] == ("none",) and answer.alternative is None
+
+
+@pytest.mark.parametrize("p_yes, verdict", [(0.9, "supported"), (0.2, "unsure")])
+def test_a_re_pointed_sentence_without_a_number_is_kept_only_if_the_model_says_its_new_source_states_it(
+        seed_index, seed_retriever, p_yes, verdict):
+    model = ScriptedModel([cited("cold war", number_shift=1)], judgements=[0.9, p_yes])
+    _, _, answer = ask(seed_index, seed_retriever, model, review=True)
+    check, = answer.citations.checks
+    assert check.verdict == verdict and "corrected to" in check.reason
+    confirm, statement = model.judged
+    assert statement.messages[-1]["content"].startswith(model.streams[0].messages[-1]["content"])
+    assert f"does source [{check.sentence.cited[0]}] state this?" in statement.messages[-1]["content"]
+    assert answer.timings["reread_yes"] == (p_yes,)
+
+
+def test_a_sentence_without_a_number_cited_as_written_is_not_asked_about(seed_index, seed_retriever):
+    """Asked of every such sentence, "does [n] state this?" did not tell right answers
+    from wrong ones (bench/RESULTS.md); only a corrected citation needs it."""
+    model = ScriptedModel([cited("cold war")], judgements=[0.9])
+    _, _, answer = ask(seed_index, seed_retriever, model, review=True)
+    assert [c.verdict for c in answer.citations.checks] == ["supported"] and len(model.judged) == 1

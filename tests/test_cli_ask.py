@@ -125,7 +125,8 @@ def test_check_reports_each_planted_error_and_suggests_the_passage(project):
     assert "89 votes in favor" in data["sentences"][1]["evidence"]["sentence"]  # what the passage does say
     text = run(["check", "brief.md"], cwd=project)
     assert text.returncode == 1 and text.stdout.splitlines()[-1] == (
-        "brief.md: 1 of 4 sentences supported (1 unsupported, 1 wrong source, 1 uncited)")
+        "brief.md: 1 of 4 sentences supported (1 unsupported, 1 wrong source, 1 uncited); "
+        "not reviewed by a model (none installed: `rag models install`)")
 
 
 WHOLE_DOCUMENT_BRIEFING = """Foreign Secretary David Lammy told MPs that sending UK troops to Ukraine would be a
@@ -162,6 +163,10 @@ def test_a_markdown_briefing_checks_clean_and_bad_drafts_fail_in_one_line(projec
     again = run(["check", "export.md"], cwd=project)
     assert again.returncode == 0 and "sentences supported" in again.stdout.splitlines()[-1]
     assert "✗" not in again.stdout and "?" not in again.stdout.split()[0]
+    # No model in this project: the summary says the review did not run, and why.
+    assert "not reviewed by a model (none installed" in again.stdout.splitlines()[-1]
+    skipped = run(["check", "export.md", "--no-model"], cwd=project)
+    assert skipped.returncode == 0 and skipped.stdout.splitlines()[-1].endswith("not reviewed by a model (--no-model)")
 
     missing = run(["check", "nowhere.md"], cwd=project)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "nowhere.md" in missing.stderr

@@ -220,3 +220,81 @@ def test_a_question_the_model_tends_to_decline_with_the_answer_in_its_prompt_is_
 
 def seed_retriever_assistant(seed_retriever, model):
     return open_assistant(seed_retriever.settings, seed_retriever, model)
+
+
+def review_of(assistant, question: str, write) -> Answer:
+    """The review stage, with the default model, of an answer we wrote: the real
+    prompt for `question` (retrieval, sentences, numbering), `write(sources)` as the
+    model's text ({number: text} → answer), each sentence checked, then reviewed.
+    The review is what is under test, so the answer is given, not left to chance."""
+    import time
+
+    from rag.answer.retrieval import retrieve
+    from rag.answer.write import Checking, ModelWriter, Written
+
+    retrieved = retrieve(question, (), None, assistant.retriever, assistant.selector, assistant.settings)
+    prompt = ModelWriter(assistant.generator, assistant.checker, assistant.selector, assistant.settings,
+                         confirms=True).prompt(retrieved, (), None)
+    text = write({s.number: s.text for s in prompt.sources})
+    given = {s.passage.id for s in prompt.sources}
+    extra = tuple(h.passage for h in retrieved.hits if h.passage.id not in given)
+    checking = Checking(assistant.checker, prompt.sources, extra)
+    checking.advance(text, final=True)
+    written = Written(text, checking.report(), tuple(prompt.sources), extra, retrieved.timings,
+                      prompt.messages[-1]["content"], tuple(prompt.messages))
+    return assistant.reviewer.review(retrieved, written, assistant.generator.name, time.perf_counter())
+
+
+def _holding(sources: dict[int, str], words: str) -> int:
+    return next(n for n, text in sorted(sources.items()) if words in text)
+
+
+TRUMP_ASKED = "What level of defence spending has Trump demanded from NATO allies?"
+
+
+@pytest.mark.parametrize("claim, kept", [
+    # Every word and number is in the passage, the 5% tied to another actor (issue 39's first case).
+    ("NATO's secretary general urged members to reach 5% of defence spending.", False),
+    ("Trump has called on NATO members to commit 5% to defence spending.", True),
+    ("NATO chief Mark Rutte urged members to stretch to 3%.", True),
+])
+def test_a_number_put_in_another_actors_mouth_loses_its_check_and_the_same_number_rightly_stated_keeps_it(
+        seed_retriever, model, claim, kept):
+    assistant = open_assistant(seed_retriever.settings, seed_retriever, model)
+    answer = review_of(assistant, TRUMP_ASKED, lambda s: f"{claim} [{_holding(s, 'Rutte')}]")
+    check, = answer.citations.checks
+    assert check.verdict == ("supported" if kept else "contradicted") or (not kept and check.verdict == "unsure"), \
+        (check.verdict, check.reason, answer.timings.get("reread_fills"))
+    assert answer.timings["reread"] == 1
+
+
+def test_a_claim_re_pointed_to_a_passage_that_only_shares_its_words_is_unsure(seed_retriever, model):
+    """Issue 39's second case: "European leaders reaffirmed that Ukraine should not join
+    NATO", cited to another source, is re-pointed by the checker to a passage about the
+    London summit (similarity 0.53) that says nothing of the kind; the review asks the
+    model whether that passage states it."""
+    assistant = open_assistant(seed_retriever.settings, seed_retriever, model)
+    claim = "European leaders reaffirmed that Ukraine should not join NATO."
+
+    def write(sources: dict[int, str]) -> str:
+        summit = _holding(sources, "gather in London")
+        return f"{claim} [{next(n for n in sorted(sources) if n != summit)}]"
+
+    answer = review_of(assistant, "What did European leaders agree at the London summit?", write)
+    check, = answer.citations.checks
+    assert "corrected to" in check.reason
+    assert check.verdict in ("unsure", "contradicted"), (check.verdict, check.reason)
+
+
+def test_a_claim_re_pointed_to_a_passage_that_states_it_keeps_its_check(seed_retriever, model):
+    assistant = open_assistant(seed_retriever.settings, seed_retriever, model)
+    claim = "Lavrov claimed such proposals were deceptive and intended to prolong the conflict."
+
+    def write(sources: dict[int, str]) -> str:
+        return f"{claim} [{next(n for n in sorted(sources) if 'Lavrov' not in sources[n])}]"
+
+    answer = review_of(assistant, "How did Sergei Lavrov characterise the idea of European peacekeepers?", write)
+    check, = answer.citations.checks
+    assert "corrected to" in check.reason
+    assert check.verdict == "supported", (check.reason, answer.timings.get("reread_yes"))
+    assert answer.timings["reread_yes"][0] >= 0.5

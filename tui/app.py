@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from rag.library import Library
 
 WELCOME = ("Ask a question about your documents. Every sentence of an answer is checked against the "
-           "passage it cites:  ✓ supported  ✗ unsupported  ↪ wrong source  ? uncited.   F1: keys and commands.")
+           "passage it cites:  ✓ supported  ? unsure or uncited  ✗ unsupported or contradicted  ↪ wrong source.   "
+           "F1: keys and commands.")
 
 
 @dataclass

@@ -72,10 +72,13 @@ KEYS = (
 )
 
 MARKS = (
-    ("✓", "supported: the cited passage states it"),
-    ("✗", "unsupported: a number, name, date or quotation is not in the cited passage, or the meaning differs"),
+    ("✓", "supported: the cited passage states it (and, re-read with its number or name blanked, the sources "
+          "fill the blank with the same)"),
+    ("?", "unsure: re-read with its number or name blanked, the sources gave nothing, or something the cited "
+          "passage does not state; uncited: a claim without a source"),
+    ("✗", "unsupported: a number, name, date or quotation is not in the cited passage, or the meaning differs; "
+          "contradicted: the cited passage gives another number or name in its place"),
     ("↪", "wrong source: another passage states it (its number is shown)"),
-    ("?", "uncited: a claim without a source"),
 )
 
 

@@ -3,7 +3,7 @@
     retrieve (rag/answer/retrieval.py) ─► Retrieved
       ─► decide (rag/answer/decide.py) ─► Decision: byline | not covered | extractive | model
       ─► write (rag/answer/write.py: ModelWriter, or `say` for a text made without a model) ─► Written
-      ─► review (rag/answer/review.py: re-point, confirm, fall back) ─► Answer (rag/answer/assemble.py)
+      ─► review (rag/answer/review.py: re-point, confirm, re-read, fall back) ─► Answer (rag/answer/assemble.py)
 
 `Assistant.ask` runs them and yields, as it goes, the text and each sentence's
 check; a stage is replaced (a faster writer, a stricter reviewer) without touching
@@ -18,8 +18,8 @@ from rag.answer.assemble import assemble
 from rag.answer.decide import Decision, Route, decide
 from rag.answer.extractive import choose, compose
 from rag.answer.retrieval import Retrieved, retrieve
-from rag.answer.review import Reviewer, with_verdict
-from rag.answer.write import SMALL_MODEL_PARAMETERS, ModelWriter, say
+from rag.answer.review import Reviewer, can_review, with_verdict
+from rag.answer.write import ModelWriter, say
 from rag.check.checker import CitationChecker
 from rag.config import Settings
 from rag.retrieve.question import document_topic
@@ -52,7 +52,7 @@ class Assistant:
         self.settings = settings
         self.generator = generator
         self.checker = checker
-        self.reviewer = Reviewer(checker, settings, generator, confirms=self._confirms())
+        self.reviewer = Reviewer(checker, settings, generator, judges=self._judges())
 
     @property
     def mode(self) -> str:
@@ -121,14 +121,9 @@ class Assistant:
                           citations=CitationReport(checks, 0.0), timings=timings, model_stopped=stopped.reason)
         yield with_verdict(self.reviewer.with_alternative(answer, retrieved, warning), retrieved.analysis)
 
-    def _confirms(self) -> bool:
-        """Is the answer to be confirmed by the model? Only by a local model that can
-        be asked (a server gives no probabilities) and is large enough to judge (a
-        model under a billion parameters is not)."""
-        generator = self.generator
-        if self.settings.min_answer_confidence <= 0 or generator is None or not generator.can_judge:
-            return False
-        return generator.parameters is not None and generator.parameters >= SMALL_MODEL_PARAMETERS
+    def _judges(self) -> bool:
+        """Can the model review its answer (confirm it, re-read its sentences)?"""
+        return can_review(self.generator)
 
     def _byline_answer(self, retrieved: Retrieved, decision: Decision) -> AnswerStream:
         """Who wrote the best-matching document, or when it was published, quoting its

@@ -1,9 +1,12 @@
 """The answer path's last stage: the written answer reviewed before the reader
 relies on it. Each sentence was checked as it was written; here a sentence
 stated by another source it was given is cited to that one, the model is asked to
-confirm that the cited passages answer exactly this question, and an answer that
-declines, or that too little of is supported, gets the documents' own sentences
-beside it. A stricter review of each sentence is a change to this module."""
+confirm that the cited passages answer exactly this question, each supported
+sentence with a number or name is re-read with it blanked (rag/answer/cloze.py: ✗
+where the cited passage gives another in its place; a re-pointed sentence with
+nothing to blank is "?" unless the model says its new source states it), and an answer
+that declines, or that too little of is supported, gets the documents' own
+sentences beside it."""
 from __future__ import annotations
 
 import time
@@ -11,15 +14,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
 from rag.answer.assemble import assemble
+from rag.answer.cloze import Reading, Refill, key_slot, refill, stated_in, statement_messages
 from rag.answer.extractive import choose, compose
 from rag.answer.prompt import NOT_COVERED, judge_messages
 from rag.answer.retrieval import Retrieved
 from rag.answer.write import Checking, Written
 from rag.check.checker import CitationChecker, cited_numbers, is_refusal, repointed
 from rag.config import Settings
-from rag.retrieve.question import QuestionAnalysis, gives_answer
+from rag.retrieve.question import ORGANISATION, PERSON, PLACE, QuestionAnalysis, answer_type, gives_answer
 from rag.types.answers import Answer, Mode, Source, Timings
-from rag.types.citations import NO_CLAIM, SUPPORTED, CitationReport
+from rag.types.citations import CONTRADICTED, NO_CLAIM, SUPPORTED, UNSURE, CitationReport, SentenceCheck
 
 if TYPE_CHECKING:
     from rag.answer.generate import Generator
@@ -30,11 +34,14 @@ class Reviewer:
     beside one that needs it (`with_alternative`)."""
 
     def __init__(self, checker: CitationChecker, settings: Settings, generator: Generator | None, *,
-                 confirms: bool):
+                 judges: bool):
         self.checker = checker
         self.settings = settings
         self.generator = generator
-        self.confirms = confirms  # ask the model whether the cited passages answer the question
+        # A model that can judge (local, a billion parameters or more) is asked whether
+        # the cited passages answer the question, and re-reads the supported sentences.
+        self.confirms = judges and settings.min_answer_confidence > 0
+        self.rereads = judges and settings.review_sentences > 0
 
     def review(self, retrieved: Retrieved, written: Written, model: str | None, started: float) -> Answer:
         timings = retrieved.timings.merged(written.timings).with_(total_s=round(time.perf_counter() - started, 3))
@@ -60,11 +67,45 @@ class Reviewer:
                 checking.advance(text, final=True)
                 report = checking.report()
                 timings = timings.with_(check_ms=report.milliseconds)
+        if not declined and text and self.rereads:
+            report, reread = self._reread(report, written, retrieved.question)
+            timings = timings.merged(reread).with_(total_s=round(time.perf_counter() - started, 3))
         assert self.generator is not None  # a written answer is the model's
         answer = assemble(retrieved.question, retrieved.query, retrieved.hits, text=text, mode=self.generator.mode,
                           model=model, sources=written.sources, citations=report, timings=timings,
                           declined=declined, user_message=written.user_message)
         return with_verdict(self._fallback(answer, retrieved, report, unconfirmed), retrieved.analysis)
+
+    def _reread(self, report: CitationReport, written: Written, question: str) -> tuple[CitationReport, Timings]:
+        """Each supported sentence with a number, or a name the question asks for, re-read
+        with it blanked and filled again from the sources (up to `review_sentences`). A
+        sentence whose citation the checker corrected needs a proof beyond its words:
+        without a slot to re-read, the model is asked whether its new source states it."""
+        assert self.generator is not None
+        started = time.perf_counter()
+        checks = list(report.checks)
+        fills: list[str] = []
+        yes: list[float] = []
+        asks_name = answer_type(question) in (PERSON, PLACE, ORGANISATION)
+        for i, check in enumerate(checks):
+            if check.verdict != SUPPORTED or not check.sentence.cited:
+                continue
+            if len(fills) + len(yes) >= self.settings.review_sentences:
+                break
+            cited = [s.text for s in written.sources if s.number in check.sentence.cited]
+            slot = key_slot(check.sentence.text, question, asks_name)
+            if slot is not None:
+                found = refill(self.generator, written.messages, check.sentence.text, slot)
+                fills.append(found.fill)
+                checks[i] = reviewed(check, found, cited)
+            elif "corrected to" in check.reason:
+                p_yes = self.generator.judge(statement_messages(written.messages, check.sentence.text,
+                                                                check.sentence.cited))
+                yes.append(round(p_yes, 4))
+                checks[i] = affirmed(check, p_yes, self.settings.min_statement_confidence)
+        timings = Timings(reread=len(fills) + len(yes), reread_s=round(time.perf_counter() - started, 3),
+                          reread_fills=tuple(fills), reread_yes=tuple(yes))
+        return CitationReport(tuple(checks), report.milliseconds), timings
 
     def _confidence(self, question: str, text: str, sources: Sequence[Source]) -> float:
         assert self.generator is not None
@@ -113,11 +154,78 @@ class Reviewer:
         return replace(answer, warning=warning, alternative=alternative)
 
 
+def can_review(generator: Generator | None) -> bool:
+    """Can the model review (confirm an answer, re-read sentences)? Only a local model
+    that can be asked (a server gives no probabilities) and is large enough to judge
+    (a model under a billion parameters is not)."""
+    from rag.answer.write import SMALL_MODEL_PARAMETERS
+
+    return generator is not None and generator.can_judge and generator.parameters is not None \
+        and generator.parameters >= SMALL_MODEL_PARAMETERS
+
+
+def review_draft(report: CitationReport, generator: Generator) -> tuple[CitationReport, int]:
+    """A person's draft re-read (`rag check`): each supported sentence with a number has
+    it blanked and filled again by the model from the passage sentences that support it;
+    as for an answer, another number that they state in its place contradicts it. Returns
+    the report and how many sentences were re-read."""
+    from rag.answer.prompt import build_messages
+
+    checks, reread = list(report.checks), 0
+    for i, check in enumerate(checks):
+        evidence = check.evidence
+        if check.verdict != SUPPORTED or evidence is None:
+            continue
+        slot = key_slot(check.sentence.text, "", asks_name=False)
+        if slot is None:
+            continue
+        # The passage's sentences that support it (a few dozen tokens, where a cited
+        # whole document would be thousands), numbered as the draft numbers them, with
+        # the sentence's own words as the question.
+        number = evidence.number or (check.sentence.cited[0] if check.sentence.cited else 1)
+        messages = build_messages(slot.blanked(check.sentence.text), [Source(number, evidence.passage,
+                                                                            evidence.text)])
+        found = refill(generator, messages, check.sentence.text, slot)
+        checks[i] = reviewed(check, found, [evidence.text])
+        reread += 1
+    return CitationReport(tuple(checks), report.milliseconds), reread
+
+
+def reviewed(check: SentenceCheck, found: Refill, cited: Sequence[str]) -> SentenceCheck:
+    """A supported sentence's verdict after its re-reading: contradicted where the
+    sources fill the blank with another number or name that its cited passage states;
+    kept otherwise. A blank the model fills with nothing, or with words the passage
+    does not hold, proves nothing: made unsure, such blanks cost as many right answers
+    as they caught wrong ones on questions we had not read ("The Battle of Hastings took
+    place in ___" → "none"; bench/RESULTS.md, "The review")."""
+    if found.reading != Reading.DIFFERS or not stated_in(found.fill, cited):
+        return check
+    where = "".join(f"[{n}]" for n in check.sentence.cited)
+    return replace(check, verdict=CONTRADICTED, reason=f"{check.reason}; but re-read as “{found.blanked}”, "
+                                                       f"{where} gives “{found.fill}”, not “{found.slot.text}”")
+
+
+def affirmed(check: SentenceCheck, p_yes: float, threshold: float) -> SentenceCheck:
+    """A supported sentence without a slot to blank, after the model was asked whether
+    its cited source states it: unsure below `threshold`."""
+    if p_yes >= threshold:
+        return check
+    where = "".join(f"[{n}]" for n in check.sentence.cited)
+    return replace(check, verdict=UNSURE, reason=f"{check.reason}; but asked whether {where} states it, the model "
+                                                 f"says no (P(yes) {p_yes:.2f}): the meaning is not confirmed")
+
+
 def with_verdict(answer: Answer, analysis: QuestionAnalysis) -> Answer:
     """The answer with "answers the question": whether a sentence of it (not a
-    refusal) holds what the question asks for. Unknown (None) for questions whose
-    answer type cannot be checked, and for declined answers."""
-    if not analysis.missing_words or answer.declined or not answer.citations:
+    refusal) holds what the question asks for; not where the review found the cited
+    passage giving another answer. Unknown (None) for questions whose answer type
+    cannot be checked, and for declined answers."""
+    if answer.declined or not answer.citations:
+        return answer
+    if any(c.verdict == CONTRADICTED for c in answer.citations.checks):
+        # Re-read, the cited passage put another number or name in the answer's place.
+        return replace(answer, answers_question=False, missing="the answer its cited passage gives")
+    if not analysis.missing_words:
         return answer
     claims = [c.sentence.text for c in answer.citations.checks if c.verdict != NO_CLAIM]
     if not claims:

@@ -215,6 +215,7 @@ class Written:
     extra: tuple[Passage, ...]  # retrieved but left out of the prompt: a fix may still point at them
     timings: Timings
     user_message: str | None = None
+    messages: tuple[dict, ...] = ()  # the prompt: the reviewer's questions extend it, so its cache is reused
 
 
 def say(text: str, checker: CitationChecker, sources: Sequence[Source],
@@ -283,7 +284,7 @@ class ModelWriter:
             # What the reader waited for: the first words shown, after the held-back draft.
             self.timings = self.timings.with_(time_to_first_token_s=round(draft.first_piece_at - writing, 4))
         return Written(draft.text, draft.checking.report(), self.sources, extra, self.timings,
-                       prompt.messages[-1]["content"])
+                       prompt.messages[-1]["content"], tuple(prompt.messages))
 
     def _reconsider(self, question: str, prompt: Prompt, shape: AnswerShape, extra: tuple[Passage, ...],
                     options: dict[str, Any]) -> Iterator[str | SentenceCheck]:

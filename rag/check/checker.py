@@ -33,7 +33,8 @@ from rag.text.sentences import sentence_spans
 from rag.check.support import SupportModel, SupportSignals, claim_parts, coverage
 from rag.types.answers import Answer, Source
 from rag.types.citations import (
-    NO_CLAIM, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE, AnswerSentence, CitationReport, Evidence, SentenceCheck,
+    NO_CLAIM, NOT_SHOWN_STRICTLY, SUPPORTED, UNCITED, UNSUPPORTED, WRONG_SOURCE, AnswerSentence, CitationReport,
+    Evidence, SentenceCheck,
 )
 from rag.types.corpus import Passage
 
@@ -584,13 +585,13 @@ def repointed(text: str, report: CitationReport) -> tuple[str, CitationReport, i
 
 
 def strict_checks(checks: Sequence[SentenceCheck]) -> tuple[list[SentenceCheck], int]:
-    """The sentences `--strict` keeps, and how many it drops: unsupported and
-    uncited sentences go; a wrong-source marker is pointed at the numbered source
+    """The sentences `--strict` keeps, and how many it drops: unsupported, uncited,
+    unsure and contradicted sentences go; a wrong-source marker is pointed at the numbered source
     that states the sentence (a sentence stated only by a passage the answer had
     not numbered goes too); markers naming no source are removed."""
     kept: list[SentenceCheck] = []
     for check in checks:
-        if check.verdict in (UNSUPPORTED, UNCITED):
+        if check.verdict in NOT_SHOWN_STRICTLY:
             continue
         if check.verdict == WRONG_SOURCE:
             fix = check.supported_by

@@ -89,6 +89,11 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+def number_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each number written in the text, digits first, then words."""
+    return [m.span() for pattern in (_NUMBER, _NUMBER_WORD) for m in pattern.finditer(text)]
+
+
 def months(text: str) -> set[str]:
     found = set()
     for word in re.findall(r"[A-Za-z]+", text):

@@ -293,13 +293,24 @@ def _answer(library, question: str, args: argparse.Namespace, text_mode: bool, s
     from rag.types.citations import SentenceCheck
 
     final = None
+    printed: dict[int, str] = {}  # sentence index -> the verdict shown as it was written
     with ServerWait.for_answer(library, args.extractive) as waiting:
         for item in library.ask(question, scope=scope, strict=args.strict):
             waiting.heard()
             if isinstance(item, Answer):
                 final = item
-            elif isinstance(item, SentenceCheck) and text_mode:
+            elif isinstance(item, SentenceCheck) and text_mode and not args.strict:
                 print_check(item)
+                printed[item.sentence.index] = item.verdict
+    if text_mode and final is not None and final.citations is not None:
+        # The review comes after the writing: `--strict` shows only what survived it;
+        # otherwise each sentence whose mark the review changed is shown again.
+        changed = [c for c in final.citations.checks
+                   if args.strict or printed.get(c.sentence.index, c.verdict) != c.verdict]
+        if changed and not args.strict:
+            print("reviewed:")
+        for check in changed:
+            print_check(check)
     return final
 
 
@@ -311,7 +322,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     text = read_draft_file(args.file)  # a bad file fails before the model loads
     library = _library(settings)
     _open_library(library)
-    result = library.check_draft(text)
+    if not args.no_model and not args.json and sys.stderr.isatty() and library.model_target() is not None:
+        print("loading the model to re-read the sentences with a number (--no-model skips it) …",
+              file=sys.stderr, flush=True)
+    result = library.check_draft(text, review=not args.no_model)
     report = result.report
     if args.json:
         from rag.cli.views import check_json
@@ -328,7 +342,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if check.verdict == SUPPORTED and evidence and evidence.number in result.whole_documents:
                 # A whole document was cited: say where in it the sentence is stated.
                 print(f"    stated in {evidence.passage.label}: “{' '.join(evidence.text.split())}”")
-        print(f"{args.file}: {report.summary()}")
+        print(f"{args.file}: {report.summary()}; {result.review_note}")
     problems = [c for c in report.checks if c.verdict not in (SUPPORTED, NO_CLAIM)]
     return EXIT_PARTIAL if problems else EXIT_OK
 

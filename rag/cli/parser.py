@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, metavar="N",
                    help="passages searched per sentence for a better source (default 5)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.add_argument("--no-model", action="store_true",
+                   help="do not have the installed model re-read the sentences with a number (faster; by default "
+                        "a sentence whose number the cited passage gives for something else is marked contradicted)")
     p.set_defaults(run="cmd_check")
 
     p = sub.add_parser("eval-cite", parents=[common, checking],

@@ -20,7 +20,7 @@ from rag.ingest.readers import SUPPORTED_SUFFIXES
 from rag.report.render import SOURCE_STATE_NOTES, display_path, mode_label, problem_line
 from rag.text.safe_text import inert
 from rag.types.answers import Answer, Source, SourceState
-from rag.types.citations import SUPPORTED, UNCITED, WRONG_SOURCE, AnswerSentence, CitationReport, SentenceCheck
+from rag.types.citations import NOT_SHOWN_STRICTLY, SUPPORTED, UNCITED, WRONG_SOURCE, AnswerSentence, CitationReport, SentenceCheck
 from rag.types.corpus import Passage
 
 # --------------------------------------------------------------------------- writing
@@ -35,11 +35,15 @@ def render_markdown(answer: Answer, source_states: Mapping[int, SourceState] | N
     lines = [f"# {answer.question.strip()}", ""]
     checks = answer.citations.checks if answer.citations else ()
     if checks:
+        # A briefing goes out: a sentence a reader cannot rely on (unsupported,
+        # contradicted, unsure, uncited) is left out of the text and listed below.
         body = []
         for check in checks:
+            if check.verdict in NOT_SHOWN_STRICTLY:
+                continue
             refs = "".join(f"[^{n}]" for n in check.sentence.cited)
             body.append(check.sentence.text + refs)
-        lines.append(" ".join(body))
+        lines.append(" ".join(body) if body else "*No sentence of the answer could be confirmed (see below).*")
     else:
         lines.append(answer.text)
     lines.append("")
@@ -52,7 +56,8 @@ def render_markdown(answer: Answer, source_states: Mapping[int, SourceState] | N
         for check in problems:
             # A passage the answer did not number has no footnote to point at.
             fix = None if check.supported_by and check.supported_by.number else ""
-            lines.append(f"- {check.mark} “{_clip(check.sentence.text, 80)}”: {problem_line(check, fix)}")
+            left_out = " (left out)" if check.verdict in NOT_SHOWN_STRICTLY else ""
+            lines.append(f"- {check.mark} “{_clip(check.sentence.text, 80)}”{left_out}: {problem_line(check, fix)}")
         lines.append("")
     if answer.alternative is not None:
         alternative = answer.alternative.citations.checks if answer.alternative.citations else ()
@@ -202,6 +207,11 @@ class DraftCheck:
     sources: Mapping[int, tuple[Passage, ...]]  # what each of the draft's numbers names; empty: not found
     descriptions: Mapping[int, str]
     whole_documents: frozenset[int] = frozenset()  # numbers that cite a whole document
+    # The model's review (rag/answer/review.py, `review_draft`): which model re-read the
+    # sentences with a number, how many; None when none did, `review_note` says why.
+    reviewed_by: str | None = None
+    reread: int = 0
+    review_note: str = ""
 
     @property
     def unresolved(self) -> list[int]:

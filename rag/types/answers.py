@@ -66,6 +66,10 @@ class Timings(Mapping[str, Any]):
     markers_corrected: int | None = None
     answer_confidence: float | None = None  # P(the cited passages answer it)
     unconfirmed_draft: str | None = None  # the answer the confirmation turned down
+    reread: int | None = None  # sentences re-read with their key slot blanked (rag/answer/cloze.py)
+    reread_s: float | None = None
+    reread_fills: tuple[str, ...] | None = None  # what the model filled each blank with
+    reread_yes: tuple[float, ...] | None = None  # P(yes): does the cited source state it (no blank)
     total_s: float | None = None
 
     def with_(self, **changes: Any) -> "Timings":
@@ -79,7 +83,8 @@ class Timings(Mapping[str, Any]):
     def from_json(cls, data: Mapping[str, Any]) -> "Timings":
         """From what `to_json` wrote; keys of another version are left out."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self)

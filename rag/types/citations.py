@@ -17,6 +17,11 @@ class Verdict(StrEnum):
     WRONG_SOURCE = "wrong source"
     UNCITED = "uncited"
     NO_CLAIM = "no claim"  # a refusal or connective sentence: needs no citation
+    # The reviewer's (rag/answer/review.py), on a sentence the checker found supported:
+    # re-read with its key number or name blanked, the sources gave nothing to fill it
+    # (unsure), or gave another number or name that the cited passage states (contradicted).
+    UNSURE = "unsure"
+    CONTRADICTED = "contradicted"
 
 
 SUPPORTED = Verdict.SUPPORTED
@@ -24,7 +29,12 @@ UNSUPPORTED = Verdict.UNSUPPORTED
 WRONG_SOURCE = Verdict.WRONG_SOURCE
 UNCITED = Verdict.UNCITED
 NO_CLAIM = Verdict.NO_CLAIM
-VERDICT_MARKS = {SUPPORTED: "✓", UNSUPPORTED: "✗", WRONG_SOURCE: "↪", UNCITED: "?", NO_CLAIM: "·"}
+UNSURE = Verdict.UNSURE
+CONTRADICTED = Verdict.CONTRADICTED
+VERDICT_MARKS = {SUPPORTED: "✓", UNSUPPORTED: "✗", CONTRADICTED: "✗", WRONG_SOURCE: "↪", UNSURE: "?", UNCITED: "?",
+                 NO_CLAIM: "·"}
+# Verdicts a reader cannot rely on: `--strict` and a briefing's body leave these out.
+NOT_SHOWN_STRICTLY = frozenset({UNSUPPORTED, CONTRADICTED, UNSURE, UNCITED})
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,8 @@ class CitationReport:
         """One line: "4 of 5 sentences supported (1 uncited)"."""
         if not self.claims:
             return "no claims to check"
-        problems = [f"{self.count(v)} {v}" for v in (UNSUPPORTED, WRONG_SOURCE, UNCITED) if self.count(v)]
+        problems = [f"{self.count(v)} {v}" for v in (CONTRADICTED, UNSUPPORTED, UNSURE, WRONG_SOURCE, UNCITED)
+                    if self.count(v)]
         noun = "sentence" if self.claims == 1 else "sentences"
         return f"{self.count(SUPPORTED)} of {self.claims} {noun} supported" + (
             f" ({', '.join(problems)})" if problems else "")
