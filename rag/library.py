@@ -237,7 +237,7 @@ class Library:
 
         from rag.answer.review import can_review, review_draft
         from rag.index.lookup import PassageLookup
-        from rag.report.briefing import check_draft
+        from rag.report.briefing import DraftReview, check_draft
         from rag.wiring import open_checker
 
         retriever = self._retriever_now()
@@ -247,18 +247,17 @@ class Library:
             checker = self._checker
         result = check_draft(text, PassageLookup(retriever.index), retriever, checker, self.settings.k)
         if not review:
-            return replace(result, review_note="not reviewed by a model (--no-model)")
+            return replace(result, review=DraftReview.SKIPPED)
         if self.model_target() is None:
-            return replace(result, review_note="not reviewed by a model (none installed: `rag models install`)")
+            return replace(result, review=DraftReview.NO_MODEL)
         self.load_model()
         generator = self._generator
         if generator is None or not can_review(generator):
-            return replace(result, review_note="not reviewed: the model cannot be asked (a server, or under a "
-                                               "billion parameters)")
+            return replace(result, review=DraftReview.CANNOT)
         with self._model_lock:
             report, reread = review_draft(result.report, generator)
         return replace(result, report=report, reviewed_by=generator.name, reread=reread,
-                       review_note=f"reviewed by {generator.name}: {reread} sentence(s) with a number re-read")
+                       review=DraftReview.REVIEWED)
 
     # ------------------------------------------------------------------ files
 

@@ -123,3 +123,9 @@ def number_beside(sources: dict[int, str], words: str) -> str:
     number, sentence = sentence_with(sources, words)
     text, own = sources[number], numbers(sentence) - numbers("2027")
     return next(text[a:b] for a, b in number_spans(text) if not numbers(text[a:b]) & (own | {"2027"}))
+
+
+def reworded(sentence: str) -> str:
+    """A source sentence not in its own words (a verbatim quote is not re-read: its
+    passage states exactly it), its facts where they were."""
+    return "In short, " + sentence[0].lower() + sentence[1:]

@@ -13,7 +13,7 @@ from rag.types.citations import SentenceCheck
 from rag.wiring import open_assistant
 
 from conftest import collect_answer
-from scripted_model import ScriptedModel, number_beside, sentence_with
+from scripted_model import ScriptedModel, number_beside, reworded, sentence_with
 
 QUESTION = "How much will the UK spend on defence by 2027?"
 
@@ -27,14 +27,14 @@ def ask(seed_index, seed_retriever, model: ScriptedModel, review: bool = False,
     return "".join(pieces), checks, answer
 
 
-def cited(words: str, number_shift: int = 0):
+def cited(words: str, number_shift: int = 0, in_other_words: bool = False):
     """A script: the source sentence that holds `words`, cited to its own number (or
-    `number_shift` sources further on: a wrong citation)."""
+    `number_shift` sources further on: a wrong citation); `in_other_words`: reworded."""
     def write(sources: dict[int, str]) -> str:
         number, sentence = sentence_with(sources, words)
         numbers = sorted(sources)
         wrong = numbers[(numbers.index(number) + number_shift) % len(numbers)]
-        return f"{sentence} [{wrong}]"
+        return f"{reworded(sentence) if in_other_words else sentence} [{wrong}]"
     return write
 
 
@@ -157,7 +157,7 @@ def _sources(model: ScriptedModel) -> dict[int, str]:
 # re-read with it blanked, from the answer's own prompt; one without, asked about.
 
 def test_a_sentence_whose_blank_the_sources_fill_alike_keeps_its_check(seed_index, seed_retriever):
-    model = ScriptedModel([cited("2.5"), "2.5 per cent"], judgements=[0.9])
+    model = ScriptedModel([cited("2.5", in_other_words=True), "2.5 per cent"], judgements=[0.9])
     _, _, answer = ask(seed_index, seed_retriever, model, review=True)
     assert [c.verdict for c in answer.citations.checks] == ["supported"]
     first, blank = model.streams
@@ -165,11 +165,15 @@ def test_a_sentence_whose_blank_the_sources_fill_alike_keeps_its_check(seed_inde
     assert blank.messages[:-1] == first.messages[:-1]
     assert blank.messages[-1]["content"].startswith(first.messages[-1]["content"])
     assert "___" in blank.messages[-1]["content"] and "2.5" not in blank.messages[-1]["content"].split("blank ___")[1]
+    # Quoted verbatim, the same sentence is not re-read: its passage states exactly it.
+    quoted_model = ScriptedModel([cited("2.5")], judgements=[0.9])
+    _, _, quoted_answer = ask(seed_index, seed_retriever, quoted_model, review=True)
+    assert len(quoted_model.streams) == 1 and quoted_answer.citations.checks[0].verdict == "supported"
     assert answer.timings["reread"] == 1 and answer.timings["reread_fills"] == ("2.5 per cent",)
 
 
 def test_a_sentence_whose_cited_passage_fills_its_blank_otherwise_is_contradicted(seed_index, seed_retriever):
-    model = ScriptedModel([cited("2.5"), lambda sources: number_beside(sources, "2.5")], judgements=[0.9])
+    model = ScriptedModel([cited("2.5", in_other_words=True), lambda sources: number_beside(sources, "2.5")], judgements=[0.9])
     _, _, answer = ask(seed_index, seed_retriever, model, review=True)
     check, = answer.citations.checks
     assert check.verdict == "contradicted" and check.mark == "✗"
@@ -184,7 +188,7 @@ def test_a_sentence_whose_cited_passage_fills_its_blank_otherwise_is_contradicte
 def test_a_sentence_whose_blank_the_model_cannot_fill_keeps_its_check(seed_index, seed_retriever):
     """"none" proves nothing: made unsure, such blanks cost as many right answers as they
     caught wrong ones on the held-out SQuAD articles (bench/RESULTS.md)."""
-    model = ScriptedModel([cited("2.5"), "none"], judgements=[0.9])
+    model = ScriptedModel([cited("2.5", in_other_words=True), "none"], judgements=[0.9])
     _, _, answer = ask(seed_index, seed_retriever, model, review=True)
     assert [c.verdict for c in answer.citations.checks] == ["supported"]
     assert answer.timings["reread_fills"] == ("none",) and answer.alternative is None

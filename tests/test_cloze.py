@@ -8,7 +8,7 @@ import pytest
 
 from rag.answer.cloze import Reading, Refill, Slot, SlotKind, cloze_messages, compare, key_slot, read_fill, \
     stated_in, statement_messages
-from rag.answer.review import affirmed, reviewed
+from rag.answer.review import affirmed, quoted, reviewed
 from rag.types.citations import SUPPORTED, AnswerSentence, SentenceCheck
 
 RUTTE = ("Mr Trump has called on NATO members to commit 5% to defence spending, while NATO chief Mark Rutte "
@@ -52,12 +52,14 @@ def test_a_fill_agrees_differs_or_gives_nothing(slot, fill, reading):
     assert compare(slot, fill) == reading
 
 
-def test_a_name_the_sentence_holds_elsewhere_agrees_but_a_number_does_not():
+def test_a_fill_the_sentence_holds_elsewhere_agrees_if_a_name_and_proves_nothing_if_a_number():
     sentence = "The French Huguenot population was centred in Alsace, not Paris."
     assert compare(key_slot(sentence, "Where was the Huguenot population centred?", True), "Alsace",
                    sentence) == Reading.AGREES
-    misattributed = "Rutte urged 5%, while Trump urged 3%."
-    assert compare(Slot(SlotKind.NUMBER, 12, 14, "5%"), "3%", misattributed) == Reading.DIFFERS
+    # Copied from the sentence it was shown, not read from the sources.
+    lighthouse = "The Cape Wrath lighthouse was automated in 1998 after 170 years of keepers."
+    assert compare(key_slot(lighthouse, "When was it automated?", False), "170", lighthouse) == Reading.NOTHING
+    assert compare(key_slot(lighthouse, "When was it automated?", False), "1988", lighthouse) == Reading.DIFFERS
 
 
 def test_the_fill_is_read_without_markers_quotes_or_a_second_line():
@@ -78,8 +80,9 @@ def test_the_review_prompts_extend_the_answer_prompt():
     assert "[2]" in statement_messages(messages, "Rutte urged 3%.", [2])[-1]["content"]
 
 
-def _check(text: str) -> SentenceCheck:
-    return SentenceCheck(AnswerSentence(0, 0, len(text) + 4, text, (2,)), SUPPORTED, "stated by [2]", None)
+def _check(text: str, score: float = 0.8) -> SentenceCheck:
+    return SentenceCheck(AnswerSentence(0, 0, len(text) + 4, text, (2,)), SUPPORTED, "stated by [2]", None,
+                         score=score)
 
 
 def test_the_verdicts_after_the_re_reading():
@@ -94,5 +97,6 @@ def test_the_verdicts_after_the_re_reading():
     assert reviewed(_check(text), Refill(slot, blanked, "none", Reading.NOTHING), [RUTTE]).verdict == SUPPORTED
     assert reviewed(_check(text), Refill(slot, blanked, "5%", Reading.AGREES), [RUTTE]).verdict == SUPPORTED
     assert affirmed(_check(text), 0.8, 0.5).verdict == SUPPORTED
+    assert quoted(_check(text, score=1.0)) and not quoted(_check(text))  # the passage's own words: not re-read
     doubted = affirmed(_check(text), 0.2, 0.5)
     assert doubted.verdict == "unsure" and doubted.mark == "?" and "P(yes) 0.20" in doubted.reason

@@ -17,7 +17,7 @@ from rag.text.sentences import split_sentences
 from rag.wiring import open_assistant
 
 from conftest import collect_answer
-from scripted_model import ScriptedModel, number_beside, sentence_with
+from scripted_model import ScriptedModel, number_beside, reworded, sentence_with
 
 QUESTION = "How much will the UK spend on defence by 2027?"
 
@@ -33,13 +33,13 @@ def _without_numbers(sources: dict[int, str]) -> tuple[int, str]:
 
 
 def three_sentences(sources: dict[int, str]) -> str:
-    """2.5% (its blank will be filled with another number of its source: ✗), the cold
+    """2.5%, reworded (its blank will be filled with another number of its source: ✗), the cold
     war cited to a source that does not state it (re-pointed, then the model will say
     its new source does not state it: ?), and a sentence quoted as it stands (✓)."""
     (at, two_and_a_half), (war_at, war), (other_at, other) = (
         sentence_with(sources, "2.5"), sentence_with(sources, "cold war"), _without_numbers(sources))
     wrong = next(n for n in sorted(sources) if n != war_at)
-    return f"{two_and_a_half} [{at}] {war} [{wrong}] {other} [{other_at}]"
+    return f"{reworded(two_and_a_half)} [{at}] {war} [{wrong}] {other} [{other_at}]"
 
 
 def scripted() -> ScriptedModel:
@@ -113,7 +113,7 @@ def test_rag_checks_review_of_a_draft_contradicts_a_number_put_in_another_actors
     library.open()
     unreviewed = library.check_draft(draft, review=False)
     assert [c.verdict for c in unreviewed.report.checks] == ["supported"]
-    assert unreviewed.review_note == "not reviewed by a model (--no-model)" and not model.calls
+    assert unreviewed.review == "skipped" and not model.calls
 
     result = library.check_draft(draft)
     check, = result.report.checks

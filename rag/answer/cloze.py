@@ -161,7 +161,7 @@ def compare(slot: Slot, fill: str, sentence: str = "") -> Reading:
     none (or nothing); differs when it gives another number or name. A name the
     sentence holds elsewhere agrees: the slot was incidental and the sources' answer
     is in the sentence ("The ___ population was centered in Alsace" → "Alsace"). A
-    number does not: "urged ___, while Rutte urged 3%" → "3%" is the misattribution."""
+    number the sentence holds elsewhere may be copied from it: nothing."""
     if not fill or _NONE.match(fill):
         return Reading.NOTHING
     if slot.kind == SlotKind.NAME and sentence and content_words(fill) \
@@ -172,6 +172,10 @@ def compare(slot: Slot, fill: str, sentence: str = "") -> Reading:
         wanted, given = ({n.rstrip("%") for n in numbers(text)} for text in (slot.text, fill))
         if wanted & given:
             return Reading.AGREES
+        if sentence and given <= {n.rstrip("%") for n in numbers(slot.blanked(sentence))}:
+            # Copied from the sentence it was shown ("automated in ___ after 170 years" →
+            # "170"), not read from the sources: it proves nothing.
+            return Reading.NOTHING
         return Reading.DIFFERS if given else Reading.NOTHING
     wanted_words = content_words(slot.text) - {j for j in _NAME_JOINERS}
     given_words = content_words(fill)

@@ -88,7 +88,7 @@ class Reviewer:
         yes: list[float] = []
         asks_name = answer_type(question) in (PERSON, PLACE, ORGANISATION)
         for i, check in enumerate(checks):
-            if check.verdict != SUPPORTED or not check.sentence.cited:
+            if check.verdict != SUPPORTED or not check.sentence.cited or quoted(check):
                 continue
             if len(fills) + len(yes) >= self.settings.review_sentences:
                 break
@@ -174,7 +174,7 @@ def review_draft(report: CitationReport, generator: Generator) -> tuple[Citation
     checks, reread = list(report.checks), 0
     for i, check in enumerate(checks):
         evidence = check.evidence
-        if check.verdict != SUPPORTED or evidence is None:
+        if check.verdict != SUPPORTED or evidence is None or quoted(check):
             continue
         slot = key_slot(check.sentence.text, "", asks_name=False)
         if slot is None:
@@ -189,6 +189,12 @@ def review_draft(report: CitationReport, generator: Generator) -> tuple[Citation
         checks[i] = reviewed(check, found, [evidence.text])
         reread += 1
     return CitationReport(tuple(checks), report.milliseconds), reread
+
+
+def quoted(check: SentenceCheck) -> bool:
+    """Is the sentence its passage's own words (support score 1.0)? Then the passage
+    states exactly it, numbers in their places: there is nothing to re-read."""
+    return check.score is not None and check.score >= 1.0
 
 
 def reviewed(check: SentenceCheck, found: Refill, cited: Sequence[str]) -> SentenceCheck:

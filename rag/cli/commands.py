@@ -342,9 +342,21 @@ def cmd_check(args: argparse.Namespace) -> int:
             if check.verdict == SUPPORTED and evidence and evidence.number in result.whole_documents:
                 # A whole document was cited: say where in it the sentence is stated.
                 print(f"    stated in {evidence.passage.label}: “{' '.join(evidence.text.split())}”")
-        print(f"{args.file}: {report.summary()}; {result.review_note}")
+        print(f"{args.file}: {report.summary()}; {review_note(result)}")
     problems = [c for c in report.checks if c.verdict not in (SUPPORTED, NO_CLAIM)]
     return EXIT_PARTIAL if problems else EXIT_OK
+
+
+def review_note(result) -> str:
+    """What `rag check` says of the model's review, in the command line's words."""
+    from rag.report.briefing import DraftReview
+
+    return {DraftReview.REVIEWED: f"reviewed by {result.reviewed_by}: {result.reread} sentence(s) with a "
+                                  "number re-read",
+            DraftReview.SKIPPED: "not reviewed by a model (--no-model)",
+            DraftReview.NO_MODEL: "not reviewed by a model (none installed: `rag models install`)",
+            DraftReview.CANNOT: "not reviewed: the model cannot be asked (a server, or under a billion "
+                                "parameters)"}.get(result.review, "not reviewed by a model")
 
 
 def cmd_eval_cite(args: argparse.Namespace) -> int:

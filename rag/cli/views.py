@@ -33,7 +33,7 @@ def check_json(result: DraftCheck, name: str) -> dict[str, Any]:
     return {
         "file": name,
         "summary": report.summary(),
-        "review": result.review_note, "reviewed_by": result.reviewed_by, "reread": result.reread,
+        "review": result.review, "reviewed_by": result.reviewed_by, "reread": result.reread,
         "sources": {str(n): result.source_label(n) for n in sorted(result.sources)},
         "unresolved_sources": result.unresolved,
         "sentences": [{**c.to_json(), "suggestion": suggestion(c, result.sources)} for c in report.checks],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -201,17 +202,26 @@ def resolve_source(description: str, lookup) -> tuple[Passage, ...]:
     return (found,) if found else ()
 
 
+class DraftReview(StrEnum):
+    """Whether the model re-read a draft; the front end words it."""
+
+    REVIEWED = "reviewed"
+    SKIPPED = "skipped"  # asked not to
+    NO_MODEL = "no model"  # none installed
+    CANNOT = "cannot"  # a server, or a model under a billion parameters
+
+
 @dataclass(frozen=True)
 class DraftCheck:
     report: CitationReport
     sources: Mapping[int, tuple[Passage, ...]]  # what each of the draft's numbers names; empty: not found
     descriptions: Mapping[int, str]
     whole_documents: frozenset[int] = frozenset()  # numbers that cite a whole document
-    # The model's review (rag/answer/review.py, `review_draft`): which model re-read the
-    # sentences with a number, how many; None when none did, `review_note` says why.
+    # The model's review (rag/answer/review.py, `review_draft`): whether it ran (or why
+    # not), which model re-read the sentences with a number, how many.
+    review: "DraftReview | None" = None
     reviewed_by: str | None = None
     reread: int = 0
-    review_note: str = ""
 
     @property
     def unresolved(self) -> list[int]:
