@@ -21,9 +21,11 @@ from rag.answer.retrieval import Retrieved
 from rag.answer.write import Checking, Written
 from rag.check.checker import CitationChecker, cited_numbers, is_refusal, repointed
 from rag.config import Settings
-from rag.retrieve.question import ORGANISATION, PERSON, PLACE, QuestionAnalysis, answer_type, gives_answer
+from rag.retrieve.question import ORGANISATION, PERSON, PLACE, QuestionAnalysis, gives_answer
 from rag.types.answers import Answer, Mode, Source, Timings
-from rag.types.citations import CONTRADICTED, NO_CLAIM, SUPPORTED, UNSURE, CitationReport, SentenceCheck
+from rag.types.citations import (
+    CONTRADICTED, NO_CLAIM, SUPPORTED, UNSURE, WRONG_SOURCE, CitationReport, SentenceCheck,
+)
 
 if TYPE_CHECKING:
     from rag.answer.generate import Generator
@@ -68,7 +70,10 @@ class Reviewer:
                 report = checking.report()
                 timings = timings.with_(check_ms=report.milliseconds)
         if not declined and text and self.rereads:
-            report, reread = self._reread(report, written, retrieved.question)
+            # The sentences the checker just re-pointed: their old verdict was "wrong source".
+            moved = frozenset(c.sentence.index for c in written.report.checks if c.verdict == WRONG_SOURCE)
+            report, reread = self._reread(report, written, retrieved.question, retrieved.analysis.answer_type,
+                                          moved)
             timings = timings.merged(reread).with_(total_s=round(time.perf_counter() - started, 3))
         assert self.generator is not None  # a written answer is the model's
         answer = assemble(retrieved.question, retrieved.query, retrieved.hits, text=text, mode=self.generator.mode,
@@ -76,7 +81,8 @@ class Reviewer:
                           declined=declined, user_message=written.user_message)
         return with_verdict(self._fallback(answer, retrieved, report, unconfirmed), retrieved.analysis)
 
-    def _reread(self, report: CitationReport, written: Written, question: str) -> tuple[CitationReport, Timings]:
+    def _reread(self, report: CitationReport, written: Written, question: str, asked: str,
+                moved: frozenset[int]) -> tuple[CitationReport, Timings]:
         """Each supported sentence with a number, or a name the question asks for, re-read
         with it blanked and filled again from the sources (up to `review_sentences`). A
         sentence whose citation the checker corrected needs a proof beyond its words:
@@ -86,7 +92,7 @@ class Reviewer:
         checks = list(report.checks)
         fills: list[str] = []
         yes: list[float] = []
-        asks_name = answer_type(question) in (PERSON, PLACE, ORGANISATION)
+        asks_name = asked in (PERSON, PLACE, ORGANISATION)  # the question's answer type, read at retrieval
         for i, check in enumerate(checks):
             if check.verdict != SUPPORTED or not check.sentence.cited or quoted(check):
                 continue
@@ -98,7 +104,7 @@ class Reviewer:
                 found = refill(self.generator, written.messages, check.sentence.text, slot)
                 fills.append(found.fill)
                 checks[i] = reviewed(check, found, cited)
-            elif "corrected to" in check.reason:
+            elif check.sentence.index in moved:
                 p_yes = self.generator.judge(statement_messages(written.messages, check.sentence.text,
                                                                 check.sentence.cited))
                 yes.append(round(p_yes, 4))
