@@ -3,8 +3,8 @@ it cited, is the citation true; and does the assistant decline what the document
 do not answer.
 
     .venv/bin/python bench/real_answers.py [--models qwen2.5-1.5b,qwen2.5-0.5b,smollm2]
-        [--sets seeds,squad-tune,squad-report] [--configs extractive,shipped,grammar,plain]
-        [--limit N] [--timing] [--prompt-lookup]
+        [--sets seeds,squad-tune,squad-report,squad-fresh] [--configs extractive,shipped,grammar,plain]
+        [--limit N] [--timing] [--prompt-lookup] [--probe] [--confirm-signals]
 
 Question sets (none written for this project except the seeds):
 - seeds: eval/seed_questions.jsonl over the five demo articles: 35 answerable, with
@@ -17,6 +17,9 @@ Question sets (none written for this project except the seeds):
   impossible ones (written by people to look answerable from the paragraph, which
   does not hold the answer), seeded so that the draw is the same on every run; the
   two articles left out give off-corpus questions.
+- squad-fresh: questions of all six articles that neither part draws (at the sizes
+  asked for), drawn with another seed: where a rule chosen on the two parts is
+  checked on questions it was not chosen on.
 
 Configurations: extractive (no model); `shipped` = the defaults; `grammar` = the
 same with the answer held to its form by a llama.cpp grammar instead of the
@@ -47,6 +50,7 @@ from common import CACHE, ROOT, SMOKE_HELP, bench_parser
 
 from rag.answer.generate import LlamaCppGenerator
 from rag.answer.model_catalog import install, lookup
+from rag.answer.prompt import CONFIRM_IN_PROMPT, after_question
 from rag.config import Settings
 from rag.evaluation.retrieval import contains_answer, holds_key_tokens, load_questions
 from rag.ingest.pipeline import ingest_paths
@@ -82,6 +86,8 @@ def squad_corpus(corpus_dir: Path) -> list[dict]:
 
 
 def squad_questions(data: list[dict], part: str, n_answerable: int, n_impossible: int, n_off: int) -> list[Question]:
+    if part == "fresh":
+        return fresh_questions(data, n_answerable, n_impossible, n_off)
     articles = TUNE_ARTICLES if part == "tune" else REPORT_ARTICLES
     answerable, impossible, off = [], [], []
     for i, article in enumerate(data):
@@ -100,6 +106,35 @@ def squad_questions(data: list[dict], part: str, n_answerable: int, n_impossible
     off_draw = random.Random(SEED).sample(off, 2 * n_off)
     off_part = off_draw[:n_off] if part == "tune" else off_draw[n_off:]
     return rng.sample(answerable, n_answerable) + rng.sample(impossible, n_impossible) + off_part
+
+
+def fresh_questions(data: list[dict], n_answerable: int, n_impossible: int, n_off: int) -> list[Question]:
+    """squad-fresh: questions of all six ingested articles that neither the tuning nor
+    the report part draws (at the same sizes), drawn with another seed: for a rule
+    chosen on those two parts, questions it was not chosen on."""
+    drawn = {q.id for part in ("tune", "report") for q in squad_questions(data, part, n_answerable, n_impossible, n_off)}
+    pools: dict[str, list[Question]] = {"answerable": [], "impossible": [], "off": []}
+    for part in ("tune", "report"):
+        # Every question of the part's articles (and the off pool), none drawn yet.
+        for q in _all_questions(data, part):
+            if q.id not in drawn and q.id not in {x.id for x in pools[q.kind]}:
+                pools[q.kind].append(Question("squad-fresh", q.id, q.text, q.answers, q.kind))
+    rng = random.Random(SEED + 1)
+    return (rng.sample(pools["answerable"], n_answerable) + rng.sample(pools["impossible"], n_impossible)
+            + rng.sample(pools["off"], n_off))
+
+
+def _all_questions(data: list[dict], part: str) -> list[Question]:
+    articles = TUNE_ARTICLES if part == "tune" else REPORT_ARTICLES
+    found = []
+    for i, article in enumerate(data):
+        for p in article["paragraphs"]:
+            for qa in p["qas"]:
+                kind = "off" if i >= INGESTED_ARTICLES else ("impossible" if qa.get("is_impossible") else "answerable")
+                if kind == "off" or i in articles:
+                    answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"])) if kind == "answerable" else ()
+                    found.append(Question(part, qa["id"], qa["question"].strip(), answers, kind))
+    return found
 
 
 def seed_questions() -> list[Question]:
@@ -188,6 +223,63 @@ def probe_figures(generator, rows: list[tuple[Question, Answer, float]]) -> dict
                       "right": is_right(q, a), **p} for q, a, p in results]}
 
 
+CONFIRM_WORDINGS = {
+    # Asked after the answer's own question, in its own prompt: only these words are read.
+    "prefix_any": CONFIRM_IN_PROMPT,  # the one shipped, as the first of two confirmations
+    "prefix_cited": "Do not answer the question. Instead: does source {cited} state the answer to exactly "
+                    "this question? Reply yes or no.",
+}
+
+
+def refusal_probability(generator, messages: list[dict]) -> float:
+    """The probability that the model, given the answer's prompt, writes the refusal
+    as its answer (token by token, its own distribution): read from the answer's
+    prefix, so only the refusal's few tokens are evaluated."""
+    import numpy as np
+
+    from rag.answer.prompt import NOT_COVERED
+
+    llm = generator._llm
+    tokens, _ = generator.render(messages)
+    refusal = llm.tokenize(NOT_COVERED.encode(), add_bos=False, special=False)
+    log_p = 0.0
+    with generator._cache_kept():
+        shared = 0
+        for x, y in zip(llm._input_ids.tolist(), tokens):
+            if x != y:
+                break
+            shared += 1
+        llm.n_tokens = min(shared, len(tokens) - 1)
+        llm.eval(tokens[llm.n_tokens:])
+        for token in refusal:
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+            logits -= logits.max()
+            log_p += float(logits[token] - np.log(np.exp(logits).sum()))
+            llm.eval([token])
+    return float(np.exp(log_p))
+
+
+def confirm_signals(generator, assistant, a: Answer) -> dict:
+    """Ways to ask "does it answer?" on the answer's own prefix, beside the fresh prompt
+    of the passages it cites (issue 39, point 4), for a model's answer. Run with
+    `--set min_answer_confidence=0.0001` every answer is kept, so any threshold on any
+    of them can be replayed from rows.jsonl (bench/RESULTS.md)."""
+    if not a.user_message or a.timings.get("time_to_first_token_s") is None:
+        return {}
+    messages = [{"role": "system", "content": _system(assistant)}, {"role": "user", "content": a.user_message}]
+    cited = sorted({n for c in (a.citations.checks if a.citations else ()) for n in c.sentence.cited}) or [1]
+    signals = {}
+    for name, wording in CONFIRM_WORDINGS.items():
+        asked = after_question(messages, wording.format(cited=" and ".join(f"[{n}]" for n in cited)))
+        started = time.perf_counter()
+        signals[name] = round(generator.judge(asked), 4)
+        signals[name + "_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    signals["refusal_p"] = refusal_probability(generator, messages)
+    signals["refusal_p_s"] = round(time.perf_counter() - started, 3)
+    return signals
+
+
 def measure(rows: list[tuple[Question, Answer, float]]) -> dict:
     claims = supported = cited = 0
     for _, a, _ in rows:
@@ -233,7 +325,7 @@ def fmt(value, digits=3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def record(q: Question, a: Answer, seconds: float, label: str) -> dict:
+def record(q: Question, a: Answer, seconds: float, label: str, signals: dict | None = None) -> dict:
     """One answer as data, for reading by hand and for fitting the decision offline."""
     checks = a.citations.checks if a.citations else ()
     return {"set": q.set, "config": label, "id": q.id, "kind": q.kind, "question": q.text,
@@ -246,7 +338,9 @@ def record(q: Question, a: Answer, seconds: float, label: str) -> dict:
             "sentences": [{"text": c.sentence.text, "cited": list(c.sentence.cited), "verdict": c.verdict,
                            "reason": c.reason} for c in checks],
             "sources": {s.number: s.text for s in a.sources},
-            "timings": a.timings.to_json(), "seconds": round(seconds, 3)}
+            "timings": a.timings.to_json(), "seconds": round(seconds, 3), "signals": signals or {},
+            "all_checked": all_checked(a), "all_checked_unreviewed": all_checked(a, reviewed=False),
+            "right": is_right(q, a)}
 
 
 def timing_rounds(generator, assistant, questions: list[Question], rounds: int = 3) -> dict:
@@ -346,13 +440,15 @@ def main() -> int:
     parser.add_argument("--prompt-lookup", action="store_true", help="generation with prompt-lookup decoding")
     parser.add_argument("--probe", action="store_true",
                         help="issue 39's reviewer probe on the answers shown fully ✓ (shipped configuration)")
+    parser.add_argument("--confirm-signals", action="store_true",
+                        help="other readings of \"does it answer?\" on each model answer, kept in rows.jsonl")
     parser.add_argument("--out", default=str(CACHE / "real_answers"), help="where rows and figures go")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting changed for this run (a variant: prompt_sentences=3)")
     args = parser.parse_args()
     if args.smoke:
         args.models, args.sets, args.configs, args.limit = "qwen2.5-1.5b", "seeds", "extractive,shipped", 1
-        args.probe = True
+        args.probe = args.confirm_signals = True
 
     from rag.config import _coerce
 
@@ -406,16 +502,18 @@ def main() -> int:
                         return original(question, grammar=cited_answer_grammar(
                             range(1, run_settings.k + 1), run_settings.answer_sentences), **kw)
                     assistant.ask = with_grammar
-                rows = []
+                rows, signals = [], []
                 t0 = time.perf_counter()
                 for q in questions:
                     t = time.perf_counter()
                     a = ask(assistant, q.text, extractive=config == "extractive")
                     rows.append((q, a, time.perf_counter() - t))
+                    signals.append(confirm_signals(generator, assistant, a)
+                                   if args.confirm_signals and config != "extractive" else {})
                 figures = measure(rows)
                 label = "extractive" if config == "extractive" else f"{key} {config}"
                 table.append((set_name, label, figures))
-                rows_out += [record(q, a, s, label) for q, a, s in rows]
+                rows_out += [record(q, a, s, label, sig) for (q, a, s), sig in zip(rows, signals)]
                 print(f"{set_name:<13} {label:<24} " + json.dumps(
                     {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()})
                       + f" ({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -78,11 +78,24 @@ class Settings:
     # A local model writes under a grammar: cited sentences (at most this many) or the
     # refusal (rag/answer/shape.py). bench/real_answers.py measured it with real models.
     constrain_answers: bool = True
-    # After a model of a billion parameters or more answers, it is shown the passages
-    # its answer cites and asked whether they answer exactly the question; below this
-    # probability of "yes" the answer is declined (0 turns the check off). Chosen on
-    # the SQuAD tuning articles (bench/real_answers.py, bench/RESULTS.md).
+    # After a model of a billion parameters or more answers, it is asked in the answer's
+    # own prompt (only the new words are read) whether one of its sources states the
+    # answer; at or above this probability of "yes" the answer is confirmed. 0.5: where
+    # the model says yes at least as often as no (not fitted; below it lay nearly every
+    # answer the fresh check declines, bench/RESULTS.md); above 1, every answer gets the
+    # fresh check.
+    confirm_in_prompt_at: float = 0.5
+    # Below that, it is shown the passages its answer cites, afresh, and asked whether
+    # they answer exactly the question; below this probability of "yes" the answer is
+    # declined (0 turns both checks off). Chosen on the SQuAD tuning articles
+    # (bench/real_answers.py, bench/RESULTS.md).
     min_answer_confidence: float = 0.4
+    # Where both readings lean to no (the fresh one below this, at or above the line
+    # above), the answer is shown but its supported sentences are "?" unsure: it may
+    # answer a neighbouring question. 0.5: where the model says no more often than yes
+    # (not fitted; on held-out SQuAD questions it took the ✓ from wrong answers only,
+    # bench/RESULTS.md). At or below `min_answer_confidence` it does nothing.
+    sure_answer_confidence: float = 0.5
     # When such a model declines, it is asked whether the passages it was given answer
     # the question; at or above this probability of "yes" it writes again, an answer
     # required (above 1 turns this off). On the tuning questions the model declined,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.prompt import INSIST, NOT_COVERED
+from rag.answer.prompt import CONFIRM_IN_PROMPT, INSIST, JUDGE_SYSTEM, NOT_COVERED
 from rag.types.answers import Answer
 from rag.types.citations import SentenceCheck
 from rag.wiring import open_assistant
@@ -44,8 +44,13 @@ def test_an_answer_the_model_confirms_is_shown_as_written(seed_index, seed_retri
     assert "2.5" in answer.text and streamed.strip() == answer.text
     assert not answer.declined and answer.alternative is None and answer.model_stopped is None
     assert [c.verdict for c in checks] == ["supported"]
-    assert answer.timings["answer_confidence"] == 0.9
+    assert answer.timings["answer_confidence"] == answer.timings["answer_confidence_in_prompt"] == 0.9
     assert len(model.streams) == 1 and len(model.judged) == 1
+    # Asked in the answer's own prompt, after its question: the model reads only the new words.
+    (written,), (confirming,) = model.streams, model.judged
+    assert confirming.messages[:-1] == written.messages[:-1]
+    assert confirming.messages[-1]["content"].startswith(written.messages[-1]["content"])
+    assert confirming.messages[-1]["content"].endswith(CONFIRM_IN_PROMPT)
 
 
 def test_a_refusal_is_held_back_and_reconsidered_when_the_model_judges_its_sources_answer(seed_index,
@@ -80,12 +85,35 @@ def test_a_refusal_asked_again_that_only_begins_the_refusal_again_stands(seed_in
 
 def test_an_answer_the_model_cannot_confirm_is_withheld_and_the_documents_own_words_given(seed_index,
                                                                                          seed_retriever):
-    model = ScriptedModel([cited("2.5")], judgements=[0.1])
+    model = ScriptedModel([cited("2.5")], judgements=[0.3, 0.1])  # unsure in its prompt, then no afresh
     _, _, answer = ask(seed_index, seed_retriever, model)
     assert answer.declined and answer.text == NOT_COVERED
     assert "2.5" in answer.timings["unconfirmed_draft"] and answer.timings["answer_confidence"] == 0.1
+    assert answer.timings["answer_confidence_in_prompt"] == 0.3
+    assert model.judged[1].messages[0]["content"] == JUDGE_SYSTEM  # the passages it cites, afresh
     assert answer.warning == "the model could not confirm that its sources answer this (confidence 0.10)"
     assert answer.alternative is not None and "2.5" in answer.alternative.text
+
+
+def test_an_answer_the_model_is_unsure_of_in_its_prompt_is_shown_when_its_cited_passages_confirm_it(
+        seed_index, seed_retriever):
+    model = ScriptedModel([cited("2.5")], judgements=[0.45, 0.8])
+    _, checks, answer = ask(seed_index, seed_retriever, model)
+    assert not answer.declined and "2.5" in answer.text and answer.alternative is None
+    assert answer.timings["answer_confidence"] == 0.8 and answer.timings["answer_confidence_in_prompt"] == 0.45
+    assert len(model.judged) == 2 and [c.verdict for c in checks] == ["supported"]
+
+
+def test_an_answer_both_readings_lean_against_is_shown_unsure_with_the_documents_own_words(seed_index,
+                                                                                          seed_retriever):
+    model = ScriptedModel([cited("2.5")], judgements=[0.3, 0.45])  # above the decline line, below sure
+    _, _, answer = ask(seed_index, seed_retriever, model)
+    assert not answer.declined and "2.5" in answer.text
+    assert [(c.verdict, c.mark) for c in answer.citations.checks] == [("unsure", "?")]
+    assert answer.citations.checks[0].reason.endswith(
+        "asked whether its sources answer exactly this question, the model leans to no (P(yes) 0.45)")
+    assert answer.warning == "the model is not sure that its sources answer this question (confidence 0.45)"
+    assert answer.alternative is not None and len(model.judged) == 2
 
 
 def test_a_repeated_sentence_ends_the_answer_and_is_left_out(seed_index, seed_retriever):

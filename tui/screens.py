@@ -74,8 +74,8 @@ KEYS = (
 MARKS = (
     ("✓", "supported: the cited passage states it (and, re-read with its number or name blanked, the sources "
           "fill the blank with the same)"),
-    ("?", "unsure: re-read with its number or name blanked, the sources gave nothing, or something the cited "
-          "passage does not state; uncited: a claim without a source"),
+    ("?", "unsure: the model leans to think its sources do not answer this question, or a corrected "
+          "citation's new passage, asked, does not state it; uncited: a claim without a source"),
     ("✗", "unsupported: a number, name, date or quotation is not in the cited passage, or the meaning differs; "
           "contradicted: the cited passage gives another number or name in its place"),
     ("↪", "wrong source: another passage states it (its number is shown)"),

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Sequence
 
+from rag.answer.prompt import after_question
 from rag.check.facts import names, number_spans, numbers, plain_words
 from rag.text.words import content_words
 
@@ -130,23 +131,19 @@ def _name_runs(sentence: str) -> list[tuple[int, int]]:
 def cloze_messages(messages: Sequence[dict], blanked: str) -> list[dict]:
     """The answer's prompt with the blank after its question: the same prefix, so
     only the new words are read."""
-    last = dict(messages[-1])
     # Told not to answer: asked only to "fill the blank", the model answered the
     # question again ("[1]") on two of six seed questions; told this way, on none.
-    last["content"] = (f"{last['content']}\n\nDo not answer the question. Instead, copy from the sources the "
-                       f"words that fill the blank {BLANK} in this sentence: {blanked}\n"
-                       "Reply with those words only (no sentence, no source number), or with: none")
-    return [*messages[:-1], last]
+    return after_question(messages, f"Do not answer the question. Instead, copy from the sources the words that "
+                                    f"fill the blank {BLANK} in this sentence: {blanked}\n"
+                                    "Reply with those words only (no sentence, no source number), or with: none")
 
 
 def statement_messages(messages: Sequence[dict], sentence: str, cited: Sequence[int]) -> list[dict]:
     """The answer's prompt with, after its question, whether the cited source states
     the sentence (for a sentence with no number or name to blank): the same prefix."""
     where = " and ".join(f"[{n}]" for n in cited)
-    last = dict(messages[-1])
-    last["content"] = (f"{last['content']}\n\nDo not answer the question. Instead: does source {where} state "
-                       f"this? “{sentence}” Reply yes or no.")
-    return [*messages[:-1], last]
+    return after_question(messages, f"Do not answer the question. Instead: does source {where} state this? "
+                                    f"“{sentence}” Reply yes or no.")
 
 
 def read_fill(text: str) -> str:

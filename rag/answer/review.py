@@ -1,7 +1,9 @@
 """The answer path's last stage: the written answer reviewed before the reader
 relies on it. Each sentence was checked as it was written; here a sentence
 stated by another source it was given is cited to that one, the model is asked to
-confirm that the cited passages answer exactly this question, each supported
+confirm that the sources answer exactly this question (in the answer's own prompt
+first, then, where it is not sure, afresh of the cited passages: no declines the
+answer, a lean to no leaves its sentences "?" unsure), each supported
 sentence with a number or name is re-read with it blanked (rag/answer/cloze.py: ✗
 where the cited passage gives another in its place; a re-pointed sentence with
 nothing to blank is "?" unless the model says its new source states it), and an answer
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 from rag.answer.assemble import assemble
 from rag.answer.cloze import Reading, Refill, key_slot, refill, stated_in, statement_messages
 from rag.answer.extractive import choose, compose
-from rag.answer.prompt import NOT_COVERED, judge_messages
+from rag.answer.prompt import NOT_COVERED, confirm_messages, judge_messages
 from rag.answer.retrieval import Retrieved
 from rag.answer.write import Checking, Written
 from rag.check.checker import CitationChecker, cited_numbers, is_refusal, repointed
@@ -54,11 +56,10 @@ class Reviewer:
             timings = timings.with_(markers_corrected=corrected)
         declined = bool(report.checks) and all(c.verdict == NO_CLAIM for c in report.checks) \
             and any(is_refusal(c.sentence.text) for c in report.checks)
-        unconfirmed = None
+        unconfirmed = doubted = None
         if not declined and text and self.confirms:
-            confidence = self._confidence(retrieved.question, text, written.sources)
-            timings = timings.with_(answer_confidence=round(confidence, 4),
-                                    total_s=round(time.perf_counter() - started, 3))
+            confidence, confirming = self._confidence(retrieved.question, text, written)
+            timings = timings.merged(confirming).with_(total_s=round(time.perf_counter() - started, 3))
             if confidence < self.settings.min_answer_confidence:
                 # The model, shown the passages its answer cites and asked whether they
                 # answer exactly this question, says no: they are about the question's
@@ -69,6 +70,10 @@ class Reviewer:
                 checking.advance(text, final=True)
                 report = checking.report()
                 timings = timings.with_(check_ms=report.milliseconds)
+            elif confidence < self.settings.sure_answer_confidence:
+                # Both readings lean to no: shown, but not with a ✓ a reader would keep.
+                report, doubted = CitationReport(tuple(doubtful(c, confidence) for c in report.checks),
+                                                 report.milliseconds), confidence
         if not declined and text and self.rereads:
             # The sentences the checker just re-pointed: their old verdict was "wrong source".
             moved = frozenset(c.sentence.index for c in written.report.checks if c.verdict == WRONG_SOURCE)
@@ -79,7 +84,7 @@ class Reviewer:
         answer = assemble(retrieved.question, retrieved.query, retrieved.hits, text=text, mode=self.generator.mode,
                           model=model, sources=written.sources, citations=report, timings=timings,
                           declined=declined, user_message=written.user_message)
-        return with_verdict(self._fallback(answer, retrieved, report, unconfirmed), retrieved.analysis)
+        return with_verdict(self._fallback(answer, retrieved, report, unconfirmed, doubted), retrieved.analysis)
 
     def _reread(self, report: CitationReport, written: Written, question: str, asked: str,
                 moved: frozenset[int]) -> tuple[CitationReport, Timings]:
@@ -113,14 +118,25 @@ class Reviewer:
                           reread_fills=tuple(fills), reread_yes=tuple(yes))
         return CitationReport(tuple(checks), report.milliseconds), timings
 
-    def _confidence(self, question: str, text: str, sources: Sequence[Source]) -> float:
+    def _confidence(self, question: str, text: str, written: Written) -> tuple[float, Timings]:
+        """P(yes): do the sources answer exactly this question? Asked first in the
+        answer's own prompt (its prefix is in the model's cache: only the new words are
+        read); where the model is not sure there, asked afresh of the passages the answer
+        cites, the reading that separates right from wrong answers better."""
         assert self.generator is not None
-        cited = set(cited_numbers(text))
-        passages = [s.text for s in sources if s.number in cited] or [sources[0].text]
-        return self.generator.judge(judge_messages(question, passages))
+        started = time.perf_counter()
+        in_prompt = self.generator.judge(confirm_messages(written.messages))
+        confidence = in_prompt
+        if in_prompt < self.settings.confirm_in_prompt_at:
+            cited = set(cited_numbers(text))
+            passages = [s.text for s in written.sources if s.number in cited] or [written.sources[0].text]
+            confidence = self.generator.judge(judge_messages(question, passages))
+        return confidence, Timings(answer_confidence=round(confidence, 4),
+                                   answer_confidence_in_prompt=round(in_prompt, 4),
+                                   confirm_s=round(time.perf_counter() - started, 3))
 
     def _fallback(self, answer: Answer, retrieved: Retrieved, report: CitationReport,
-                  unconfirmed: float | None) -> Answer:
+                  unconfirmed: float | None, doubted: float | None) -> Answer:
         if self.settings.min_supported_share <= 0:
             return answer
         if answer.declined:
@@ -130,6 +146,9 @@ class Reviewer:
             why = ("the model found no answer in the passages it was given" if unconfirmed is None else
                    f"the model could not confirm that its sources answer this (confidence {unconfirmed:.2f})")
             return self.with_alternative(answer, retrieved, why)
+        if doubted is not None:
+            return self.with_alternative(answer, retrieved, f"the model is not sure that its sources answer this "
+                                                            f"question (confidence {doubted:.2f})")
         if too_little_supported(report, self.settings.min_supported_share):
             warning = (f"only {report.count(SUPPORTED)} of {report.claims} sentences of this answer are "
                        f"supported by the documents" if report.claims
@@ -225,6 +244,15 @@ def affirmed(check: SentenceCheck, p_yes: float, threshold: float) -> SentenceCh
     where = "".join(f"[{n}]" for n in check.sentence.cited)
     return replace(check, verdict=UNSURE, reason=f"{check.reason}; but asked whether {where} states it, the model "
                                                  f"says no (P(yes) {p_yes:.2f}): the meaning is not confirmed")
+
+
+def doubtful(check: SentenceCheck, confidence: float) -> SentenceCheck:
+    """A supported sentence of an answer the model leans to think does not answer the
+    question: its words are in the passage, but it may answer a neighbouring question."""
+    if check.verdict != SUPPORTED:
+        return check
+    return replace(check, verdict=UNSURE, reason=f"{check.reason}; but asked whether its sources answer exactly "
+                                                 f"this question, the model leans to no (P(yes) {confidence:.2f})")
 
 
 def with_verdict(answer: Answer, analysis: QuestionAnalysis) -> Answer:

@@ -64,7 +64,9 @@ class Timings(Mapping[str, Any]):
     # review
     check_ms: float | None = None
     markers_corrected: int | None = None
-    answer_confidence: float | None = None  # P(the cited passages answer it)
+    answer_confidence: float | None = None  # P(the cited passages answer it): what decided
+    answer_confidence_in_prompt: float | None = None  # the same asked first, in the answer's prompt
+    confirm_s: float | None = None  # both confirmations together
     unconfirmed_draft: str | None = None  # the answer the confirmation turned down
     reread: int | None = None  # sentences re-read with their key slot blanked (rag/answer/cloze.py)
     reread_s: float | None = None
