@@ -16,14 +16,16 @@ from conftest import collect_answer
 from scripted_model import ScriptedModel, number_beside, reworded, sentence_with
 
 QUESTION = "How much will the UK spend on defence by 2027?"
+# Answered by a sentence without a number ("…since the end of the cold war").
+ANNOUNCED = "What did Starmer announce about UK defence spending?"
 
 
-def ask(seed_index, seed_retriever, model: ScriptedModel, review: bool = False,
+def ask(seed_index, seed_retriever, model: ScriptedModel, review: bool = False, question: str = QUESTION,
         **kwargs) -> tuple[str, list[SentenceCheck], Answer]:
     """One answer; the review's re-reading of sentences is off unless `review` (its
     branches have their own tests below, with their fills scripted)."""
     settings = seed_index if review else seed_index.replace(review_sentences=0)
-    pieces, checks, answer = collect_answer(open_assistant(settings, seed_retriever, model).ask(QUESTION, **kwargs))
+    pieces, checks, answer = collect_answer(open_assistant(settings, seed_retriever, model).ask(question, **kwargs))
     return "".join(pieces), checks, answer
 
 
@@ -116,6 +118,18 @@ def test_an_answer_both_readings_lean_against_is_shown_unsure_with_the_documents
     assert answer.alternative is not None and len(model.judged) == 2
 
 
+def test_an_answer_to_how_much_without_a_number_is_shown_unsure_and_says_what_it_lacks(seed_index,
+                                                                                     seed_retriever):
+    """Every word of it is in its passage, but it does not say how much: not a ✓."""
+    model = ScriptedModel([cited("cold war")], judgements=[0.9])
+    _, _, answer = ask(seed_index, seed_retriever, model)
+    check, = answer.citations.checks
+    assert (check.verdict, check.mark) == ("unsure", "?")
+    assert check.reason.endswith("; but it gives no number, which the question asks for")
+    assert answer.warning == "none of its sentences gives a number, which the question asks for"
+    assert answer.answers_question is False and answer.alternative is not None
+
+
 def test_a_repeated_sentence_ends_the_answer_and_is_left_out(seed_index, seed_retriever):
     def repeating(sources: dict[int, str]) -> str:
         once = cited("2.5")(sources)
@@ -142,7 +156,7 @@ def test_a_cancel_stops_the_model_before_its_next_piece(seed_index, seed_retriev
 
 def test_a_sentence_cited_to_the_wrong_source_is_pointed_to_the_one_that_states_it(seed_index, seed_retriever):
     model = ScriptedModel([cited("cold war", number_shift=1)], judgements=[0.9])
-    _, _, answer = ask(seed_index, seed_retriever, model)
+    _, _, answer = ask(seed_index, seed_retriever, model, question=ANNOUNCED)
     right, _ = sentence_with(_sources(model), "cold war")
     assert answer.timings["markers_corrected"] == 1
     assert answer.cited == (right,) and answer.text.endswith(f"[{right}]")
@@ -226,7 +240,7 @@ def test_a_sentence_whose_blank_the_model_cannot_fill_keeps_its_check(seed_index
 def test_a_re_pointed_sentence_without_a_number_is_kept_only_if_the_model_says_its_new_source_states_it(
         seed_index, seed_retriever, p_yes, verdict):
     model = ScriptedModel([cited("cold war", number_shift=1)], judgements=[0.9, p_yes])
-    _, _, answer = ask(seed_index, seed_retriever, model, review=True)
+    _, _, answer = ask(seed_index, seed_retriever, model, review=True, question=ANNOUNCED)
     check, = answer.citations.checks
     assert check.verdict == verdict and "corrected to" in check.reason
     confirm, statement = model.judged
@@ -239,5 +253,5 @@ def test_a_sentence_without_a_number_cited_as_written_is_not_asked_about(seed_in
     """Asked of every such sentence, "does [n] state this?" did not tell right answers
     from wrong ones (bench/RESULTS.md); only a corrected citation needs it."""
     model = ScriptedModel([cited("cold war")], judgements=[0.9])
-    _, _, answer = ask(seed_index, seed_retriever, model, review=True)
+    _, _, answer = ask(seed_index, seed_retriever, model, review=True, question=ANNOUNCED)
     assert [c.verdict for c in answer.citations.checks] == ["supported"] and len(model.judged) == 1

@@ -11,6 +11,7 @@ that declines, or that too little of is supported, gets the documents' own
 sentences beside it."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
@@ -23,7 +24,7 @@ from rag.answer.retrieval import Retrieved
 from rag.answer.write import Checking, Written
 from rag.check.checker import CitationChecker, cited_numbers, is_refusal, repointed
 from rag.config import Settings
-from rag.retrieve.question import ORGANISATION, PERSON, PLACE, QuestionAnalysis, gives_answer
+from rag.retrieve.question import DATE, ORGANISATION, PERSON, PLACE, QUANTITY, QuestionAnalysis, gives_answer
 from rag.types.answers import Answer, Mode, Source, Timings
 from rag.types.citations import (
     CONTRADICTED, NO_CLAIM, SUPPORTED, UNSURE, WRONG_SOURCE, CitationReport, SentenceCheck,
@@ -56,7 +57,7 @@ class Reviewer:
             timings = timings.with_(markers_corrected=corrected)
         declined = bool(report.checks) and all(c.verdict == NO_CLAIM for c in report.checks) \
             and any(is_refusal(c.sentence.text) for c in report.checks)
-        unconfirmed = doubted = None
+        unconfirmed, doubt = None, None  # doubt: why an answer shown is not ✓, for its warning
         if not declined and text and self.confirms:
             confidence, confirming = self._confidence(retrieved.question, text, written)
             timings = timings.merged(confirming).with_(total_s=round(time.perf_counter() - started, 3))
@@ -72,8 +73,13 @@ class Reviewer:
                 timings = timings.with_(check_ms=report.milliseconds)
             elif confidence < self.settings.sure_answer_confidence:
                 # Both readings lean to no: shown, but not with a ✓ a reader would keep.
-                report, doubted = CitationReport(tuple(doubtful(c, confidence) for c in report.checks),
-                                                 report.milliseconds), confidence
+                report = doubtful(report, f"asked whether its sources answer exactly this question, the model "
+                                          f"leans to no (P(yes) {confidence:.2f})")
+                doubt = f"the model is not sure that its sources answer this question (confidence {confidence:.2f})"
+        if not declined and text and gives_no_asked_number(report, retrieved.analysis):
+            what = retrieved.analysis.missing_words
+            report = doubtful(report, f"it gives no {what.split(' ', 1)[1]}, which the question asks for")
+            doubt = f"none of its sentences gives {what}, which the question asks for"
         if not declined and text and self.rereads:
             # The sentences the checker just re-pointed: their old verdict was "wrong source".
             moved = frozenset(c.sentence.index for c in written.report.checks if c.verdict == WRONG_SOURCE)
@@ -84,7 +90,7 @@ class Reviewer:
         answer = assemble(retrieved.question, retrieved.query, retrieved.hits, text=text, mode=self.generator.mode,
                           model=model, sources=written.sources, citations=report, timings=timings,
                           declined=declined, user_message=written.user_message)
-        return with_verdict(self._fallback(answer, retrieved, report, unconfirmed, doubted), retrieved.analysis)
+        return with_verdict(self._fallback(answer, retrieved, report, unconfirmed, doubt), retrieved.analysis)
 
     def _reread(self, report: CitationReport, written: Written, question: str, asked: str,
                 moved: frozenset[int]) -> tuple[CitationReport, Timings]:
@@ -136,7 +142,7 @@ class Reviewer:
                                    confirm_s=round(time.perf_counter() - started, 3))
 
     def _fallback(self, answer: Answer, retrieved: Retrieved, report: CitationReport,
-                  unconfirmed: float | None, doubted: float | None) -> Answer:
+                  unconfirmed: float | None, doubt: str | None) -> Answer:
         if self.settings.min_supported_share <= 0:
             return answer
         if answer.declined:
@@ -146,9 +152,8 @@ class Reviewer:
             why = ("the model found no answer in the passages it was given" if unconfirmed is None else
                    f"the model could not confirm that its sources answer this (confidence {unconfirmed:.2f})")
             return self.with_alternative(answer, retrieved, why)
-        if doubted is not None:
-            return self.with_alternative(answer, retrieved, f"the model is not sure that its sources answer this "
-                                                            f"question (confidence {doubted:.2f})")
+        if doubt is not None:
+            return self.with_alternative(answer, retrieved, doubt)
         if too_little_supported(report, self.settings.min_supported_share):
             warning = (f"only {report.count(SUPPORTED)} of {report.claims} sentences of this answer are "
                        f"supported by the documents" if report.claims
@@ -246,13 +251,26 @@ def affirmed(check: SentenceCheck, p_yes: float, threshold: float) -> SentenceCh
                                                  f"says no (P(yes) {p_yes:.2f}): the meaning is not confirmed")
 
 
-def doubtful(check: SentenceCheck, confidence: float) -> SentenceCheck:
-    """A supported sentence of an answer the model leans to think does not answer the
-    question: its words are in the passage, but it may answer a neighbouring question."""
-    if check.verdict != SUPPORTED:
-        return check
-    return replace(check, verdict=UNSURE, reason=f"{check.reason}; but asked whether its sources answer exactly "
-                                                 f"this question, the model leans to no (P(yes) {confidence:.2f})")
+def doubtful(report: CitationReport, why: str) -> CitationReport:
+    """The supported sentences of an answer that may not answer its question made
+    unsure: their words are in the passage, but they may answer a neighbouring one."""
+    return CitationReport(tuple(replace(c, verdict=UNSURE, reason=f"{c.reason}; but {why}")
+                                if c.verdict == SUPPORTED else c for c in report.checks), report.milliseconds)
+
+
+# "How many", "how much": a number asked for without doubt ("which count", "what area"
+# are also a title and a place, so the other quantity questions are not held to this).
+_ASKS_A_NUMBER = re.compile(r"\bhow\s+(?:many|much)\b", re.IGNORECASE)
+
+
+def gives_no_asked_number(report: CitationReport, analysis: QuestionAnalysis) -> bool:
+    """Does an answer to "how many", "how much" or "when" hold no number or date beyond
+    the question's own? Its sentences may be true, but it does not give what was asked
+    ("How many Huguenots fled France?" → a true sentence about New France)."""
+    asked = analysis.answer_type == DATE or (analysis.answer_type == QUANTITY
+                                            and bool(_ASKS_A_NUMBER.search(analysis.question)))
+    claims = [c.sentence.text for c in report.checks if c.verdict != NO_CLAIM]
+    return asked and bool(claims) and not any(gives_answer(text, analysis) for text in claims)
 
 
 def with_verdict(answer: Answer, analysis: QuestionAnalysis) -> Answer:
