@@ -19,7 +19,7 @@ Question sets (none written for this project except the seeds):
   two articles left out give off-corpus questions.
 - squad-fresh: questions of all six articles that neither part draws (at the sizes
   asked for), drawn with another seed: where a rule chosen on the two parts is
-  checked on questions it was not chosen on.
+  checked on questions it was not chosen on; squad-fresh2: none of those either.
 
 Configurations: extractive (no model); `shipped` = the defaults; `grammar` = the
 same with the answer held to its form by a llama.cpp grammar instead of the
@@ -86,8 +86,8 @@ def squad_corpus(corpus_dir: Path) -> list[dict]:
 
 
 def squad_questions(data: list[dict], part: str, n_answerable: int, n_impossible: int, n_off: int) -> list[Question]:
-    if part == "fresh":
-        return fresh_questions(data, n_answerable, n_impossible, n_off)
+    if part in ("fresh", "fresh2"):
+        return fresh_questions(data, n_answerable, n_impossible, n_off, second=part == "fresh2")
     articles = TUNE_ARTICLES if part == "tune" else REPORT_ARTICLES
     answerable, impossible, off = [], [], []
     for i, article in enumerate(data):
@@ -108,18 +108,22 @@ def squad_questions(data: list[dict], part: str, n_answerable: int, n_impossible
     return rng.sample(answerable, n_answerable) + rng.sample(impossible, n_impossible) + off_part
 
 
-def fresh_questions(data: list[dict], n_answerable: int, n_impossible: int, n_off: int) -> list[Question]:
+def fresh_questions(data: list[dict], n_answerable: int, n_impossible: int, n_off: int,
+                    second: bool = False) -> list[Question]:
     """squad-fresh: questions of all six ingested articles that neither the tuning nor
     the report part draws (at the same sizes), drawn with another seed: for a rule
-    chosen on those two parts, questions it was not chosen on."""
-    drawn = {q.id for part in ("tune", "report") for q in squad_questions(data, part, n_answerable, n_impossible, n_off)}
+    chosen on those two parts, questions it was not chosen on. squad-fresh2: none that
+    squad-fresh draws either, for a rule chosen after squad-fresh was read."""
+    parts = ("tune", "report", "fresh") if second else ("tune", "report")
+    drawn = {q.id for part in parts for q in squad_questions(data, part, n_answerable, n_impossible, n_off)}
     pools: dict[str, list[Question]] = {"answerable": [], "impossible": [], "off": []}
     for part in ("tune", "report"):
         # Every question of the part's articles (and the off pool), none drawn yet.
         for q in _all_questions(data, part):
             if q.id not in drawn and q.id not in {x.id for x in pools[q.kind]}:
-                pools[q.kind].append(Question("squad-fresh", q.id, q.text, q.answers, q.kind))
-    rng = random.Random(SEED + 1)
+                pools[q.kind].append(Question("squad-fresh2" if second else "squad-fresh", q.id, q.text,
+                                              q.answers, q.kind))
+    rng = random.Random(SEED + (2 if second else 1))
     return (rng.sample(pools["answerable"], n_answerable) + rng.sample(pools["impossible"], n_impossible)
             + rng.sample(pools["off"], n_off))
 
