@@ -243,23 +243,14 @@ def refusal_probability(generator, messages: list[dict]) -> float:
 
     from rag.answer.prompt import NOT_COVERED
 
-    llm = generator._llm
     tokens, _ = generator.render(messages)
-    refusal = llm.tokenize(NOT_COVERED.encode(), add_bos=False, special=False)
+    refusal = generator._llm.tokenize(NOT_COVERED.encode(), add_bos=False, special=False)
     log_p = 0.0
     with generator._cache_kept():
-        shared = 0
-        for x, y in zip(llm._input_ids.tolist(), tokens):
-            if x != y:
-                break
-            shared += 1
-        llm.n_tokens = min(shared, len(tokens) - 1)
-        llm.eval(tokens[llm.n_tokens:])
-        for token in refusal:
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        for i, token in enumerate(refusal):
+            logits = generator._logits_after(tokens + refusal[:i])  # one new token read each time
             logits -= logits.max()
             log_p += float(logits[token] - np.log(np.exp(logits).sum()))
-            llm.eval([token])
     return float(np.exp(log_p))
 
 

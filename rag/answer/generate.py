@@ -184,19 +184,28 @@ class LlamaCppGenerator:
             raise ModelError(f"a check of {len(tokens)} tokens exceeds the context of {self.n_ctx}")
         llm = self._llm
         with self._cache_kept():
-            shared = 0
-            for a, b in zip(llm._input_ids.tolist(), tokens):
-                if a != b:
-                    break
-                shared += 1
-            llm.n_tokens = min(shared, len(tokens) - 1)  # at least one token is read, for its logits
-            llm.eval(tokens[llm.n_tokens:])
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+            logits = self._logits_after(tokens)
         first = lambda words: {llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words}  # noqa: E731
         probabilities = np.exp(logits - logits.max())
         p_yes = float(sum(probabilities[t] for t in first(yes)))
         p_no = float(sum(probabilities[t] for t in first(no)))
         return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
+
+    def _logits_after(self, tokens: Sequence[int]):
+        """The next-token logits after `tokens`, reading only what the key/value cache
+        does not already hold (at least one token, for its logits). Call it inside
+        `_cache_kept` when the cache must be put back."""
+        import numpy as np
+
+        llm = self._llm
+        shared = 0
+        for a, b in zip(llm._input_ids.tolist(), tokens):
+            if a != b:
+                break
+            shared += 1
+        llm.n_tokens = min(shared, len(tokens) - 1)
+        llm.eval(list(tokens[llm.n_tokens:]))
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
 
     @contextlib.contextmanager
     def _cache_kept(self):
