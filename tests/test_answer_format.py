@@ -96,17 +96,12 @@ def test_an_empty_source_list_admits_only_the_refusal(smollm2):
     assert text == NOT_COVERED
 
 
-@pytest.mark.xfail(reason="open bug, found by this test: SmolLM2 at temperature 1.8 once ended an answer with "
-                          "'<' outside the shape, and llama.cpp failed to decode ('failed to find a memory slot') "
-                          "on a fresh context; not yet understood (the 1.5B model held the shape on every answer "
-                          "of bench/real_answers.py). It fails every run here (llama_decode returned 1): "
-                          "strict, so that the suite says when it is fixed. In the product the model runs in a "
-                          "runner process, where such a failure costs one answer (rag/answer/model_process.py)",
-                   raises=(RuntimeError, AssertionError), strict=True)
 def test_a_model_checked_against_the_shape_writes_only_that_shape(smollm2):
     """The token-by-token check (rag/answer/generate.py) at temperatures that make the
     model write nonsense: whatever it writes fits the shape, and an answer that ran
-    to its end is complete."""
+    to its end is complete. (Until 2026-12-06 this was a strict xfail: SmolLM2 wrote a
+    token holding half of a character, then control tokens that write nothing, for
+    which the shape had no objection, until its context was full; see the test below.)"""
     shape = AnswerShape.over([2, 4], max_sentences=2)
     for temperature in (1.8, 1.2, 0.7):  # the wildest first: where the open bug shows
         text = "".join(smollm2.stream(MESSAGES, max_tokens=200, temperature=temperature, shape=shape))
@@ -133,3 +128,23 @@ def test_a_required_answer_may_not_open_as_the_refusal_does():
     assert fits("The document was signed in 2019. [2]")
     assert fits("The US must provide air, logistics and communications support. [1]")
     assert fits("Thirty ships sailed. [1]") and fits("Air support. [2] The documents say so. [1]")
+
+
+def test_the_shape_check_refuses_tokens_that_write_nothing_or_stray_bytes():
+    """After "… a client. " only a marker may follow. A token that writes nothing (a
+    control token), one that starts a character the shape cannot take there, and a
+    stray continuation byte are all refused; "[" is taken, and so is half of a
+    letter inside a sentence. The tokens are given as bytes, as a vocabulary has them."""
+    from rag.answer.generate import ShapeProcessor
+
+    pieces = {1: b"[", 2: b"", 3: b"\xe3\x83", 4: b"\xd8", 5: b"\x83", 6: b" the"}
+    shape = AnswerShape.over([2, 4], max_sentences=2)
+    after_stop = ShapeProcessor(None, shape, 0, frozenset({0}), dict(pieces))
+    after_stop.states = shape.feed(shape.start(), "The new employee delivered it to a client. ")
+    assert [t for t in pieces if after_stop._allows(t, may_end=False)] == [1]
+
+    inside = ShapeProcessor(None, shape, 0, frozenset({0}), dict(pieces))
+    inside.states = shape.feed(shape.start(), "The new employee")
+    assert [t for t in pieces if inside._allows(t, may_end=False)] == [3, 4, 6]
+    inside.pending = b"\xe3"  # half of a character written: only its next byte may follow
+    assert [t for t in pieces if inside._allows(t, may_end=False)] == [5]

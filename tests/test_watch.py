@@ -19,12 +19,20 @@ def rag(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return run(args, cwd, timeout=300)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Watcher:
     """`rag watch` in a subprocess, its output read line by line as it comes."""
 
     def __init__(self, cwd: Path, *args: str):
+        # Started as a shell in a terminal starts it, with Ctrl-C's signal at its default:
+        # a test run started in the background (`nohup make test &`) ignores SIGINT, which
+        # its children inherit, and Python then never turns SIGINT into KeyboardInterrupt.
         self.process = subprocess.Popen([*RAG, "watch", *args], cwd=cwd, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, env=rag_env())
+                                        stderr=subprocess.STDOUT, text=True, env=rag_env(),
+                                        preexec_fn=_default_sigint)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         assert self.process.stdout is not None

@@ -275,7 +275,7 @@ class LlamaCppGenerator:
         stats = GenerationStats(prompt_tokens=len(tokens), reused_prompt_tokens=cached)
         self.last_stats = stats
         sampled = [0]
-        kwargs = self._completion_options(len(tokens), grammar, should_stop, shape, sampled)
+        kwargs = self._completion_options(len(tokens), max_tokens, grammar, should_stop, shape, sampled)
         started = time.perf_counter()
         first = None
         try:
@@ -293,6 +293,8 @@ class LlamaCppGenerator:
                     stats.stopped_by = choice["finish_reason"]
             if should_stop is not None and should_stop():
                 stats.stopped_by = "cancelled"
+            elif sampled[0] > max_tokens:  # stopped by the count of tokens sampled (`_completion_options`)
+                stats.stopped_by = "length"
         except GeneratorExit:
             stats.stopped_by = "cancelled"
             raise
@@ -303,8 +305,9 @@ class LlamaCppGenerator:
             if first is not None and stats.answer_tokens > 1:
                 stats.tokens_per_second = (stats.answer_tokens - 1) / max(1e-9, time.perf_counter() - first)
 
-    def _completion_options(self, prompt_tokens: int, grammar: str | None, should_stop: Callable[[], bool] | None,
-                            shape: AnswerShape | None, sampled: list[int]) -> dict[str, Any]:
+    def _completion_options(self, prompt_tokens: int, max_tokens: int, grammar: str | None,
+                            should_stop: Callable[[], bool] | None, shape: AnswerShape | None,
+                            sampled: list[int]) -> dict[str, Any]:
         """llama.cpp's options for one answer: the grammar or the form check, the
         cancel, and a counter of the tokens sampled (`sampled[0]`)."""
         from llama_cpp import LogitsProcessorList, StoppingCriteriaList
@@ -314,8 +317,13 @@ class LlamaCppGenerator:
             from llama_cpp import LlamaGrammar
 
             kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
+        # llama-cpp-python counts `max_tokens` only on tokens that complete a character:
+        # tokens that each hold part of one (a model writing stray bytes) would run on
+        # until the context is full, so the tokens sampled are counted here too.
+        stops = [lambda _ids, _logits: sampled[0] > max_tokens]
         if should_stop is not None:
-            kwargs["stopping_criteria"] = StoppingCriteriaList([lambda _ids, _logits: should_stop()])
+            stops.append(lambda _ids, _logits: should_stop())
+        kwargs["stopping_criteria"] = StoppingCriteriaList(stops)
 
         def count_sampled(_ids, scores):  # called once per sampled token
             sampled[0] += 1
@@ -332,6 +340,22 @@ class LlamaCppGenerator:
 # The sampler picks among this many of the likeliest tokens (llama.cpp's own default
 # top-k), so the answer's shape need only judge these: everything else is excluded.
 SHAPE_TOP_K = 40
+
+
+# Characters of more than one byte that the shape treats differently: any letter
+# inside a sentence, and the quotes that may also open one.
+_SOME_CHARACTERS = ("é", "“", "‘")
+
+
+def _starts_a_character(tail: bytes) -> bool:
+    """Are these bytes the start of one UTF-8 character, cut before its end (a lead
+    byte and fewer continuation bytes than it announces)? A token may end there; the
+    next one completes it. Stray continuation bytes are not: a model that wrote them
+    one token after another once filled its whole context with text that never
+    decoded (tests/test_answer_format.py)."""
+    lead = tail[0]
+    length = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 0
+    return len(tail) < length and all(0x80 <= b <= 0xBF for b in tail[1:])
 
 
 class ShapeProcessor:
@@ -366,11 +390,14 @@ class ShapeProcessor:
         """(states, bytes still pending) after the pending bytes and `raw`."""
         data = self.pending + raw
         for cut in range(0, 4):  # a token may end inside a UTF-8 character
+            tail = data[len(data) - cut:]
+            if cut and not _starts_a_character(tail):
+                continue  # stray bytes that no later byte can make a character of
             try:
                 text = data[:len(data) - cut].decode("utf-8")
             except UnicodeDecodeError:
                 continue
-            return self.shape.feed(self.states, text), data[len(data) - cut:]
+            return self.shape.feed(self.states, text), tail
         return frozenset(), b""
 
     def __call__(self, input_ids, scores):
@@ -390,7 +417,9 @@ class ShapeProcessor:
         allowed = [t for t in top.tolist() if self._allows(t, may_end)]
         if not allowed:  # the model's likeliest tokens all break the shape: look further
             order = np.argsort(-scores)
-            allowed = next(([t] for t in order.tolist() if self._allows(t, may_end)), [])
+            # None at all cannot happen from a state the shape reached; if it did, the
+            # answer ends here (llama.cpp samples an arbitrary token from all -inf).
+            allowed = next(([t] for t in order.tolist() if self._allows(t, may_end)), list(self.ends))
         for token in allowed:
             masked[token] = scores[token]
         return masked
@@ -398,7 +427,12 @@ class ShapeProcessor:
     def _allows(self, token: int, may_end: bool) -> bool:
         if token in self.ends:
             return may_end
-        states, _ = self._after(self._piece(token))
+        piece = self._piece(token)
+        if not piece:  # a control token that writes nothing: allowed, the model may write it forever
+            return False
+        states, pending = self._after(piece)
+        if pending:  # it ends inside a character: one the shape takes must be able to follow
+            return any(self.shape.feed(states, ch) for ch in _SOME_CHARACTERS)
         return bool(states)
 
 
