@@ -255,3 +255,37 @@ def test_a_sentence_without_a_number_cited_as_written_is_not_asked_about(seed_in
     model = ScriptedModel([cited("cold war")], judgements=[0.9])
     _, _, answer = ask(seed_index, seed_retriever, model, review=True, question=ANNOUNCED)
     assert [c.verdict for c in answer.citations.checks] == ["supported"] and len(model.judged) == 1
+
+
+# A question the seeds answer ("Mr Starmer called on European governments to “step up”
+# defence capabilities and funding, …"), and two answers: one that only says it back.
+STEP_UP = "Who called on European governments to step up defence capabilities and funding?"
+
+
+def naming(text: str):
+    """A script: `text`, cited to the source that says "step up"."""
+    def write(sources: dict[int, str]) -> str:
+        number, _ = sentence_with(sources, "step up")
+        return f"{text} [{number}]"
+    return write
+
+
+def test_an_answer_that_only_restates_the_question_is_shown_unsure(seed_index, seed_retriever):
+    """True to its passage (the checker's ✓), but it adds nothing to the question."""
+    model = ScriptedModel([naming("European governments were called on to step up defence capabilities and "
+                                  "funding.")], judgements=[0.9])
+    _, checks, answer = ask(seed_index, seed_retriever, model, question=STEP_UP)
+    assert [c.verdict for c in checks] == ["supported"]  # as written: the checker's verdict
+    check, = answer.citations.checks
+    assert (check.verdict, check.mark) == ("unsure", "?")
+    assert check.reason.endswith("; but it only restates the question")
+    assert answer.warning == "its sentences only restate the question: they add nothing that answers it"
+    assert answer.alternative is not None
+
+
+def test_the_same_sentence_with_the_asked_for_name_keeps_its_check(seed_index, seed_retriever):
+    model = ScriptedModel([naming("Mr Starmer called on European governments to step up defence capabilities "
+                                  "and funding.")], judgements=[0.9])
+    _, _, answer = ask(seed_index, seed_retriever, model, question=STEP_UP)
+    check, = answer.citations.checks
+    assert (check.verdict, check.mark) == ("supported", "✓") and answer.warning is None

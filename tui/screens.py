@@ -74,9 +74,9 @@ KEYS = (
 MARKS = (
     ("✓", "supported: the cited passage states it (and, re-read with its number or name blanked, the sources "
           "fill the blank with the same)"),
-    ("?", "unsure: it may not answer the question (the model leans to no, or no number or date where one "
-          "was asked for), or a corrected citation's new passage, asked, does not state it; uncited: a claim "
-          "without a source"),
+    ("?", "unsure: it may not answer the question (the model leans to no, no number or date where one "
+          "was asked for, or only the question said back), or a corrected citation's new passage, asked, "
+          "does not state it; uncited: a claim without a source"),
     ("✗", "unsupported: a number, name, date or quotation is not in the cited passage, or the meaning differs; "
           "contradicted: the cited passage gives another number or name in its place"),
     ("↪", "wrong source: another passage states it (its number is shown)"),

@@ -3,7 +3,8 @@ relies on it. Each sentence was checked as it was written; here a sentence
 stated by another source it was given is cited to that one, the model is asked to
 confirm that the sources answer exactly this question (in the answer's own prompt
 first, then, where it is not sure, afresh of the cited passages: no declines the
-answer, a lean to no leaves its sentences "?" unsure), each supported
+answer, a lean to no leaves its sentences "?" unsure; so does an answer that gives no
+number where one is asked, or only says the question back: rag/answer/question_fit.py), each supported
 sentence with a number or name is re-read with it blanked (rag/answer/cloze.py: ✗
 where the cited passage gives another in its place; a re-pointed sentence with
 nothing to blank is "?" unless the model says its new source states it), and an answer
@@ -11,7 +12,6 @@ that declines, or that too little of is supported, gets the documents' own
 sentences beside it."""
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
@@ -20,11 +20,12 @@ from rag.answer.assemble import assemble
 from rag.answer.cloze import Reading, Refill, key_slot, refill, stated_in, statement_messages
 from rag.answer.extractive import choose, compose
 from rag.answer.prompt import NOT_COVERED, confirm_messages, judge_messages
+from rag.answer.question_fit import gives_no_asked_number, restates_the_question
 from rag.answer.retrieval import Retrieved
 from rag.answer.write import Checking, Written
 from rag.check.checker import CitationChecker, cited_numbers, is_refusal, repointed
 from rag.config import Settings
-from rag.retrieve.question import DATE, ORGANISATION, PERSON, PLACE, QUANTITY, QuestionAnalysis, gives_answer
+from rag.retrieve.question import ORGANISATION, PERSON, PLACE, QuestionAnalysis, gives_answer
 from rag.types.answers import Answer, Mode, Source, Timings
 from rag.types.citations import (
     CONTRADICTED, NO_CLAIM, SUPPORTED, UNSURE, WRONG_SOURCE, CitationReport, SentenceCheck,
@@ -80,6 +81,9 @@ class Reviewer:
             what = retrieved.analysis.missing_words
             report = doubtful(report, f"it gives no {what.split(' ', 1)[1]}, which the question asks for")
             doubt = f"none of its sentences gives {what}, which the question asks for"
+        elif not declined and text and restates_the_question(report, retrieved.question):
+            report = doubtful(report, "it only restates the question")
+            doubt = "its sentences only restate the question: they add nothing that answers it"
         if not declined and text and self.rereads:
             # The sentences the checker just re-pointed: their old verdict was "wrong source".
             moved = frozenset(c.sentence.index for c in written.report.checks if c.verdict == WRONG_SOURCE)
@@ -256,21 +260,6 @@ def doubtful(report: CitationReport, why: str) -> CitationReport:
     unsure: their words are in the passage, but they may answer a neighbouring one."""
     return CitationReport(tuple(replace(c, verdict=UNSURE, reason=f"{c.reason}; but {why}")
                                 if c.verdict == SUPPORTED else c for c in report.checks), report.milliseconds)
-
-
-# "How many", "how much": a number asked for without doubt ("which count", "what area"
-# are also a title and a place, so the other quantity questions are not held to this).
-_ASKS_A_NUMBER = re.compile(r"\bhow\s+(?:many|much)\b", re.IGNORECASE)
-
-
-def gives_no_asked_number(report: CitationReport, analysis: QuestionAnalysis) -> bool:
-    """Does an answer to "how many", "how much" or "when" hold no number or date beyond
-    the question's own? Its sentences may be true, but it does not give what was asked
-    ("How many Huguenots fled France?" → a true sentence about New France)."""
-    asked = analysis.answer_type == DATE or (analysis.answer_type == QUANTITY
-                                            and bool(_ASKS_A_NUMBER.search(analysis.question)))
-    claims = [c.sentence.text for c in report.checks if c.verdict != NO_CLAIM]
-    return asked and bool(claims) and not any(gives_answer(text, analysis) for text in claims)
 
 
 def with_verdict(answer: Answer, analysis: QuestionAnalysis) -> Answer:

@@ -15,6 +15,11 @@ said says say tell told according
 _WORD = re.compile(r"[\w'’%-]+")
 
 
+def words_of(text: str) -> list[str]:
+    """The words of `text` as written, in order ("Members", "of", "Parliament")."""
+    return _WORD.findall(text)
+
+
 def content_words(text: str) -> set[str]:
     words = {w.lower().strip("'’-").replace("’", "'") for w in _WORD.findall(text)}
     return {_stem(w) for w in words if w and w not in STOP_WORDS and len(w) > 1}
