@@ -142,6 +142,19 @@ def test_a_repeated_sentence_ends_the_answer_and_is_left_out(seed_index, seed_re
     assert model.streams[0].closed_early  # the model was stopped, not read to its end
 
 
+def test_a_sentence_of_the_models_instructions_ends_the_answer_and_is_left_out(seed_index, seed_retriever):
+    """Written once by the default model after an answer to a SQuAD question: the
+    reader never gets the prompt's own words as part of an answer."""
+    def echoing(sources: dict[int, str]) -> str:
+        return f"{cited('2.5')(sources)} If no source states the answer, write just: {NOT_COVERED} [1]"
+
+    model = ScriptedModel([echoing], judgements=[0.9])
+    _, checks, answer = ask(seed_index, seed_retriever, model)
+    assert answer.text == cited("2.5")(_sources(model)) and len(checks) == 1
+    assert "If no source" not in answer.text and answer.timings["stopped_by"] == "repetition"
+    assert model.streams[0].messages[0]["content"].count("If no source states the answer, write just") == 1
+
+
 def test_a_cancel_stops_the_model_before_its_next_piece(seed_index, seed_retriever):
     model = ScriptedModel([cited("2.5")], judgements=[0.9])
     read = []

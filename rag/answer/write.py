@@ -104,10 +104,11 @@ class Checking:
     sentence is complete once the next one has begun (its markers come after its
     full stop); at the end, all are."""
 
-    def __init__(self, checker: CitationChecker, sources: Sequence[Source], extra: Sequence):
+    def __init__(self, checker: CitationChecker, sources: Sequence[Source], extra: Sequence, told: str = ""):
         self.checker = checker
         self.sources = sources
         self.extra = extra
+        self.told = _comparable(told)  # the model's instructions: a sentence of them is not an answer
         self.checks: list[SentenceCheck] = []
         self.milliseconds = 0.0
 
@@ -127,11 +128,13 @@ class Checking:
 
     def advance_unrepeated(self, text: str, final: bool) -> collections.abc.Generator[SentenceCheck, None, int | None]:
         """Like `advance`, yielding each new check, but a sentence that repeats an
-        earlier one (a small model's loop) ends the answer: it is dropped, with
-        what follows it, and its start offset is returned (None when none repeats)."""
+        earlier one (a small model's loop) or its instructions ("If no source states
+        the answer, write just: …", written once after an answer on SQuAD) ends the
+        answer: it is dropped, with what follows it, and its start offset is
+        returned (None when none repeats)."""
         said = {_comparable(c.sentence.text) for c in self.checks}
         for check in self.advance(text, final):
-            if _comparable(check.sentence.text) in said:
+            if _comparable(check.sentence.text) in said or self._repeats_instructions(check.sentence.text):
                 self.checks = self.checks[:self.checks.index(check)]
                 return check.sentence.start
             said.add(_comparable(check.sentence.text))
@@ -141,6 +144,14 @@ class Checking:
     def report(self) -> CitationReport:
         return CitationReport(tuple(self.checks), round(self.milliseconds, 2))
 
+    def _repeats_instructions(self, sentence: str) -> bool:
+        said = _comparable(sentence)
+        # The refusal is in the instructions too, and is an answer; so may a few words be.
+        return len(said.split()) >= _ECHO_WORDS and said != _comparable(NOT_COVERED) and said in self.told
+
+
+_ECHO_WORDS = 5  # words a sentence of the instructions must have to count as repeating them
+
 
 class Draft:
     """One answer being written: the model's pieces passed on as they come, each
@@ -148,8 +159,8 @@ class Draft:
     `hold_refusal`, pieces that may still become the refusal sentence are held back,
     so that a refusal can be reconsidered before the reader sees it (`withheld`)."""
 
-    def __init__(self, checker: CitationChecker, sources: Sequence[Source], extra: Sequence):
-        self.checking = Checking(checker, sources, extra)
+    def __init__(self, checker: CitationChecker, sources: Sequence[Source], extra: Sequence, told: str = ""):
+        self.checking = Checking(checker, sources, extra, told)
         self.pieces: list[str] = []
         self.shown = 0  # pieces passed on
         self.repeated: int | None = None
@@ -271,7 +282,7 @@ class ModelWriter:
         options: dict[str, Any] = {"temperature": settings.temperature if temperature is None else temperature,
                                    "grammar": grammar, "should_stop": should_stop}
         self.sources = tuple(prompt.sources)
-        self.draft = Draft(self.checker, prompt.sources, extra)
+        self.draft = Draft(self.checker, prompt.sources, extra, told=prompt.messages[0]["content"])
         writing = time.perf_counter()
         yield from self.draft.write(self.generator.stream(prompt.messages, prompt.max_answer_tokens, shape=shape,
                                                           **options),
@@ -299,7 +310,7 @@ class ModelWriter:
             yield from self.draft.release()
             return
         self.timings = self.timings.with_(refused_draft=self.draft.text)
-        self.draft = Draft(self.checker, prompt.sources, extra)
+        self.draft = Draft(self.checker, prompt.sources, extra, told=prompt.messages[0]["content"])
         yield from self.draft.write(self.generator.stream(
             insisting(prompt.messages), prompt.max_answer_tokens,
             shape=replace(shape, refusal="", banned=REFUSAL_OPENINGS), **options), hold_refusal=True)
