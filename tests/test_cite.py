@@ -90,6 +90,11 @@ def test_missing_facts_name_what_is_missing():
     assert missing_facts("It depends on US air support, as stated in source 2.", troops, set()) == []
     assert missing_facts("According to sources 1 and 3, it depends on air support.", troops, set()) == []
     assert missing_facts("It depends on 3 kinds of US support, as stated in source 2.", troops, set()) == ["“3”"]
+    # …and only the list: the number after it is the sentence's own (a SQuAD answer was
+    # once flagged for "0" here, "source 1, 75" having been taken as the list).
+    refugees = PassageFacts.of("An estimated total of 75,000 to 100,000 people emigrated to the Dutch Republic.")
+    assert missing_facts("According to source 1, 75,000 to 100,000 refugees went there.", refugees, set()) == []
+    assert missing_facts("According to source 1, 80,000 refugees went there.", refugees, set()) == ["“80000”"]
 
 
 def test_negation_is_compared_clause_by_clause():

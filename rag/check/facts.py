@@ -275,8 +275,10 @@ def acronyms(text: str) -> set[str]:
 # A model that names its sources in words ("as stated in source 2", "according to
 # sources 1 and 3") refers to the numbered list in its prompt: the number is a
 # pointer, not a fact the passage should hold.
+# A number in the list ends where it ends: "source 1, 75,000 refugees" names source 1 only.
+_LISTED = r"\d{1,2}(?![.,]?\d)"
 _SOURCE_REFERENCE = re.compile(
-    r"\b(?:sources?|passages?)\s+(?:no\.?\s*)?\d{1,2}(?:\s*(?:,|and|&|or)\s*\d{1,2})*\b", re.I)
+    rf"\b(?:sources?|passages?)\s+(?:no\.?\s*)?{_LISTED}(?:\s*(?:,|and|&|or)\s*{_LISTED})*\b", re.I)
 
 
 def missing_facts(sentence: str, passage: PassageFacts, known: set[str]) -> list[str]:
