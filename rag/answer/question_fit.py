@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from rag.retrieve.question import DATE, QUANTITY, QuestionAnalysis, gives_answer
+from rag.retrieve.question import DATE, QUANTITY, YES_NO, QuestionAnalysis, gives_answer
 from rag.text.words import STOP_WORDS, content_words, words_of
 from rag.types.citations import NO_CLAIM, CitationReport
 
@@ -36,14 +36,17 @@ _POLARITY = frozenset({"yes", "no", "not", "never", "nor"})
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]*[A-Z][A-Z0-9&]*s?\b")
 
 
-def restates_the_question(report: CitationReport, question: str) -> bool:
+def restates_the_question(report: CitationReport, analysis: QuestionAnalysis) -> bool:
     """Do the answer's sentences add nothing to the question? Every content word of
     them is the question's own, a word about the sources, or a word of a spelled-out
     acronym that the question uses (a restatement often spells one out: "What did
     Jerne develop on the basis of CST?" → "Jerne developed the clonal selection theory
-    (CST) on the basis of CST."). A yes, a no or a negation is something added."""
+    (CST) on the basis of CST."). A yes, a no or a negation is something added, and a
+    yes/no question is answered by saying it back ("Did the UK vote for it?" → "The UK
+    voted for it.")."""
+    question = analysis.question
     claims = [c.sentence.text for c in report.checks if c.verdict != NO_CLAIM]
-    if not claims:
+    if not claims or analysis.answer_type == YES_NO:
         return False
     asked = content_words(question)
     said = set().union(*(content_words(text) for text in claims))

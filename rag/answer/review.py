@@ -81,7 +81,7 @@ class Reviewer:
             what = retrieved.analysis.missing_words
             report = doubtful(report, f"it gives no {what.split(' ', 1)[1]}, which the question asks for")
             doubt = f"none of its sentences gives {what}, which the question asks for"
-        elif not declined and text and restates_the_question(report, retrieved.question):
+        elif not declined and text and restates_the_question(report, retrieved.analysis):
             report = doubtful(report, "it only restates the question")
             doubt = "its sentences only restate the question: they add nothing that answers it"
         if not declined and text and self.rereads:
