@@ -198,14 +198,18 @@ class LlamaCppGenerator:
         import numpy as np
 
         llm = self._llm
+        llm.n_tokens = min(self._cached_prefix(tokens), len(tokens) - 1)
+        llm.eval(list(tokens[llm.n_tokens:]))
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+
+    def _cached_prefix(self, tokens: Sequence[int]) -> int:
+        """How many of `tokens`, from the first, the key/value cache already holds."""
         shared = 0
-        for a, b in zip(llm._input_ids.tolist(), tokens):
+        for a, b in zip(self._llm._input_ids.tolist(), tokens):
             if a != b:
                 break
             shared += 1
-        llm.n_tokens = min(shared, len(tokens) - 1)
-        llm.eval(list(tokens[llm.n_tokens:]))
-        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        return shared
 
     @contextlib.contextmanager
     def _cache_kept(self):
@@ -267,12 +271,7 @@ class LlamaCppGenerator:
         if len(tokens) + max_tokens > self.n_ctx:  # the budget in prompt.py makes this unreachable
             raise ModelError(f"prompt of {len(tokens)} tokens + {max_tokens} answer tokens exceeds the "
                              f"context of {self.n_ctx}")
-        cached = 0
-        for a, b in zip(self._llm._input_ids.tolist(), tokens):
-            if a != b:
-                break
-            cached += 1
-        stats = GenerationStats(prompt_tokens=len(tokens), reused_prompt_tokens=cached)
+        stats = GenerationStats(prompt_tokens=len(tokens), reused_prompt_tokens=self._cached_prefix(tokens))
         self.last_stats = stats
         sampled = [0]
         kwargs = self._completion_options(len(tokens), max_tokens, grammar, should_stop, shape, sampled)

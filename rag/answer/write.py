@@ -99,6 +99,9 @@ def prompt_sentences(settings: Settings, generator: Generator | None) -> int:
 _PARTIAL_MARKER = re.compile(r"\[\^?[\d,\s\-–^]*$")
 
 
+_ECHO_WORDS = 5  # words a sentence of the instructions must have to count as repeating them
+
+
 class Checking:
     """Checks an answer's sentences as they are written. While a model writes, a
     sentence is complete once the next one has begun (its markers come after its
@@ -134,10 +137,11 @@ class Checking:
         returned (None when none repeats)."""
         said = {_comparable(c.sentence.text) for c in self.checks}
         for check in self.advance(text, final):
-            if _comparable(check.sentence.text) in said or self._repeats_instructions(check.sentence.text):
+            sentence = _comparable(check.sentence.text)
+            if sentence in said or self._repeats_instructions(sentence):
                 self.checks = self.checks[:self.checks.index(check)]
                 return check.sentence.start
-            said.add(_comparable(check.sentence.text))
+            said.add(sentence)
             yield check
         return None
 
@@ -145,12 +149,9 @@ class Checking:
         return CitationReport(tuple(self.checks), round(self.milliseconds, 2))
 
     def _repeats_instructions(self, sentence: str) -> bool:
-        said = _comparable(sentence)
+        """Is `sentence` (already made comparable) words of the model's instructions?"""
         # The refusal is in the instructions too, and is an answer; so may a few words be.
-        return len(said.split()) >= _ECHO_WORDS and said != _comparable(NOT_COVERED) and said in self.told
-
-
-_ECHO_WORDS = 5  # words a sentence of the instructions must have to count as repeating them
+        return len(sentence.split()) >= _ECHO_WORDS and sentence != _REFUSAL and sentence in self.told
 
 
 class Draft:
@@ -214,6 +215,9 @@ class Draft:
 
 def _comparable(sentence: str) -> str:
     return " ".join(sentence.lower().split())
+
+
+_REFUSAL = _comparable(NOT_COVERED)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def words_of(text: str) -> list[str]:
 
 
 def content_words(text: str) -> set[str]:
-    words = {w.lower().strip("'’-").replace("’", "'") for w in _WORD.findall(text)}
+    words = {w.lower().strip("'’-").replace("’", "'") for w in words_of(text)}
     return {_stem(w) for w in words if w and w not in STOP_WORDS and len(w) > 1}
 
 
