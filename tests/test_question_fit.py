@@ -51,3 +51,10 @@ def test_an_acronym_is_spelled_out_by_the_first_letters_of_words_with_small_word
     assert spelled_out("CSNET", "The Computer Science Network (CSNET) grew.") == {"Computer", "Science", "Network"}
     assert spelled_out("MPs", "Members of Parliament voted.") == {"Members", "Parliament"}
     assert spelled_out("NATO", "NATO met in The Hague.") == set()  # the acronym itself spells nothing out
+
+
+def test_a_shouted_word_is_not_read_as_an_acronym():
+    """Past eight letters an all-capitals word is not spelled out: each letter may come
+    from any of several words, and the search for them grows with every letter."""
+    assert spelled_out("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", " ".join(["aaaaa"] * 60)) == set()
+    assert spelled_out("AAAA", "aa aa") == {"aa"}

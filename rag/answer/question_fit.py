@@ -34,6 +34,7 @@ _ABOUT_THE_SOURCES = frozenset(content_words("source sources document documents 
 _POLARITY = frozenset({"yes", "no", "not", "never", "nor"})
 # Letters written as an acronym: "CSNET", "CST", "NATO" (two or more capitals).
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]*[A-Z][A-Z0-9&]*s?\b")
+_LONGEST_ACRONYM = 8
 
 
 def restates_the_question(report: CitationReport, analysis: QuestionAnalysis) -> bool:
@@ -63,6 +64,8 @@ def spelled_out(acronym: str, text: str) -> set[str]:
     letters from its start ("Computer Science Network" spells CSNET; small words
     such as "of" may sit between): empty when none do."""
     letters = acronym.removesuffix("s").lower()
+    if len(letters) > _LONGEST_ACRONYM:  # a shouted word, not an acronym (and the search grows fast)
+        return set()
     words = words_of(text)
     for start in range(len(words)):
         run = _spells(letters, words, start)
