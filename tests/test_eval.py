@@ -59,3 +59,6 @@ def test_key_token_scoring_passes_a_paraphrase_and_fails_a_wrong_or_partial_answ
     assert not holds_key_tokens("Ukraine's deputy foreign minister is Andrii Sybiha. [2]", ["Betsa Mariana"])
     assert holds_key_tokens("Spending rises to 2.5 per cent of GDP by 2027. [1]", ["2.5% of GDP by 2027"])
     assert not holds_key_tokens("Spending rises to 2.5 per cent of GDP. [1]", ["2.5% of GDP by 2027"])
+    # A dateline's abbreviated month is that month, and only that one.
+    assert holds_key_tokens("Published: Feb, 26 2025 22:30 [1]", ["26 February 2025"])
+    assert not holds_key_tokens("Published: Mar, 26 2025 22:30 [1]", ["26 February 2025"])

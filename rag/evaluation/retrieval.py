@@ -165,6 +165,7 @@ def holds_key_tokens(text: str, answers: Sequence[str]) -> bool:
     from rag.check.facts import names, numbers
     from rag.text.words import content_words
 
+    text, answers = _full_months(text), [_full_months(a) for a in answers]
     have_numbers = numbers(text)
     have_words = content_words(text) | {w.lower() for w in names(text)}
     for answer in answers:
@@ -178,6 +179,17 @@ def holds_key_tokens(text: str, answers: Sequence[str]) -> bool:
         if not others or sum(_word_in(w, have_words) for w in others) >= len(others) / 2:
             return True
     return False
+
+
+# A month as a dateline abbreviates it ("Published: Feb, 26 2025" for 26 February 2025).
+_MONTH_ABBREVIATIONS = {"Jan": "January", "Feb": "February", "Mar": "March", "Apr": "April", "Jun": "June",
+                        "Jul": "July", "Aug": "August", "Sep": "September", "Sept": "September",
+                        "Oct": "October", "Nov": "November", "Dec": "December"}
+_MONTH_ABBREVIATION = re.compile(r"\b(" + "|".join(_MONTH_ABBREVIATIONS) + r")\b\.?")
+
+
+def _full_months(text: str) -> str:
+    return _MONTH_ABBREVIATION.sub(lambda m: _MONTH_ABBREVIATIONS[m.group(1)], text)
 
 
 def _word_in(word: str, words: set[str]) -> bool:
