@@ -158,6 +158,22 @@ def test_each_verdict_with_its_reason_and_evidence(seed_checker, passages):
     assert report.summary() == "1 of 4 sentences supported (1 unsupported, 1 wrong source, 1 uncited)"
 
 
+def test_a_passage_that_only_shares_a_sentences_words_is_not_offered_as_its_source(seed_checker, passages):
+    """Found as a user: the General Assembly vote, cited to the resolution's paragraph
+    (which does not name the Assembly), was "wrong source" pointing at a paragraph that
+    names the Assembly but says nothing of a vote ("However, the recent developments at
+    the UN…", score 0.57). A searched fix must clear SEARCHED_FIX_THRESHOLD; the right
+    paraphrase fix of a wrong citation still comes through."""
+    sources = [Source(1, passages["000#6"], "")]
+    extra = [passages["000#2"], passages["000#5"]]
+    claim = "Yes, the UN General Assembly adopted the resolution drafted by Ukraine. [1]"
+    check, = seed_checker.check_answer(claim, sources, extra).checks
+    assert check.verdict == UNSUPPORTED and check.supported_by is None, (check.verdict, check.reason)
+    lammy = "David Lammy told MPs that sending UK troops to Ukraine would be a challenging decision. [1]"
+    check, = seed_checker.check_answer(lammy, sources, extra).checks
+    assert check.verdict == WRONG_SOURCE and "challenging decision" in check.supported_by.text
+
+
 def test_strict_drops_the_unchecked_and_corrects_the_source(seed_checker, passages, seed_index):
     sources = (Source(1, passages["000#6"], ""), Source(2, passages["004#13"], ""))
     text = ("This resolution garnered 93 votes in favor. [1] It got 95 votes in favour. [1] "
