@@ -8,7 +8,8 @@ sentence (rag/check/facts.py), agrees with it on negation, and states it by a ca
 score of how close its closest sentences are in meaning and how many of its words
 they hold (rag/check/support.py). A long sentence is judged in parts too, so the
 verdict names the clause that is not stated. Otherwise it is `unsupported`, or
-`wrong source` when another of the answer's passages does state it, or `uncited`
+`wrong source` when another of the answer's passages does state it (with the higher
+score a searched fix needs, SEARCHED_FIX_THRESHOLD), or `uncited`
 when it makes a claim with no marker at all. Refusals and connective sentences
 ("In short:") make no claim and need no marker.
 
