@@ -160,36 +160,26 @@ def holds_key_tokens(text: str, answers: Sequence[str]) -> bool:
     """Does `text` give one of the expected answers, in its own words or others? A
     reader's test, which a paraphrase passes and the literal test does not: every
     number of the expected answer ("eight" = "8", "2.5 per cent" = "2.5%"), every
-    name ("Mariana Betsa" for "Betsa Mariana"), and at least half of its other
-    content words (stemmed) are in the text."""
-    from rag.check.facts import names, numbers
+    month ("Feb" = "February", as the checker reads them), every name ("Mariana
+    Betsa" for "Betsa Mariana"), and at least half of its other content words
+    (stemmed) are in the text."""
+    from rag.check.facts import months, names, numbers
     from rag.text.words import content_words
 
-    text, answers = _full_months(text), [_full_months(a) for a in answers]
-    have_numbers = numbers(text)
+    have_numbers, have_months = numbers(text), months(text)
     have_words = content_words(text) | {w.lower() for w in names(text)}
     for answer in answers:
-        wanted_numbers = numbers(answer)
+        wanted_numbers, wanted_months = numbers(answer), months(answer)
         wanted_names = {n.lower() for n in names(answer)}
         others = content_words(answer) - wanted_names - {w.lower() for w in wanted_numbers} \
             - {w.rstrip("%") for w in wanted_numbers}
-        others = {w for w in others if not any(ch.isdigit() for ch in w) and not numbers(w)}
-        if not (wanted_numbers <= have_numbers and wanted_names <= have_words):
+        others = {w for w in others if not any(ch.isdigit() for ch in w) and not numbers(w)
+                  and not months(w.capitalize())}
+        if not (wanted_numbers <= have_numbers and wanted_months <= have_months and wanted_names <= have_words):
             continue
         if not others or sum(_word_in(w, have_words) for w in others) >= len(others) / 2:
             return True
     return False
-
-
-# A month as a dateline abbreviates it ("Published: Feb, 26 2025" for 26 February 2025).
-_MONTH_ABBREVIATIONS = {"Jan": "January", "Feb": "February", "Mar": "March", "Apr": "April", "Jun": "June",
-                        "Jul": "July", "Aug": "August", "Sep": "September", "Sept": "September",
-                        "Oct": "October", "Nov": "November", "Dec": "December"}
-_MONTH_ABBREVIATION = re.compile(r"\b(" + "|".join(_MONTH_ABBREVIATIONS) + r")\b\.?")
-
-
-def _full_months(text: str) -> str:
-    return _MONTH_ABBREVIATION.sub(lambda m: _MONTH_ABBREVIATIONS[m.group(1)], text)
 
 
 def _word_in(word: str, words: set[str]) -> bool:
