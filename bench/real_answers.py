@@ -3,7 +3,7 @@ it cited, is the citation true; and does the assistant decline what the document
 do not answer.
 
     .venv/bin/python bench/real_answers.py [--models qwen2.5-1.5b,qwen2.5-0.5b,smollm2]
-        [--sets seeds,squad-tune,squad-report,squad-fresh] [--configs extractive,shipped,grammar,plain]
+        [--sets seeds,web,squad-tune,squad-report,squad-fresh] [--configs extractive,shipped,grammar,plain]
         [--limit N] [--timing] [--prompt-lookup] [--probe] [--confirm-signals]
 
 Question sets (none written for this project except the seeds):
@@ -20,6 +20,10 @@ Question sets (none written for this project except the seeds):
 - squad-fresh: questions of all six articles that neither part draws (at the sizes
   asked for), drawn with another seed: where a rule chosen on the two parts is
   checked on questions it was not chosen on; squad-fresh2: none of those either.
+- web: eval/web_questions.jsonl over the 20 saved news pages of `../shared/benchdata/html/`
+  (articles of the seeds' kind that no rule was chosen on): 28 answerable and 9 that
+  look answerable but are not (a neighbouring actor, place or count), written before
+  any answer to them was read (issue 39, sixth session).
 
 Configurations: extractive (no model); `shipped` = the defaults; `grammar` = the
 same with the answer held to its form by a llama.cpp grammar instead of the
@@ -144,6 +148,24 @@ def _all_questions(data: list[dict], part: str) -> list[Question]:
 def seed_questions() -> list[Question]:
     return [Question("seeds", q.id, q.question, q.expected, "answerable" if q.answerable else "off")
             for q in load_questions(ROOT / "eval" / "seed_questions.jsonl")]
+
+
+def web_questions() -> list[Question]:
+    rows = [json.loads(line) for line in (ROOT / "eval" / "web_questions.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    return [Question("web", r["id"], r["question"], tuple(r["answers"]), r["kind"]) for r in rows]
+
+
+def web_pages(folder: Path) -> Path:
+    """The saved pages, unpacked once (the readers take .html, not .html.gz)."""
+    import gzip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for packed in sorted((ROOT.parent / "shared" / "benchdata" / "html" / "pages").glob("*.html.gz")):
+        page = folder / packed.name[:-3]
+        if not page.exists():
+            page.write_bytes(gzip.decompress(packed.read_bytes()))
+    return folder
 
 
 def build_index(name: str, paths, settings: Settings, embedder) -> Settings:
@@ -453,6 +475,8 @@ def main() -> int:
     sets = {}
     if "seeds" in args.sets:
         sets["seeds"] = (build_index("seeds", [ROOT / "seeds"], base, embedder), seed_questions())
+    if "web" in args.sets.split(","):
+        sets["web"] = (build_index("web", [web_pages(CACHE / "web-pages")], base, embedder), web_questions())
     squad_parts = [s.split("-", 1)[1] for s in args.sets.split(",") if s.startswith("squad-")]
     if squad_parts:
         corpus = CACHE / "squad-corpus"

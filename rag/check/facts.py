@@ -236,7 +236,10 @@ class PassageFacts:
     @classmethod
     def of(cls, passage_text: str, title: str = "") -> "PassageFacts":
         both = f"{title} {passage_text}"
-        words = {_name_key(w.rstrip(".")) for w in _WORD.findall(both)}
+        written = [w.rstrip(".") for w in _WORD.findall(both)]
+        # A name joined by a full stop ("ID.SPACE") also gives its parts, which a
+        # sentence may write apart ("ID. SPACE"); `has_name` joins them the other way.
+        words = {_name_key(w) for w in written} | {_name_key(part) for w in written for part in _dotted_parts(w)}
         return cls(normalise(passage_text), frozenset(numbers(passage_text)),
                    frozenset(months(passage_text)), frozenset(words), frozenset(acronyms(both)),
                    plain_words(passage_text))
@@ -281,6 +284,13 @@ _SOURCE_REFERENCE = re.compile(
     rf"\b(?:sources?|passages?)\s+(?:no\.?\s*)?{_LISTED}(?:\s*(?:,|and|&|or)\s*{_LISTED})*\b", re.I)
 
 
+def _dotted_parts(word: str) -> list[str]:
+    """The parts of a name joined by full stops, each of two letters or more ("ID.SPACE"
+    -> ID, SPACE); none for initials ("U.S") or a plain word."""
+    parts = word.split(".")
+    return parts if len(parts) > 1 and all(len(p) >= 2 for p in parts) else []
+
+
 def missing_facts(sentence: str, passage: PassageFacts, known: set[str]) -> list[str]:
     """The facts of `sentence` that `passage` does not contain, as a reader would
     name them: '"18"', '"February"', 'the quotation "…"', 'the name Macron'."""
@@ -298,6 +308,8 @@ def missing_facts(sentence: str, passage: PassageFacts, known: set[str]) -> list
     spelled_out = {w.lower() for run in _RUN.findall(sentence) for w in run.split()
                    if "".join(x[0] for x in run.split() if x[0].isupper()).lower() in passage.words}
     for key, written in sorted(names(sentence, known).items()):
-        if not passage.has_name(key) and key not in spelled_out:
+        parts = _dotted_parts(written)
+        if not passage.has_name(key) and key not in spelled_out \
+                and not (parts and all(passage.has_name(_name_key(p)) for p in parts)):
             missing.append(f"the name {written}")
     return missing
