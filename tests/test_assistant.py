@@ -1,4 +1,6 @@
 """The answering pipeline on the seeds: extractive, local GGUF (tiny model), grounding."""
+import shutil
+
 import pytest
 
 from rag.answer.retrieval import condense
@@ -51,6 +53,21 @@ def test_a_name_no_passage_mentions_is_declined_by_name(extractive):
     assert answer.text == "The documents do not mention Chinese President Xi Jinping."
     named = run(extractive, "What did President Zelenskyy say about the minerals deal?")
     assert named.covered and named.cited
+
+
+def test_a_name_the_library_holds_elsewhere_is_declined_without_saying_it_is_absent(extractive, seed_index):
+    """Belarus is in the seeds (it voted against the UN resolution) but in no passage
+    about defence spending: the question is declined, and not with "The documents do
+    not mention Belarus", which would be false of the documents (a saved news page once
+    got "do not mention Iraq" from an article that names Iraq twice)."""
+    from rag.answer.retrieval import retrieve
+
+    question = "How much did Belarus spend on defence by 2027?"
+    retrieved = retrieve(question, (), None, extractive.retriever, extractive.selector, extractive.settings)
+    assert [t.text for t in retrieved.missing] == ["Belarus"] and retrieved.unknown == ()
+    assert any("Belarus" in p.read_text(encoding="utf-8") for p in (seed_index.index_dir.parent / "seeds").iterdir())
+    answer = run(extractive, question)
+    assert not answer.covered and answer.text == NOT_COVERED
 
 
 def test_a_neighbouring_topic_is_declined_when_no_passage_holds_its_words(extractive):
@@ -232,3 +249,32 @@ def test_each_part_of_a_two_part_question_brings_its_own_passages(extractive):
     assert ids[:2] == [first[0].passage.id, second[0].passage.id]
     assert {h.passage.id for h in first} | {h.passage.id for h in second} == set(ids)
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+
+def test_a_name_only_in_a_heading_is_mentioned_by_the_documents(tmp_path, embedder_factory, embedder):
+    """A real paper (benchdata pdfs-more/0807.3577.pdf) names its authors once, in the
+    heading its first page's paragraphs sit under. Asked about them, the assistant once
+    said "The documents do not mention Bolejko and Andersson": no retrieved passage's
+    text names them, but their heading does. A name in no heading, title or passage is
+    still declined by name."""
+    from rag.answer.retrieval import retrieve
+    from rag.ingest.pipeline import ingest_paths
+
+    from conftest import ROOT, make_settings
+
+    corpus = tmp_path / "paper"
+    corpus.mkdir()
+    shutil.copy(ROOT.parent / "shared" / "benchdata" / "pdfs-more" / "0807.3577.pdf", corpus)
+    settings = make_settings(tmp_path / "index")
+    assert not ingest_paths([corpus], settings, embedder_factory).problems
+    assistant = open_assistant(settings, open_retriever(settings, embedder=embedder))
+
+    question = "In which models did Bolejko and Andersson calculate the volume deceleration parameter?"
+    retrieved = retrieve(question, (), None, assistant.retriever, assistant.selector, assistant.settings)
+    assert not any("Bolejko" in h.passage.text for h in retrieved.hits)  # only a heading names them
+    assert any("Bolejko" in h.passage.section for h in retrieved.hits)
+    assert retrieved.missing == ()
+    assert "do not mention" not in run(assistant, question).text
+    stranger = run(assistant, "In which models did Hawking and Penrose calculate the volume deceleration parameter?")
+    assert stranger.text == "The documents do not mention Hawking and Penrose."

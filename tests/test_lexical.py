@@ -27,6 +27,15 @@ def test_stop_words_and_unknown_words_score_nothing():
     assert index.scores("").tolist() == [0.0] * 4
 
 
+def test_mentions_asks_that_every_word_is_somewhere_in_the_library(tmp_path):
+    index = build()
+    assert index.mentions("Cats") and index.mentions("cat dogs")  # stemmed, case folded, any passages
+    assert not index.mentions("cat zebra") and not index.mentions("the") and not index.mentions("")
+    index.save(tmp_path / "bm25")
+    assert LexicalIndex.load(tmp_path / "bm25").mentions("defence spending")
+    assert not LexicalIndex.build([], []).mentions("cat")
+
+
 def test_save_and_load_give_the_same_scores(tmp_path):
     index = build()
     index.save(tmp_path / "bm25")

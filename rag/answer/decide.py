@@ -35,7 +35,7 @@ def decide(retrieved: Retrieved, settings: Settings, extractive: bool) -> Decisi
         return Decision(Route.BYLINE, wanted=wanted)
     if not retrieved.coverage.covered or retrieved.missing:
         return Decision(Route.NOT_COVERED,
-                        refusal=not_mentioned(retrieved.missing) if retrieved.missing else NOT_COVERED)
+                        refusal=not_mentioned(retrieved.unknown) if retrieved.unknown else NOT_COVERED)
     return Decision(Route.EXTRACTIVE if extractive else Route.MODEL)
 
 

@@ -16,7 +16,7 @@ from rag.retrieve.search import Retriever
 from rag.retrieve.select_sentences import ScoredSentence, SentenceSelector
 from rag.text.words import content_words
 from rag.types.answers import Timings, Turn
-from rag.types.corpus import Hit
+from rag.types.corpus import Hit, Passage
 from rag.types.scope import Scope
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about|what else|why|and what)\b", re.I)
@@ -36,6 +36,7 @@ class Retrieved:
     analysis: QuestionAnalysis
     coverage: Coverage
     missing: tuple[KeyTerm, ...]  # names the question asks about that no hit mentions
+    unknown: tuple[KeyTerm, ...]  # those of them that no passage of the library holds at all
     scoped: ScopedDocuments | None
     timings: Timings
 
@@ -80,16 +81,26 @@ def retrieve(question: str, history: Sequence[Turn], scope: Scope | None, retrie
     scored = selector.score(query, hits, analysis=analysis)
     coverage = judge_coverage(query, hits, scored, settings, retriever.index.lexical)
     # A name the question asks about that no retrieved passage mentions: the
-    # documents are about something else, however close the topic.
-    missing = (missing_terms(analysis, [h.passage.text for h in hits])
+    # documents are about something else, however close the topic. A passage's
+    # document title and the heading it sits under mention what they name: a paper's
+    # authors are often only there ("In which models did Bolejko and Andersson…").
+    missing = (missing_terms(analysis, [mentioning(h.passage) for h in hits])
                if coverage.covered and settings.refuse_missing_names else ())
+    # "The documents do not mention Iraq" must be true of the documents, not only of
+    # the passages found: a name the library holds elsewhere is declined without it.
+    unknown = tuple(t for t in missing if not retriever.index.lexical.mentions(t.text))
     timings = Timings(retrieval_ms=round(1000 * (retrieved - started), 1),
                       selection_ms=round(1000 * (time.perf_counter() - retrieved), 1),
                       best_similarity=round(coverage.best_similarity, 4),
                       best_overlap=round(coverage.best_overlap, 4),
                       term_coverage=round(coverage.term_coverage, 4), answer_type=analysis.answer_type)
     return Retrieved(question, query, tuple(parts), tuple(hits), tuple(scored), analysis, coverage, tuple(missing),
-                     scoped, timings)
+                     unknown, scoped, timings)
+
+
+def mentioning(passage: Passage) -> str:
+    """What a passage mentions: its text under its document's title and its heading."""
+    return "\n".join(part for part in (passage.title, passage.section, passage.text) if part)
 
 
 def search_parts(retriever: Retriever, parts: Sequence[str], k: int, scoped: ScopedDocuments | None) -> list[Hit]:

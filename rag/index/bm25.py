@@ -85,6 +85,13 @@ class LexicalIndex:
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in best if scores[i] > 0]
 
+    def mentions(self, text: str) -> bool:
+        """Does some indexed passage hold each word of `text` (stemmed, as searched)?
+        A cheap test of whether the library names something anywhere."""
+        vocab = getattr(self._retriever, "vocab_dict", None) or {}
+        tokens = self.tokenize_query(text) if self.ids else []
+        return bool(tokens) and all(token in vocab for token in tokens)
+
     def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
         """Each token's inverse document frequency over the indexed passages,
         log((N + 1) / (df + 0.5)): a word no passage holds weighs most. Read from
