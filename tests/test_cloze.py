@@ -62,6 +62,25 @@ def test_a_fill_the_sentence_holds_elsewhere_agrees_if_a_name_and_proves_nothing
     assert compare(key_slot(lighthouse, "When was it automated?", False), "1988", lighthouse) == Reading.DIFFERS
 
 
+def test_a_number_of_another_measure_is_no_evidence_against_the_slot():
+    """A saved news page says the Sentra's engine has 149 horsepower and is 20% more
+    powerful; "is ___ more powerful" filled "149 horsepower" once marked the true
+    sentence ✗ contradicted. A share is not a power, votes are not abstentions; a
+    number of the same measure, or with no measure word, still differs."""
+    sentra = "The new engine of the 2020 Nissan Sentra is 20% more powerful than the current model."
+    asked = "How powerful is the new engine of the 2020 Nissan Sentra?"
+    assert compare(key_slot(sentra, asked, False), "149 horsepower", sentra) == Reading.NOTHING
+    assert compare(key_slot(sentra, asked, False), "25%", sentra) == Reading.DIFFERS
+    votes = "The resolution got 93 votes in favour."
+    asked = "How many countries voted for the resolution?"
+    assert compare(key_slot(votes, asked, False), "65 abstentions", votes) == Reading.NOTHING
+    assert compare(key_slot(votes, asked, False), "89 votes", votes) == Reading.DIFFERS
+    nato = "NATO's secretary general urged members to reach 5% of defence spending."
+    asked = "What did NATO's chief urge members to spend on defence?"
+    for fill in ("3%", "3 per cent", "3", "3% of GDP"):
+        assert compare(key_slot(nato, asked, False), fill, nato) == Reading.DIFFERS, fill
+
+
 def test_the_fill_is_read_without_markers_quotes_or_a_second_line():
     assert read_fill(' "3%". [2]\nMark Rutte urged…') == "3%"
     assert read_fill("[1] Oliver Evans") == "Oliver Evans"

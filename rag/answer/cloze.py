@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from rag.answer.prompt import after_question
 from rag.check.facts import names, number_spans, numbers, plain_words
-from rag.text.words import content_words
+from rag.text.words import STOP_WORDS, content_words
 
 if TYPE_CHECKING:
     from rag.answer.generate import Generator
@@ -173,12 +173,45 @@ def compare(slot: Slot, fill: str, sentence: str = "") -> Reading:
             # Copied from the sentence it was shown ("automated in ___ after 170 years" →
             # "170"), not read from the sources: it proves nothing.
             return Reading.NOTHING
+        if given and sentence and _another_measure(slot, fill, sentence):
+            # "is ___ more powerful" filled "149 horsepower" where the sentence said
+            # "20%": a number of another measure answers another slot, and is no
+            # evidence against this one (the passage says both).
+            return Reading.NOTHING
         return Reading.DIFFERS if given else Reading.NOTHING
     wanted_words = content_words(slot.text) - {j for j in _NAME_JOINERS}
     given_words = content_words(fill)
     if wanted_words & given_words:
         return Reading.AGREES
     return Reading.DIFFERS if given_words else Reading.NOTHING
+
+
+def _measure(text: str, end: int) -> str:
+    """What the number ending at `end` counts: "%" for a share, else the word after
+    it ("149 horsepower" -> "horsepower"), past a magnitude ("6.5 billion dollars");
+    "" when nothing follows."""
+    if text[:end].rstrip().endswith("%") or re.match(r"\s*(?:per\s*cent|percent)\b", text[end:], re.I):
+        return "%"
+    magnitude = _MAGNITUDE.match(text, end)
+    word = _WORDS.match(text[magnitude.end() if magnitude else end:].lstrip())
+    return word.group(0).lower().rstrip(".") if word else ""
+
+
+def _another_measure(slot: Slot, fill: str, sentence: str) -> bool:
+    """Does the fill's number count something else than the slot's did, by the word
+    after each ("20%" a share, "149 horsepower" power), the fill's word being one the
+    sentence does not use? Without a word after either, nothing is known: "3" for
+    "5%" is the same share with its sign left behind."""
+    spans = number_spans(fill)
+    if not spans:
+        return False
+    mine = _measure(sentence, slot.end)
+    theirs = _measure(fill, spans[0][1])
+    known = [m for m in (mine, theirs) if m == "%" or (m and m not in STOP_WORDS)]
+    if len(known) < 2 or mine == theirs:
+        return False  # one of them unknown ("", or "in 1066 the", "3 of them")
+    return theirs == "%" or theirs not in content_words(slot.blanked(sentence)) | {
+        w.lower() for w in _WORDS.findall(slot.blanked(sentence))}
 
 
 def stated_in(fill: str, passages: Sequence[str]) -> bool:
