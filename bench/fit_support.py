@@ -109,7 +109,12 @@ def measure(rows: list[dict], embedder, generator=None) -> list[Claim]:
             from rag.answer.review import review_draft
             from rag.types.citations import CONTRADICTED, CitationReport
 
-            reviewed, reread_count = review_draft(CitationReport(tuple(claims)), generator)
+            # Reviewed as `rag check` reviews: the shipped checker's own report (the
+            # recorder above passes every sentence at score 1.0, which the review reads
+            # as a verbatim quote and skips: 0 claims were re-read until this was seen).
+            shipped = [c for c in open_checker(Settings(), embedder).check_sentences([sentence], [Source(1, passage, text)])
+                       if c.verdict != NO_CLAIM]
+            reviewed, reread_count = review_draft(CitationReport(tuple(shipped)), generator)
             contradicted, reread = reviewed.checks[0].verdict == CONTRADICTED, reread_count > 0
         out.append(Claim(row["label"] == "supported", flagged, signals, ms, contradicted, reread))
     return out
