@@ -210,8 +210,8 @@ def _another_measure(slot: Slot, fill: str, sentence: str) -> bool:
     known = [m for m in (mine, theirs) if m == "%" or (m and m not in STOP_WORDS)]
     if len(known) < 2 or mine == theirs:
         return False  # one of them unknown ("", or "in 1066 the", "3 of them")
-    return theirs == "%" or theirs not in content_words(slot.blanked(sentence)) | {
-        w.lower() for w in _WORDS.findall(slot.blanked(sentence))}
+    blanked = slot.blanked(sentence)  # neither set holds "%": a share the sentence lacks is another measure
+    return theirs not in content_words(blanked) | {w.lower() for w in _WORDS.findall(blanked)}
 
 
 def stated_in(fill: str, passages: Sequence[str]) -> bool:

@@ -88,15 +88,19 @@ class LexicalIndex:
     def mentions(self, text: str) -> bool:
         """Does some indexed passage hold each word of `text` (stemmed, as searched)?
         A cheap test of whether the library names something anywhere."""
-        vocab = getattr(self._retriever, "vocab_dict", None) or {}
+        vocab = self._vocab()
         tokens = self.tokenize_query(text) if self.ids else []
         return bool(tokens) and all(token in vocab for token in tokens)
+
+    def _vocab(self) -> dict:
+        """bm25s's token -> column map (empty for an index of no passages)."""
+        return getattr(self._retriever, "vocab_dict", None) or {}
 
     def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
         """Each token's inverse document frequency over the indexed passages,
         log((N + 1) / (df + 0.5)): a word no passage holds weighs most. Read from
         the BM25 matrix (a token's column holds one entry per passage with it)."""
-        vocab = getattr(self._retriever, "vocab_dict", None) or {}
+        vocab = self._vocab()
         scores = getattr(self._retriever, "scores", None) or {}
         indptr = scores.get("indptr")
         total = len(self.ids)
